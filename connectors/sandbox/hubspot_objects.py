@@ -1,0 +1,421 @@
+"""HubSpot endpoint logic: search, batch read/update, notes, properties.
+
+Each handler returns ``(status, payload)`` or raises :class:`ApiError` with HubSpot's error
+shape. Search results are cached per query and store generation, so paging 25,000 MQLs
+sorts them once per query instead of once per page, while any store change (also a
+direct one from a test) invalidates the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from connectors.sandbox import hubspot_search as hs
+from connectors.sandbox.hubspot_validate import (
+    ApiError,
+    check_batch_size,
+    check_properties,
+    error_body,
+    property_types,
+)
+from connectors.sandbox.properties import LIFECYCLE_STAGES, property_def
+from connectors.sandbox.store import SandboxStore, hs_time
+
+__all__ = ["ApiError", "HubSpotHandlers", "error_body"]
+
+DEFAULT_PROPERTIES = {
+    "contacts": [
+        "createdate",
+        "email",
+        "firstname",
+        "hs_object_id",
+        "lastmodifieddate",
+        "lastname",
+    ],
+    "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
+}
+ALWAYS = {
+    "contacts": ["createdate", "hs_object_id", "lastmodifieddate"],
+    "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
+}
+PROPERTY_TYPES = {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
+FIELD_TYPES = {
+    "booleancheckbox",
+    "calculation_equation",
+    "checkbox",
+    "date",
+    "file",
+    "html",
+    "number",
+    "phonenumber",
+    "radio",
+    "select",
+    "text",
+    "textarea",
+}
+NOTE_TO_CONTACT = 202
+_MAX_CACHE = 32
+
+
+class HubSpotHandlers:
+    """The endpoint implementations, bound to one store."""
+
+    def __init__(self, store: SandboxStore) -> None:
+        self.store = store
+        self._cache: dict[tuple[str, str], tuple[int, int, list[str]]] = {}
+
+    def dispatch(self, endpoint: str, kwargs: dict[str, Any], request: Request) -> tuple[int, Any]:
+        """Run the handler for ``endpoint``; JSON bodies are parsed here once."""
+        obj = kwargs.pop("obj")
+        raw = request.get_data(as_text=True)
+        body = _parse(raw) if request.method in ("POST", "PATCH") else {}
+        with self.store.lock:
+            if endpoint == "search":
+                return self.search(obj, body, len(raw))
+            if endpoint == "batch_read":
+                return self.batch_read(obj, body)
+            if endpoint == "batch_update":
+                return self.batch_update(obj, body)
+            if endpoint == "batch_create":
+                return self.batch_create(obj, body)
+            if endpoint == "create":
+                return self.create_one(obj, body)
+            if endpoint == "get":
+                return self.get(obj, kwargs["oid"], request)
+            if endpoint == "update":
+                return self.update_one(obj, kwargs["oid"], body)
+            return self.properties(obj, endpoint, kwargs.get("name"), body)
+
+    # -- search --------------------------------------------------------------------------
+
+    def search(self, obj: str, body: dict[str, Any], raw_length: int) -> tuple[int, Any]:
+        """``POST /crm/v3/objects/{obj}/search``."""
+        records = self._records(obj)
+        types = property_types(self._defs(obj))
+        try:
+            limit, after, sort = hs.parse_request(body, raw_length)
+            groups = body.get("filterGroups")
+            key = (obj, json.dumps([groups, sort], sort_keys=True))
+            cached = self._cache.get(key)
+            generation = self.store.generation[0]
+            if cached and cached[0] == generation and cached[1] == len(records):
+                ids = cached[2]
+            else:
+                predicate = hs.compile_groups(groups, types)
+                ids = hs.sorted_ids(records, predicate, sort, types)
+                if len(self._cache) >= _MAX_CACHE:
+                    self._cache.clear()
+                self._cache[key] = (generation, len(records), ids)
+        except hs.SearchError as exc:
+            raise ApiError(400, str(exc)) from exc
+        wanted = self._wanted(obj, body.get("properties"))
+        page = [_shape(records[i], wanted) for i in ids[after : after + limit]]
+        result: dict[str, Any] = {"total": len(ids), "results": page}
+        if after + limit < len(ids):
+            result["paging"] = {"next": {"after": str(after + limit)}}
+        return 200, result
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def batch_read(self, obj: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """``POST .../batch/read``: 207 lists the ids that don't exist."""
+        inputs = body.get("inputs")
+        history = body.get("propertiesWithHistory") or []
+        check_batch_size(inputs, 50 if history else 100)
+        id_property = body.get("idProperty")
+        wanted = self._wanted(obj, body.get("properties"))
+        results, missing = [], []
+        for item in inputs or []:
+            record = self._find(obj, str(item.get("id", "")), id_property)
+            if record is None:
+                missing.append(str(item.get("id", "")))
+            else:
+                results.append(_shape(record, wanted, history))
+        return _batch_result(results, missing, obj)
+
+    def get(self, obj: str, oid: str, request: Request) -> tuple[int, Any]:
+        """``GET /crm/v3/objects/{obj}/{id}?properties=...&propertiesWithHistory=...``."""
+        record = self._find(obj, oid, request.args.get("idProperty"))
+        if record is None:
+            raise ApiError(
+                404,
+                "Object not found.  objectId are usually numeric.",
+                "OBJECT_NOT_FOUND",
+                context={"id": [oid]},
+            )
+        wanted = self._wanted(obj, _csv_args(request, "properties") or None)
+        return 200, _shape(record, wanted, _csv_args(request, "propertiesWithHistory"))
+
+    # -- writes --------------------------------------------------------------------------
+
+    def batch_update(self, obj: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """``POST .../batch/update``: validate every input first, then apply the known ids."""
+        inputs = body.get("inputs")
+        check_batch_size(inputs, 100)
+        defs = self._defs(obj)
+        for item in inputs or []:
+            check_properties(item.get("properties"), defs, writing=True)
+        results, missing = [], []
+        for item in inputs or []:
+            record = self._find(obj, str(item.get("id", "")), item.get("idProperty"))
+            if record is None:
+                missing.append(str(item.get("id", "")))
+                continue
+            self._apply(obj, record, item["properties"])
+            results.append(_shape(record, list(item["properties"]) + ALWAYS[obj]))
+        return _batch_result(results, missing, obj)
+
+    def update_one(self, obj: str, oid: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """``PATCH /crm/v3/objects/{obj}/{id}``."""
+        check_properties(body.get("properties"), self._defs(obj), writing=True)
+        record = self._find(obj, oid, None)
+        if record is None:
+            raise ApiError(404, "Object not found.", "OBJECT_NOT_FOUND", context={"id": [oid]})
+        self._apply(obj, record, body["properties"])
+        return 200, _shape(record, list(body["properties"]) + ALWAYS[obj])
+
+    def _apply(self, obj: str, record: dict[str, Any], changes: dict[str, Any]) -> None:
+        props = record["properties"]
+        stamp = hs_time(self.store.now())
+        for name, value in changes.items():
+            text = _text(value)
+            if name == "lifecyclestage" and _backwards(props.get(name), text):
+                self.store.ignored_writes.append(
+                    {"id": record["id"], "property": name, "from": props.get(name), "to": text}
+                )
+                continue
+            props[name] = text
+        stamp_key = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
+        props[stamp_key] = stamp
+        record["updatedAt"] = stamp
+
+    def batch_create(self, obj: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """``POST .../batch/create`` (notes): 201, or 207 with per-input errors."""
+        inputs = body.get("inputs")
+        check_batch_size(inputs, 100)
+        defs = self._defs(obj)
+        for item in inputs or []:
+            check_properties(item.get("properties"), defs, writing=True)
+        results, errors = [], []
+        for index, item in enumerate(inputs or []):
+            problem = self._create_problem(obj, item)
+            if problem:
+                errors.append(_input_error(problem, index))
+            else:
+                results.append(self._create(obj, item))
+        status = 207 if errors else 201
+        return status, _batch_payload(results, errors)
+
+    def create_one(self, obj: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """``POST /crm/v3/objects/{obj}``: 201 or 400."""
+        check_properties(body.get("properties"), self._defs(obj), writing=True)
+        problem = self._create_problem(obj, body)
+        if problem:
+            raise ApiError(400, problem[1], "VALIDATION_ERROR", code=problem[0])
+        return 201, self._create(obj, body)
+
+    def _create_problem(self, obj: str, item: dict[str, Any]) -> tuple[str, str] | None:
+        props = item.get("properties") or {}
+        if obj == "notes":
+            if not props.get("hs_timestamp"):
+                return ("REQUIRED_PROPERTY", 'Property "hs_timestamp" is required')
+            if hs.to_millis(_text(props["hs_timestamp"]) or "") is None:
+                return ("INVALID_DATE", "hs_timestamp is not a valid date")
+            if len(_text(props.get("hs_note_body")) or "") > 65_536:
+                return ("INVALID_LENGTH", "hs_note_body is longer than 65536 characters")
+        for assoc in item.get("associations") or []:
+            target = str((assoc.get("to") or {}).get("id", ""))
+            type_ids = [t.get("associationTypeId") for t in assoc.get("types") or []]
+            if target not in self.store.contacts:
+                return ("INVALID_ASSOCIATION", f"Contact {target} does not exist")
+            if obj == "notes" and type_ids != [NOTE_TO_CONTACT]:
+                return ("INVALID_ASSOCIATION", f"Invalid association types {type_ids}")
+        return None
+
+    def _create(self, obj: str, item: dict[str, Any]) -> dict[str, Any]:
+        stamp = hs_time(self.store.now())
+        if obj == "contacts":
+            props = {k: _text(v) for k, v in (item.get("properties") or {}).items()}
+            cid = self.store.add_contact(props)
+            return _shape(self.store.contacts[cid], list(props) + ALWAYS[obj])
+        nid = self.store.new_id("note")
+        props = {k: _text(v) for k, v in (item.get("properties") or {}).items()}
+        props.update(hs_createdate=stamp, hs_lastmodifieddate=stamp, hs_object_id=nid)
+        note = {
+            "id": nid,
+            "properties": props,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "archived": False,
+            "associations": [str(a["to"]["id"]) for a in item.get("associations") or []],
+        }
+        self.store.notes[nid] = note
+        return _shape(note, list(props))
+
+    # -- properties ----------------------------------------------------------------------
+
+    def properties(
+        self, obj: str, endpoint: str, name: str | None, body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        """``GET/POST /crm/v3/properties/{obj}`` and ``GET .../{name}``."""
+        defs = self._defs(obj)
+        if endpoint == "properties_list":
+            return 200, {"results": list(defs.values())}
+        if endpoint == "properties_get":
+            if name not in defs:
+                raise ApiError(404, f"Unable to find property with name {name}", "OBJECT_NOT_FOUND")
+            return 200, defs[name]
+        return 201, self._create_property(defs, body)
+
+    def _create_property(self, defs: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        missing = [
+            f for f in ("name", "label", "type", "fieldType", "groupName") if not body.get(f)
+        ]
+        if missing:
+            raise ApiError(400, f"Missing required fields: {missing}", code="REQUIRED_FIELD")
+        if body["type"] not in PROPERTY_TYPES or body["fieldType"] not in FIELD_TYPES:
+            raise ApiError(400, f"Invalid type/fieldType {body['type']}/{body['fieldType']}")
+        name = str(body["name"])
+        if name in defs:
+            raise ApiError(409, f"Property named '{name}' already exists.", "OBJECT_ALREADY_EXISTS")
+        options = [str(o.get("value")) for o in body.get("options") or []]
+        if body["type"] == "enumeration" and not options:
+            raise ApiError(400, "Enumeration properties need options", code="INVALID_OPTIONS")
+        created = property_def(
+            name,
+            body["type"],
+            body["fieldType"],
+            body["groupName"],
+            options,
+            label=body["label"],
+            custom=True,
+        )
+        defs[name] = created
+        return created
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _records(self, obj: str) -> dict[str, dict[str, Any]]:
+        return self.store.contacts if obj == "contacts" else self.store.notes
+
+    def _defs(self, obj: str) -> dict[str, dict[str, Any]]:
+        return (
+            self.store.contact_property_defs if obj == "contacts" else self.store.note_property_defs
+        )
+
+    def _find(self, obj: str, key: str, id_property: str | None) -> dict[str, Any] | None:
+        records = self._records(obj)
+        if not id_property or id_property == "hs_object_id":
+            return records.get(key)
+        for record in records.values():
+            if (record["properties"].get(id_property) or "").lower() == key.lower():
+                return record
+        return None
+
+    def _wanted(self, obj: str, requested: Any) -> list[str]:
+        if not requested:
+            return DEFAULT_PROPERTIES[obj]
+        return [str(p) for p in requested] + [p for p in ALWAYS[obj] if p not in requested]
+
+
+def _parse(raw: str) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, f"Invalid input JSON on line {exc.lineno}, column {exc.colno}", code="INVALID_JSON"
+        ) from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object", code="INVALID_JSON")
+    return body
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _backwards(current: str | None, new: str | None) -> bool:
+    """True when a lifecycle stage change would move the contact back (HubSpot ignores it)."""
+    if not current or not new or current not in LIFECYCLE_STAGES or new not in LIFECYCLE_STAGES:
+        return False
+    return LIFECYCLE_STAGES.index(new) < LIFECYCLE_STAGES.index(current)
+
+
+def _shape(
+    record: dict[str, Any], wanted: list[str], history: list[str] | None = None
+) -> dict[str, Any]:
+    props = record["properties"]
+    shaped: dict[str, Any] = {
+        "id": record["id"],
+        "properties": {name: props.get(name) for name in wanted},
+        "createdAt": record["createdAt"],
+        "updatedAt": record["updatedAt"],
+        "archived": record.get("archived", False),
+    }
+    if history:
+        shaped["propertiesWithHistory"] = {
+            name: [
+                {"value": props.get(name), "timestamp": record["updatedAt"], "sourceType": "API"}
+            ]
+            for name in history
+            if props.get(name) is not None
+        }
+    return shaped
+
+
+def _csv_args(request: Request, name: str) -> list[str]:
+    return [p for raw in request.args.getlist(name) for p in raw.split(",") if p]
+
+
+def _input_error(problem: tuple[str, str], index: int) -> dict[str, Any]:
+    code, message = problem
+    return {
+        "status": "error",
+        "category": "VALIDATION_ERROR",
+        "message": message,
+        "context": {"inputIndex": [str(index)]},
+        "links": {},
+        "errors": [{"message": message, "code": code}],
+        "subCategory": code,
+    }
+
+
+def _batch_payload(results: list[Any], errors: list[Any]) -> dict[str, Any]:
+    now = hs_time(datetime.now(UTC))
+    payload: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": now,
+        "completedAt": now,
+    }
+    if errors:
+        payload["numErrors"] = len(errors)
+        payload["errors"] = errors
+    return payload
+
+
+def _batch_result(results: list[Any], missing: list[str], obj: str) -> tuple[int, Any]:
+    if not missing:
+        return 200, _batch_payload(results, [])
+    kind = "CONTACT" if obj == "contacts" else "NOTE"
+    message = (
+        f"Could not get some {kind} objects, they may be deleted or not exist. "
+        "Check that ids are valid."
+    )
+    error = {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": message,
+        "context": {"ids": missing},
+        "links": {},
+        "errors": [],
+    }
+    return 207, _batch_payload(results, [error])

@@ -1,0 +1,471 @@
+"""Deterministic synthetic data: HubSpot contacts (a share of them MQLs) and Salesforce leads.
+
+Realism that matters to the connectors and the rules: business vs free-mail vs student vs
+competitor addresses, incomplete records, fit (title, size, industry, country) and intent
+(demo, trial, webinar, pricing views) varied independently, dates spread over ~18 months,
+and large groups of contacts sharing one exact ``lastmodifieddate`` as bulk imports leave
+them. Most MQLs have a Salesforce lead; some contacts lack ``salesforceleadid`` (match by
+email), some leads are converted, deleted, or share an email with a second lead.
+Everything comes from one ``random.Random(seed)``: same seed and anchor, same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from random import Random
+from typing import Any
+
+from connectors.sandbox.store import SandboxStore, hs_time, sf_time
+
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Priya",
+    "Wei",
+    "Mohammed",
+    "Fatima",
+    "Lukas",
+    "Sofia",
+    "Mateo",
+    "Yuki",
+    "Olga",
+    "Kwame",
+    "Aisha",
+    "Pierre",
+    "Chloe",
+    "Lars",
+    "Ingrid",
+    "Raj",
+    "Mei",
+    "Diego",
+    "Ana",
+    "Tom",
+    "Emma",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Patel",
+    "Chen",
+    "Kim",
+    "Nguyen",
+    "Muller",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Silva",
+    "Tanaka",
+    "Kowalski",
+    "Novak",
+    "Larsen",
+    "Okafor",
+    "Haddad",
+    "Singh",
+    "Cohen",
+    "Ivanova",
+]
+COMPANY_HEADS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Wonka",
+    "Nimbus",
+    "Vertex",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Brightline",
+    "Bluepeak",
+    "Quantum",
+    "Ironclad",
+    "Evergreen",
+    "Polaris",
+    "Summit",
+    "Cobalt",
+    "Helix",
+    "Lumen",
+    "Orbital",
+    "Redwood",
+    "Sterling",
+]
+COMPANY_TAILS = [
+    "Corp",
+    "Labs",
+    "Systems",
+    "Analytics",
+    "Group",
+    "Technologies",
+    "Logistics",
+    "Health",
+    "Bank",
+    "Foods",
+]
+TLDS = ("com", "com", "com", "io", "co.uk", "de", "fr", "com.au")
+FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "gmx.de")
+STUDENT_MAIL = ("stanford.edu", "mit.edu", "ox.ac.uk", "tum.de", "berkeley.edu")
+COMPETITORS = ("rivalsoft.com", "leadgatehq.com", "funnelforge.io")
+INDUSTRIES = (
+    "Computer Software",
+    "Information Technology and Services",
+    "Financial Services",
+    "Hospital & Health Care",
+    "Retail",
+    "Manufacturing",
+    "Education Management",
+    "Marketing and Advertising",
+    "Telecommunications",
+    "Logistics and Supply Chain",
+)
+SIZES = (3, 8, 18, 40, 85, 150, 320, 750, 1500, 5000, 12000)
+COUNTRIES = (
+    ("United States", 34),
+    ("United Kingdom", 12),
+    ("Germany", 10),
+    ("France", 7),
+    ("Canada", 7),
+    ("Australia", 5),
+    ("India", 8),
+    ("Brazil", 5),
+    ("Netherlands", 4),
+    ("Spain", 4),
+    ("Nigeria", 2),
+    ("Japan", 2),
+)
+TITLES = (
+    ("CEO", 3),
+    ("CTO", 3),
+    ("VP of Marketing", 5),
+    ("VP Sales", 5),
+    ("Director of IT", 6),
+    ("Head of Operations", 5),
+    ("Marketing Manager", 12),
+    ("Sales Operations Manager", 6),
+    ("Software Engineer", 12),
+    ("Data Analyst", 8),
+    ("Procurement Manager", 4),
+    ("Consultant", 6),
+    ("Marketing Intern", 3),
+    ("Office Assistant", 3),
+)
+STAGES = (
+    ("subscriber", 30),
+    ("lead", 45),
+    ("salesqualifiedlead", 8),
+    ("opportunity", 6),
+    ("customer", 8),
+    ("other", 3),
+)
+SOURCES = (
+    "ORGANIC_SEARCH",
+    "PAID_SEARCH",
+    "EMAIL_MARKETING",
+    "SOCIAL_MEDIA",
+    "REFERRALS",
+    "DIRECT_TRAFFIC",
+    "OFFLINE",
+    "PAID_SOCIAL",
+)
+LEAD_SOURCE = {
+    "ORGANIC_SEARCH": "Web",
+    "PAID_SEARCH": "Web",
+    "EMAIL_MARKETING": "Email",
+    "SOCIAL_MEDIA": "Social",
+    "REFERRALS": "Partner Referral",
+    "DIRECT_TRAFFIC": "Web",
+    "OFFLINE": "Trade Show",
+    "PAID_SOCIAL": "Social",
+}
+CONVERSIONS = (
+    "Demo request form",
+    "Pricing page contact form",
+    "Free trial sign-up",
+    "Webinar registration: Scaling RevOps",
+    "Ebook download: State of B2B Marketing",
+    "Newsletter sign-up",
+    "Contact us",
+)
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    """Shares that shape the data; the defaults give every case the connectors must handle."""
+
+    bulk_groups: Sequence[float] = (0.2, 0.05, 0.02)
+    lead_coverage: float = 0.9
+    leadid_share: float = 0.85
+    converted_share: float = 0.08
+    duplicate_share: float = 0.03
+    deleted_share: float = 0.01
+    other_lead_share: float = 0.2
+    days: int = 540
+
+
+def _weighted(rng: Random, table: Sequence[tuple[str, int]]) -> str:
+    return rng.choices([v for v, _ in table], [w for _, w in table])[0]
+
+
+def _iso(ms: int) -> str:
+    return hs_time(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def _sf(ms: int) -> str:
+    return sf_time(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def _companies(rng: Random) -> list[dict[str, Any]]:
+    companies = []
+    for head in COMPANY_HEADS:
+        for tail in rng.sample(COMPANY_TAILS, 4):
+            companies.append(
+                {
+                    "name": f"{head} {tail}",
+                    "domain": f"{head}{tail}".lower() + "." + rng.choice(TLDS),
+                    "industry": rng.choice(INDUSTRIES),
+                    "size": rng.choice(SIZES),
+                }
+            )
+    return companies
+
+
+class _Seeder:
+    """Builds contacts then leads; one instance per ``seed_store`` call."""
+
+    def __init__(self, store: SandboxStore, seed: int, options: SeedOptions, anchor: datetime):
+        self.store = store
+        self.rng = Random(seed)
+        self.options = options
+        self.anchor_ms = int(anchor.timestamp() * 1000)
+        self.companies = _companies(self.rng)
+        self.emails: set[str] = set()
+        self.owners = [store.new_id("user") for _ in range(6)]
+        for n, oid in enumerate(self.owners, start=1):
+            store.users[oid] = {
+                "Id": oid,
+                "Name": f"Sales Rep {n}",
+                "IsActive": n != 6,
+                "Email": f"rep{n}@sandbox.example.com",
+            }
+        self.bulk = [
+            (share, self.anchor_ms - (k * 23 + 4) * DAY_MS - 3_600_000 * (k + 9))
+            for k, share in enumerate(options.bulk_groups)
+        ]
+
+    def contact(self, mql_share: float) -> dict[str, str | None]:
+        """One contact's properties."""
+        rng = self.rng
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        kind = rng.random()
+        company = rng.choice(self.companies)
+        mql = rng.random() < mql_share
+        title = _weighted(rng, TITLES)
+        if kind < 0.62:
+            domain, company_name = company["domain"], company["name"]
+        elif kind < 0.84:
+            domain, company_name = (
+                rng.choice(FREE_MAIL),
+                company["name"] if rng.random() < 0.5 else None,
+            )
+        elif kind < 0.92:
+            domain, company_name, title = rng.choice(STUDENT_MAIL), None, "Student"
+        else:
+            domain, company_name = rng.choice(COMPETITORS), None
+        created = self.anchor_ms - rng.randrange(self.options.days * DAY_MS)
+        modified = created + rng.randrange(max(1, self.anchor_ms - created))
+        modified = self._bulk(modified)
+        created = min(created, modified)
+        props: dict[str, str | None] = {
+            "email": self._email(first, last, domain),
+            "firstname": first,
+            "lastname": last if rng.random() > 0.02 else None,
+            "company": company_name,
+            "jobtitle": title if rng.random() > 0.08 else None,
+            "phone": f"+1 555 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}"
+            if rng.random() < 0.7
+            else None,
+            "industry": company["industry"] if company_name else None,
+            "numemployees": str(company["size"]) if company_name else None,
+            "country": _weighted(rng, COUNTRIES) if rng.random() > 0.05 else None,
+            "hubspotscore": str(
+                int(rng.triangular(25, 100, 72) if mql else rng.triangular(0, 70, 15))
+            ),
+            "lifecyclestage": "marketingqualifiedlead" if mql else _weighted(rng, STAGES),
+            "createdate": _iso(created),
+            "lastmodifieddate": _iso(modified),
+            "hs_analytics_source": rng.choice(SOURCES),
+            "hs_analytics_num_page_views": str(rng.randrange(1, 250 if mql else 40)),
+            "num_conversion_events": str(rng.randrange(1, 15) if mql else rng.randrange(0, 3)),
+            "recent_conversion_event_name": rng.choice(CONVERSIONS)
+            if mql or rng.random() < 0.3
+            else None,
+            "salesforceleadid": None,
+        }
+        props.update(self._intent(mql, created, modified))
+        return props
+
+    def _email(self, first: str, last: str, domain: str) -> str:
+        local = f"{first}.{last}".lower()
+        email = f"{local}@{domain}"
+        suffix = 1
+        while email in self.emails:
+            suffix += 1
+            email = f"{local}{suffix}@{domain}"
+        self.emails.add(email)
+        return email
+
+    def _bulk(self, modified: int) -> int:
+        draw = self.rng.random()
+        for share, stamp in self.bulk:
+            if draw < share:
+                return stamp
+            draw -= share
+        return modified
+
+    def _intent(self, mql: bool, created: int, modified: int) -> dict[str, str | None]:
+        rng = self.rng
+        strong = 1.0 if mql else 0.25
+        webinar = rng.random() < 0.3 * strong
+        return {
+            "hs_lifecyclestage_marketingqualifiedlead_date": _iso(
+                created + (modified - created) // 2
+            )
+            if mql
+            else None,
+            "demo_requested": "true"
+            if rng.random() < 0.22 * strong
+            else rng.choice(["false", None]),
+            "trial_started": "true"
+            if rng.random() < 0.15 * strong
+            else rng.choice(["false", None]),
+            "webinar_attended_date": _iso(modified - rng.randrange(90) * DAY_MS)[:10]
+            if webinar
+            else None,
+            "pricing_page_views": str(rng.randrange(0, 14 if mql else 3)),
+        }
+
+    def lead(self, props: dict[str, str | None], status: str, created_ms: int) -> dict[str, Any]:
+        """A Salesforce lead for a contact's properties."""
+        rng = self.rng
+        lid = self.store.new_id("lead")
+        modstamp = created_ms + rng.randrange(max(1, self.anchor_ms - created_ms))
+        converted = rng.random() < self.options.converted_share
+        return {
+            "Id": lid,
+            "Email": props["email"],
+            "FirstName": props["firstname"],
+            "LastName": props["lastname"] or "[not provided]",
+            "Company": props["company"] or "[not provided]",
+            "Title": props["jobtitle"],
+            "Industry": props["industry"],
+            "NumberOfEmployees": int(props["numemployees"]) if props["numemployees"] else None,
+            "Country": props["country"],
+            "Phone": props["phone"],
+            "LeadSource": LEAD_SOURCE.get(props["hs_analytics_source"] or "", "Other"),
+            "Rating": None,
+            "Status": "Closed - Converted" if converted else status,
+            "OwnerId": rng.choice(self.owners),
+            "IsConverted": converted,
+            "IsDeleted": rng.random() < self.options.deleted_share,
+            "CreatedDate": _sf(created_ms),
+            "LastModifiedDate": _sf(modstamp),
+            "SystemModstamp": _sf(modstamp),
+            "SAL_Score__c": None,
+            "SAL_Date__c": None,
+            "SAL_Reason__c": None,
+        }
+
+
+def seed_store(
+    store: SandboxStore,
+    contacts: int,
+    seed: int = 7,
+    mql_share: float = 0.6,
+    *,
+    anchor: datetime | None = None,
+    **options: Any,
+) -> None:
+    """Add ``contacts`` contacts (``mql_share`` of them MQLs) and their leads to ``store``.
+
+    ``anchor`` is "now" for the data (default: midnight UTC of the store clock's today),
+    so two runs with one seed on one day are identical. ``options`` are :class:`SeedOptions`.
+    """
+    if anchor is None:
+        today = store.now().astimezone(UTC)
+        anchor = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    seeder = _Seeder(store, seed, SeedOptions(**options), anchor)
+    with store.lock:
+        for _ in range(contacts):
+            props = seeder.contact(mql_share)
+            created = datetime.fromisoformat(str(props["createdate"]).replace("Z", "+00:00"))
+            cid = store.add_contact(props, created)
+            _link_leads(store, seeder, cid)
+
+
+def _link_leads(store: SandboxStore, seeder: _Seeder, cid: str) -> None:
+    rng, opts = seeder.rng, seeder.options
+    props = store.contacts[cid]["properties"]
+    mql = props["lifecyclestage"] == "marketingqualifiedlead"
+    if rng.random() >= (opts.lead_coverage if mql else opts.other_lead_share):
+        return
+    created_ms = int(
+        datetime.fromisoformat(str(props["createdate"]).replace("Z", "+00:00")).timestamp() * 1000
+    )
+    status = (
+        "MQL"
+        if mql and rng.random() < 0.85
+        else rng.choice(["Open - Not Contacted", "Working - Contacted"])
+    )
+    lead = seeder.lead(dict(props), status, created_ms)
+    store.leads[lead["Id"]] = lead
+    if rng.random() < opts.leadid_share and not lead["IsDeleted"]:
+        props["salesforceleadid"] = lead["Id"]
+    if rng.random() < opts.duplicate_share:
+        twin = seeder.lead(dict(props), "Open - Not Contacted", created_ms - DAY_MS)
+        twin["IsConverted"], twin["Status"] = False, "Open - Not Contacted"
+        store.leads[twin["Id"]] = twin

@@ -1,0 +1,206 @@
+"""Run both emulators on 127.0.0.1: HubSpot over http, Salesforce over https.
+
+:class:`Sandbox` seeds a :class:`SandboxStore`, starts one threaded werkzeug server per
+system in a daemon thread (ephemeral ports unless given), and serves
+``GET /_sandbox/state`` on both. Use it as a context manager in tests, or through
+``sync-agent sandbox serve`` in the foreground.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from connectors.sandbox.faults import Faults
+from connectors.sandbox.hubspot_app import make_hubspot_app
+from connectors.sandbox.limits import HubSpotLimits, SalesforceLimits
+from connectors.sandbox.seed import seed_store
+from connectors.sandbox.store import SandboxStore
+from connectors.sandbox.tls import make_local_tls
+from sync_agent.errors import FatalError
+
+HOST = "127.0.0.1"
+STATE_PATH = "/_sandbox/state"
+WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+class SandboxNotRunning(FatalError):
+    """``info()`` was asked before ``start()``."""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Don't log every request line to stderr (benchmarks make thousands)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+def with_state_endpoint(app: WSGIApp, store: SandboxStore) -> WSGIApp:
+    """Serve ``GET /_sandbox/state[?records=0]`` in front of an emulator (not counted)."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != STATE_PATH:
+            return app(environ, start_response)
+        request = Request(environ)
+        records = request.args.get("records", "1") not in ("0", "false", "no")
+        body = json.dumps(store.snapshot(include_records=records))
+        return Response(body, content_type="application/json")(environ, start_response)
+
+    return wrapped
+
+
+def _credentials(seed: int) -> dict[str, str]:
+    """Deterministic, obviously fake credentials (a sandbox holds no secrets)."""
+    rng = random.Random(f"credentials-{seed}")
+
+    def hex_(n: int) -> str:
+        return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+    return {
+        "hubspot_token": f"pat-sandbox-{hex_(8)}-{hex_(4)}-{hex_(12)}",
+        "salesforce_session_id": f"00D5g00000SANDBX!{hex_(40)}",
+        "salesforce_client_id": f"3MVG9sandbox{hex_(24)}",
+        "salesforce_client_secret": hex_(32).upper(),
+        "salesforce_username": "integration@sandbox.example.com",
+        "salesforce_password": f"sandbox-{hex_(10)}",
+        "salesforce_security_token": hex_(24),
+    }
+
+
+class Sandbox:
+    """Both emulators over one seeded store; start/stop or use ``with Sandbox(...) as sb``."""
+
+    def __init__(
+        self,
+        contacts: int = 0,
+        seed: int = 7,
+        mql_share: float = 0.6,
+        faults: Faults | None = None,
+        hubspot_limits: HubSpotLimits | None = None,
+        salesforce_limits: SalesforceLimits | None = None,
+        *,
+        hubspot_faults: Faults | None = None,
+        salesforce_faults: Faults | None = None,
+        hubspot_port: int = 0,
+        salesforce_port: int = 0,
+        clock: Callable[[], datetime] | None = None,
+        seed_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = SandboxStore(clock) if clock else SandboxStore()
+        self.faults = faults if faults is not None else Faults()
+        self.hubspot_faults = hubspot_faults or self.faults
+        self.salesforce_faults = salesforce_faults or self.faults
+        self.hubspot_limits = hubspot_limits or HubSpotLimits()
+        self.salesforce_limits = salesforce_limits or SalesforceLimits()
+        self.store.api_usage["sf_api_max"] = self.salesforce_limits.daily_api_max
+        self.store.credentials.update(_credentials(seed))
+        self.ports = (hubspot_port, salesforce_port)
+        if contacts:
+            seed_store(self.store, contacts, seed=seed, mql_share=mql_share, **(seed_options or {}))
+        self._servers: list[BaseWSGIServer] = []
+        self._threads: list[threading.Thread] = []
+        self._tmp: Path | None = None
+        self._ca_bundle: Path | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Start both servers in daemon threads; returns self."""
+        from connectors.sandbox.salesforce_app import make_salesforce_app
+
+        if self._servers:
+            return self
+        self._tmp = Path(tempfile.mkdtemp(prefix="sync-agent-sandbox-"))
+        tls = make_local_tls(self._tmp)
+        self._ca_bundle = tls.ca_bundle
+        hubspot = make_hubspot_app(self.store, self.hubspot_faults, self.hubspot_limits)
+        salesforce = make_salesforce_app(self.store, self.salesforce_faults, self.salesforce_limits)
+        self._serve(hubspot, self.ports[0], None)
+        self._serve(salesforce, self.ports[1], tls.context)
+        return self
+
+    def _serve(self, app: WSGIApp, port: int, ssl_context: Any) -> None:
+        server = make_server(
+            HOST,
+            port,
+            with_state_endpoint(app, self.store),
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=ssl_context,
+        )
+        server.daemon_threads = True  # type: ignore[attr-defined]
+        thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{port}", daemon=True)
+        thread.start()
+        self._servers.append(server)
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the servers and delete the temporary CA bundle."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers, self._threads = [], []
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients need -------------------------------------------------------------
+
+    @property
+    def hubspot_url(self) -> str:
+        """Base URL of the HubSpot emulator (http)."""
+        return f"http://{HOST}:{self._servers[0].server_port}"
+
+    @property
+    def salesforce_url(self) -> str:
+        """Instance URL of the Salesforce emulator (https)."""
+        return f"https://{HOST}:{self._servers[1].server_port}"
+
+    def info(self) -> dict[str, Any]:
+        """URLs, credentials and the CA bundle path, as ``sandbox serve`` prints them."""
+        if not self._servers:
+            raise SandboxNotRunning(
+                "Sandbox is not started: call start() or use it as a context manager"
+            )
+        creds = self.store.credentials
+        return {
+            "hubspot_url": self.hubspot_url,
+            "hubspot_token": creds["hubspot_token"],
+            "salesforce_url": self.salesforce_url,
+            "salesforce_session_id": creds["salesforce_session_id"],
+            "ca_bundle": str(self._ca_bundle),
+            "salesforce_client_id": creds["salesforce_client_id"],
+            "salesforce_client_secret": creds["salesforce_client_secret"],
+            "salesforce_username": creds["salesforce_username"],
+            "salesforce_password": creds["salesforce_password"],
+            "salesforce_security_token": creds["salesforce_security_token"],
+            "state_url": self.hubspot_url + STATE_PATH,
+        }
+
+    def state(self, include_records: bool = True) -> dict[str, Any]:
+        """The same dict ``GET /_sandbox/state`` returns."""
+        return self.store.snapshot(include_records=include_records)

@@ -1,0 +1,294 @@
+"""The sandbox's in-memory world: HubSpot contacts and notes, Salesforce leads and tasks.
+
+Both emulators (``hubspot_app`` and ``salesforce_app``) read and write one
+:class:`SandboxStore`, so a sync that writes to Salesforce and HubSpot can be checked
+in one place (``/_sandbox/state``). Every access goes through ``store.lock`` (an RLock).
+
+Contact dicts are :class:`TrackedDict` instances: any mutation, even one a test makes
+directly on ``store.contacts[id]["properties"]``, bumps ``store.generation``, which lets the
+search emulator cache sorted results safely between pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+#: Salesforce key prefixes by record kind.
+SF_PREFIXES = {"lead": "00Q", "task": "00T", "user": "005", "org": "00D", "account": "001"}
+_ID_START = {"contact": 101, "note": 50_000_000_001}
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+DEFAULT_LEAD_STATUSES = [
+    {"ApiName": "Open - Not Contacted", "IsConverted": False, "IsDefault": True},
+    {"ApiName": "Working - Contacted", "IsConverted": False, "IsDefault": False},
+    {"ApiName": "Closed - Converted", "IsConverted": True, "IsDefault": False},
+    {"ApiName": "Closed - Not Converted", "IsConverted": False, "IsDefault": False},
+    {"ApiName": "MQL", "IsConverted": False, "IsDefault": False},
+    {"ApiName": "SAL - Accepted", "IsConverted": False, "IsDefault": False},
+    {"ApiName": "SAL - Rejected", "IsConverted": False, "IsDefault": False},
+]
+
+
+def utcnow() -> datetime:
+    """The default store clock."""
+    return datetime.now(UTC)
+
+
+def hs_time(moment: datetime) -> str:
+    """HubSpot's timestamp format: ``2026-01-15T10:30:00.123Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def sf_time(moment: datetime) -> str:
+    """Salesforce's timestamp format: ``2026-01-15T10:30:00.000+0000``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def sf_checksum(id15: str) -> str:
+    """The 3-character suffix that turns a 15-character Salesforce id into 18 characters."""
+    suffix = ""
+    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
+        suffix += _CHECK[bits]
+    return suffix
+
+
+def _base62(number: int, width: int) -> str:
+    digits = ""
+    while number:
+        number, rem = divmod(number, 62)
+        digits = _B62[rem] + digits
+    return digits.rjust(width, "0")
+
+
+class TrackedDict(dict[str, Any]):
+    """A dict that bumps a shared generation counter on every mutation.
+
+    Nested plain dicts assigned into it are wrapped too, so ``contact["properties"][k] = v``
+    is seen as well as ``store.contacts[id] = {...}``.
+    """
+
+    __slots__ = ("_gen",)
+
+    def __init__(self, gen: list[int], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gen = gen
+        for key, value in self.items():
+            if type(value) is dict:
+                dict.__setitem__(self, key, TrackedDict(gen, value))
+
+    def _bump(self) -> None:
+        self._gen[0] += 1
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if type(value) is dict:
+            value = TrackedDict(self._gen, value)
+        super().__setitem__(key, value)
+        self._bump()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._bump()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._bump()
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._bump()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._bump()
+        super().clear()
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+
+class SandboxStore:
+    """Thread-safe records and counters shared by both emulators.
+
+    Attributes (contract for both apps and for tests):
+
+    * ``contacts`` / ``notes``: HubSpot objects by numeric-string id, shaped like the API
+      (``{"id", "properties", "createdAt", "updatedAt", "archived"}``; notes also carry
+      ``"associations"``: contact ids). Property values are strings or None.
+    * ``contact_property_defs`` / ``note_property_defs``: property definitions by name.
+    * ``leads`` / ``tasks``: Salesforce records by 18-character id, fields as the REST API
+      names them.
+    * ``lead_statuses``: the ``LeadStatus`` picklist rows.
+    * ``counts``: ``Counter`` of ``(system, endpoint, status)``; see :meth:`count`.
+    * ``api_usage``: ``sf_api_used``, ``sf_api_max``, ``hubspot_daily_used``.
+    * ``credentials``: what clients must present (tokens, session ids, OAuth client).
+    * ``clock``: a callable returning an aware ``datetime``; tests replace it.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.generation = [0]
+        self.contacts: dict[str, dict[str, Any]] = TrackedDict(self.generation)
+        self.notes: dict[str, dict[str, Any]] = TrackedDict(self.generation)
+        #: lifecycle-stage writes HubSpot ignored because they would move a contact back
+        self.ignored_writes: list[dict[str, Any]] = []
+        self.contact_property_defs: dict[str, dict[str, Any]] = {}
+        self.note_property_defs: dict[str, dict[str, Any]] = {}
+        self.leads: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.lead_statuses: list[dict[str, Any]] = [dict(s) for s in DEFAULT_LEAD_STATUSES]
+        self.counts: Counter[tuple[str, str, int]] = Counter()
+        self.api_usage: dict[str, int] = {
+            "sf_api_used": 0,
+            "sf_api_max": 15_000,
+            "hubspot_daily_used": 0,
+        }
+        self.credentials: dict[str, str] = {}
+        self._ids: dict[str, itertools.count[int]] = {}
+        self._load_default_properties()
+
+    # -- ids and time ------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The store clock's current time (aware, UTC)."""
+        return self.clock()
+
+    def new_id(self, kind: str) -> str:
+        """A deterministic new id: numeric strings for HubSpot, 18-char keys for Salesforce."""
+        with self.lock:
+            counter = self._ids.setdefault(kind, itertools.count(_ID_START.get(kind, 1)))
+            number = next(counter)
+        if kind in SF_PREFIXES:
+            id15 = SF_PREFIXES[kind] + "5g00" + _base62(number, 8)
+            return id15 + sf_checksum(id15)
+        return str(number)
+
+    # -- counters ----------------------------------------------------------------------
+
+    def count(self, system: str, endpoint: str, status: int) -> None:
+        """Record one request answered by ``system`` at ``endpoint`` with ``status``."""
+        with self.lock:
+            self.counts[(system, endpoint, int(status))] += 1
+
+    def request_count(
+        self, system: str | None = None, endpoint: str | None = None, status: int | None = None
+    ) -> int:
+        """How many requests match the given (optional) system, endpoint and status."""
+        with self.lock:
+            return sum(
+                n
+                for (sys_, ep, st), n in self.counts.items()
+                if (system is None or sys_ == system)
+                and (endpoint is None or ep == endpoint)
+                and (status is None or st == status)
+            )
+
+    # -- records -----------------------------------------------------------------------
+
+    def add_contact(
+        self, properties: dict[str, str | None], created: datetime | None = None
+    ) -> str:
+        """Create a contact with HubSpot's system properties filled in; returns its id."""
+        with self.lock:
+            cid = self.new_id("contact")
+            when = hs_time(created or self.now())
+            props = {
+                "createdate": when,
+                "lastmodifieddate": when,
+                **properties,
+                "hs_object_id": cid,
+            }
+            self.contacts[cid] = {
+                "id": cid,
+                "properties": props,
+                "createdAt": props["createdate"],
+                "updatedAt": props["lastmodifieddate"],
+                "archived": False,
+            }
+            return cid
+
+    def set_modified(self, contact_ids: Iterable[str], when: datetime | str) -> None:
+        """Give contacts one shared ``lastmodifieddate`` (what a bulk import does)."""
+        stamp = when if isinstance(when, str) else hs_time(when)
+        with self.lock:
+            for cid in contact_ids:
+                contact = self.contacts[cid]
+                contact["properties"]["lastmodifieddate"] = stamp
+                contact["updatedAt"] = stamp
+
+    def mqls(self) -> list[str]:
+        """Ids of contacts whose lifecycle stage is MQL."""
+        with self.lock:
+            return [
+                cid
+                for cid, c in self.contacts.items()
+                if c["properties"].get("lifecyclestage") == "marketingqualifiedlead"
+            ]
+
+    # -- state -------------------------------------------------------------------------
+
+    def snapshot(self, include_records: bool = True) -> dict[str, Any]:
+        """Everything ``GET /_sandbox/state`` returns, as plain JSON-able data."""
+        with self.lock:
+            requests = [
+                {"system": s, "endpoint": e, "status": st, "count": n}
+                for (s, e, st), n in sorted(self.counts.items())
+            ]
+            by_system: Counter[str] = Counter()
+            for (system, _e, _s), n in self.counts.items():
+                by_system[system] += n
+            state: dict[str, Any] = {
+                "totals": {
+                    "contacts": len(self.contacts),
+                    "mqls": len(self.mqls()),
+                    "notes": len(self.notes),
+                    "leads": len(self.leads),
+                    "tasks": len(self.tasks),
+                    "requests": dict(by_system),
+                    "ignored_writes": len(self.ignored_writes),
+                    **self.api_usage,
+                },
+                "requests": requests,
+            }
+            if include_records:
+                state["contacts"] = [_plain(c) for c in self.contacts.values()]
+                state["notes"] = [_plain(n) for n in self.notes.values()]
+                state["ignored_writes"] = list(self.ignored_writes)
+                state["leads"] = [dict(lead) for lead in self.leads.values()]
+                state["tasks"] = [dict(t) for t in self.tasks.values()]
+            return state
+
+    def _load_default_properties(self) -> None:
+        from connectors.sandbox.properties import (
+            default_contact_properties,
+            default_note_properties,
+        )
+
+        self.contact_property_defs = default_contact_properties()
+        self.note_property_defs = default_note_properties()
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    """A deep plain-dict copy (TrackedDict -> dict) for serialising."""
+    return {
+        k: _plain(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v)
+        for k, v in record.items()
+    }
