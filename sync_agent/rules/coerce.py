@@ -1,0 +1,145 @@
+"""Coercion of lead values as sources send them (HubSpot sends every property as a string).
+
+Each coercer returns the typed value or :data:`BAD`; it never raises, because evaluation
+must survive any lead. Absent values (``None``, empty or blank strings) are :data:`MISSING`
+before any coercion, so "not there" and "there but unreadable" stay distinguishable in
+the explanation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+
+class _Marker:
+    """A named sentinel that prints well in explanations and debuggers."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+MISSING: Final = _Marker("<missing>")
+BAD: Final = _Marker("<unreadable>")
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_EPOCH = re.compile(r"^-?\d{9,}$")
+_TRUE = frozenset({"true", "yes", "y", "1", "on", "t", "checked"})
+_FALSE = frozenset({"false", "no", "n", "0", "off", "f", "unchecked"})
+
+
+def is_missing(raw: Any) -> bool:
+    """``None`` and blank strings count as absent (HubSpot sends "" for cleared properties)."""
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def to_number(raw: Any) -> Any:
+    """A finite float, or BAD. Accepts "1200", "1,200", " 12.5 ", 12; refuses booleans."""
+    if isinstance(raw, bool):
+        return BAD
+    if isinstance(raw, int | float):
+        value = float(raw) if not isinstance(raw, int) or abs(raw) < 2**63 else math.inf
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
+        try:
+            value = float(text)
+        except ValueError:
+            return BAD
+    else:
+        return BAD
+    return value if math.isfinite(value) else BAD
+
+
+def to_bool(raw: Any) -> Any:
+    """True/False from booleans, 0/1 and the words HubSpot and Salesforce use; else BAD."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float):
+        return bool(raw) if raw in (0, 1) else BAD
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return BAD
+
+
+def to_date(raw: Any) -> Any:
+    """An aware UTC datetime from ISO text, epoch milliseconds (HubSpot), date or datetime."""
+    try:
+        if isinstance(raw, datetime):
+            return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+        if isinstance(raw, date):
+            return datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
+        if isinstance(raw, bool):
+            return BAD
+        if isinstance(raw, int | float):
+            return datetime.fromtimestamp(raw / 1000, tz=UTC)
+        if isinstance(raw, str):
+            text = raw.strip()
+            if _EPOCH.match(text):
+                return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+            parsed = datetime.fromisoformat(text)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError, TypeError):
+        return BAD
+    return BAD
+
+
+def to_day(raw: Any) -> Any:
+    """The calendar day (UTC) of a date value, for rules written with a plain TOML date."""
+    when = to_date(raw)
+    return when if when is BAD else when.date()
+
+
+def to_text(raw: Any) -> Any:
+    """Text as the admin would read it: numbers and booleans become their usual spelling."""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int | float):
+        return repr(raw) if isinstance(raw, float) and not raw.is_integer() else str(int(raw))
+    if isinstance(raw, datetime | date):
+        return raw.isoformat()
+    return BAD
+
+
+def to_folded_text(raw: Any) -> Any:
+    """Text folded for case-insensitive comparison (the default for string operators)."""
+    text = to_text(raw)
+    return text if text is BAD else text.casefold()
+
+
+#: Coercer per value kind; the compiler picks one per (field, kind) and caches the result.
+COERCERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "number": to_number,
+    "bool": to_bool,
+    "date": to_date,
+    "day": to_day,
+    "string": to_text,
+    "istring": to_folded_text,
+    "any": lambda raw: raw,
+}
+
+#: Words for explanations: "cannot read 'abc' as a number".
+KIND_WORDS: Final[dict[str, str]] = {
+    "number": "a number",
+    "bool": "a yes/no value",
+    "date": "a date",
+    "day": "a date",
+    "string": "text",
+    "istring": "text",
+    "any": "a value",
+}

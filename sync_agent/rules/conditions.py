@@ -1,0 +1,422 @@
+"""Validation of one condition: ``{ field, op, value | list, case_sensitive }`` or a combinator.
+
+Combinators: ``{ all = [...] }``, ``{ any = [...] }``, ``{ not = {...} }``. Every problem is
+recorded in the :class:`Context` with a hint; a condition with problems yields ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sync_agent.rules.context import Context, Where, did_you_mean, type_name
+from sync_agent.rules.derived import field_type, known_names
+from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
+from sync_agent.rules.spec import Combo, Condition, Leaf
+
+LEAF_KEYS = frozenset({"field", "op", "value", "list", "case_sensitive"})
+COMBINATORS = ("all", "any", "not")
+_FIELD_ADVICE = "raw source properties are written hubspot.<property> or salesforce.<Field>"
+_VALUE_HINTS = {
+    "number": "write numbers without quotes, e.g. 50",
+    "bool": "write true or false without quotes",
+    "string": 'put text in double quotes, e.g. "Germany"',
+    "date": "write dates without quotes, e.g. 2025-01-31 or 2025-01-31T09:00:00Z",
+}
+
+
+def parse_condition(node: Any, where: Where, ctx: Context) -> Condition | None:
+    """The validated condition, or None after recording its problems."""
+    if not isinstance(node, dict):
+        ctx.add(
+            where,
+            f"a condition must be a table, not {type_name(node)}",
+            'write e.g. { field = "email", op = "present" }',
+        )
+        return None
+    combos = [k for k in COMBINATORS if k in node]
+    if combos:
+        return _parse_combo(node, combos, where, ctx)
+    return _parse_leaf(node, where, ctx)
+
+
+def _parse_combo(
+    node: dict[str, Any], combos: list[str], where: Where, ctx: Context
+) -> Condition | None:
+    mode = combos[0]
+    if len(node) > 1:
+        ctx.add(
+            where,
+            f"'{mode}' cannot be mixed with other keys ({', '.join(sorted(set(node) - {mode}))})",
+            "wrap the other condition in the all/any array",
+            needle=mode,
+        )
+        return None
+    body, inner = node[mode], where.sub(mode)
+    if mode == "not":
+        body = body[0] if isinstance(body, list) and len(body) == 1 else body
+        item = parse_condition(body, inner, ctx)
+        return Combo("not", (item,)) if item is not None else None
+    if not isinstance(body, list) or not body:
+        ctx.add(
+            inner,
+            f"'{mode}' needs a non-empty array of conditions",
+            f'write {mode} = [ {{ field = "...", op = "..." }}, ... ]',
+            needle=mode,
+        )
+        return None
+    items = [parse_condition(item, inner.at(i), ctx) for i, item in enumerate(body)]
+    clean = [c for c in items if c is not None]
+    return Combo(mode, tuple(clean)) if len(clean) == len(items) else None  # type: ignore[arg-type]
+
+
+def _parse_leaf(node: dict[str, Any], where: Where, ctx: Context) -> Leaf | None:
+    before = len(ctx.problems)
+    for key in sorted(set(node) - LEAF_KEYS):
+        ctx.add(
+            where.sub(key),
+            f"unknown key '{key}' in a condition",
+            did_you_mean(
+                key,
+                [*LEAF_KEYS, *COMBINATORS],
+                "a condition has field, op, value or list, case_sensitive",
+            ),
+            needle=key,
+        )
+    name, ftype = _parse_field(node.get("field"), where.sub("field"), ctx)
+    op = _parse_op(node.get("op"), where.sub("op"), ctx)
+    if len(ctx.problems) > before or name is None or op is None:
+        return None
+    info = OPS[op]
+    if ftype is not None and ftype not in info.types:
+        allowed = " or ".join(sorted(info.types))
+        ctx.add(
+            where.sub("op"),
+            f"operator '{op}' needs a {allowed} field, but '{name}' is a {ftype}",
+            _op_advice(ftype),
+            needle=str(node.get("op")),
+        )
+        return None
+    folded = _case_insensitive(node, where, ctx)
+    if folded is None:
+        return None
+    ctx.uses_free_email = ctx.uses_free_email or name == "is_free_email"
+    return _typed_leaf(name, ftype, op, info, node, folded, where, ctx)
+
+
+def _parse_field(value: Any, where: Where, ctx: Context) -> tuple[str | None, str | None]:
+    if not isinstance(value, str) or not value.strip():
+        ctx.add(where, "missing 'field' (the lead field to test)", 'add field = "email"')
+        return None, None
+    try:
+        return value, field_type(value)
+    except KeyError:
+        ctx.add(
+            where,
+            f"unknown field '{value}'",
+            did_you_mean(value, known_names(), _FIELD_ADVICE),
+            needle=f'"{value}"',
+        )
+        return None, None
+
+
+def _parse_op(value: Any, where: Where, ctx: Context) -> str | None:
+    if not isinstance(value, str):
+        ctx.add(where, "missing 'op' (the operator)", f"one of: {', '.join(OPS)}")
+        return None
+    op = canonical_op(value)
+    if op is None:
+        ctx.add(
+            where,
+            f"unknown operator '{value}'",
+            did_you_mean(value.lower(), all_op_names(), "see docs/rules.md for every operator"),
+            needle=f'"{value}"',
+        )
+    return op
+
+
+def _op_advice(ftype: str) -> str:
+    return {
+        "date": "for dates use within_days, older_than_days, gt/lt or between with dates",
+        "bool": "for yes/no fields use is_true, is_false or equals true/false",
+        "number": "for numbers use equals, gt, gte, lt, lte, between or in",
+        "string": "for text use equals, in, contains, starts_with, ends_with or matches",
+    }[ftype]
+
+
+def _case_insensitive(node: dict[str, Any], where: Where, ctx: Context) -> bool | None:
+    flag = node.get("case_sensitive", False)
+    if not isinstance(flag, bool):
+        ctx.add(
+            where.sub("case_sensitive"),
+            "case_sensitive must be true or false",
+            needle="case_sensitive",
+        )
+        return None
+    return not flag
+
+
+def _typed_leaf(
+    name: str,
+    ftype: str | None,
+    op: str,
+    info: OpInfo,
+    node: dict[str, Any],
+    folded: bool,
+    where: Where,
+    ctx: Context,
+) -> Leaf | None:
+    has_value, has_list = "value" in node, "list" in node
+    vwhere = where.sub("list" if has_list and not has_value else "value")
+    if info.arg == "none":
+        if has_value or has_list:
+            ctx.add(
+                vwhere, f"operator '{op}' takes no value", "remove the value", needle=vwhere.key
+            )
+            return None
+        kind = "bool" if op in ("is_true", "is_false") else "any"
+        return Leaf(name, op, kind, make_label(name, op, ""))
+    if info.arg == "members":
+        return _members_leaf(name, ftype, op, node, folded, vwhere, ctx)
+    if has_list:
+        ctx.add(
+            where.sub("list"),
+            f"operator '{op}' does not take a named list",
+            "use value = ...",
+            needle="list",
+        )
+        return None
+    if not has_value:
+        ctx.add(
+            vwhere, f"operator '{op}' needs a value", _value_example(op), needle=f'"{node["op"]}"'
+        )
+        return None
+    return _valued_leaf(name, ftype, op, info, node["value"], folded, vwhere, ctx)
+
+
+def _value_example(op: str) -> str:
+    examples = {
+        "between": "value = [50, 5000]",
+        "within_days": "value = 30",
+        "matches": 'value = "^vp|director"',
+    }
+    return f"add e.g. {examples.get(op, 'value = ...')}"
+
+
+def _valued_leaf(
+    name: str,
+    ftype: str | None,
+    op: str,
+    info: OpInfo,
+    value: Any,
+    folded: bool,
+    where: Where,
+    ctx: Context,
+) -> Leaf | None:
+    if info.arg == "days":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value < 100_000
+        ):
+            ctx.add(
+                where,
+                f"'{op}' needs a number of days (0 or more), got {type_name(value)}",
+                "value = 30",
+            )
+            return None
+        return Leaf(name, op, "date", make_label(name, op, f"{value:g}"), value=value)
+    if info.arg in ("text", "regex"):
+        return _text_leaf(name, op, value, folded, where, ctx)
+    if info.arg == "pair":
+        return _pair_leaf(name, ftype, op, value, where, ctx)
+    typed = _typed_value(ftype, value, folded, where, ctx, ordered=op in ("gt", "gte", "lt", "lte"))
+    if typed is None:
+        return None
+    kind, target = typed
+    return Leaf(name, op, kind, make_label(name, op, _show(value)), value=target)
+
+
+def _text_leaf(
+    name: str, op: str, value: Any, folded: bool, where: Where, ctx: Context
+) -> Leaf | None:
+    if not isinstance(value, str) or not value:
+        ctx.add(
+            where,
+            f"'{op}' needs a non-empty text value, got {type_name(value)}",
+            _VALUE_HINTS["string"],
+        )
+        return None
+    kind = "istring" if folded else "string"
+    if op != "matches":
+        target = value.casefold() if folded else value
+        return Leaf(name, op, kind, make_label(name, op, _show(value)), value=target)
+    try:
+        pattern = re.compile(value, re.IGNORECASE if folded else 0)
+    except (re.error, RecursionError, OverflowError) as exc:
+        ctx.add(
+            where,
+            f"bad regular expression {value!r}: {exc}",
+            "check brackets and escapes; in TOML write \\\\ for a backslash or use 'single quotes'",
+            needle="value",
+        )
+        return None
+    return Leaf(
+        name, op, "string", make_label(name, op, _show(value)), value=value, pattern=pattern
+    )
+
+
+def _pair_leaf(
+    name: str, ftype: str | None, op: str, value: Any, where: Where, ctx: Context
+) -> Leaf | None:
+    if not isinstance(value, list) or len(value) != 2:
+        ctx.add(
+            where,
+            f"'between' needs value = [low, high], got {type_name(value)}",
+            "value = [50, 5000]",
+        )
+        return None
+    low = _typed_value(ftype, value[0], False, where.at(0), ctx, ordered=True)
+    high = _typed_value(ftype, value[1], False, where.at(1), ctx, ordered=True)
+    if low is None or high is None:
+        return None
+    if low[0] != high[0]:
+        ctx.add(where, "both ends of 'between' must be the same type", "two numbers or two dates")
+        return None
+    if low[1] > high[1]:
+        ctx.add(
+            where, f"'between' range is empty: {value[0]} is above {value[1]}", "write [low, high]"
+        )
+        return None
+    label = make_label(name, op, f"{_show(value[0])} and {_show(value[1])}")
+    return Leaf(name, op, low[0], label, bounds=(low[1], high[1]))
+
+
+def _members_leaf(
+    name: str,
+    ftype: str | None,
+    op: str,
+    node: dict[str, Any],
+    folded: bool,
+    where: Where,
+    ctx: Context,
+) -> Leaf | None:
+    if ("value" in node) == ("list" in node):
+        ctx.add(
+            where,
+            f"'{op}' needs either value = [..] or list = \"<name>\" (exactly one)",
+            'e.g. list = "countries_served" reads rules/lists/countries_served.txt',
+            needle=where.key,
+        )
+        return None
+    if "list" in node:
+        list_name = node["list"]
+        if not isinstance(list_name, str) or not list_name:
+            ctx.add(
+                where, "list must be the name of a list", 'list = "countries_served"', needle="list"
+            )
+            return None
+        items: Any = ctx.find_list(list_name, where)
+        shown = f"list {list_name}"
+        if items is None:
+            return None
+        items = [_from_text(ftype, item) for item in items]
+    else:
+        items, shown = node["value"], _show(node["value"])
+        if not isinstance(items, list) or not items:
+            ctx.add(
+                where,
+                f"'{op}' needs a non-empty array, got {type_name(items)}",
+                'value = ["DE", "FR"]',
+            )
+            return None
+    typed = [_typed_value(ftype, item, folded, where.at(i), ctx) for i, item in enumerate(items)]
+    if any(t is None for t in typed):
+        return None
+    kinds = {t[0] for t in typed if t is not None}
+    if len(kinds) > 1:
+        ctx.add(where, f"'{op}' values must all be the same type", "all text or all numbers")
+        return None
+    members = frozenset(t[1] for t in typed if t is not None)
+    return Leaf(name, op, kinds.pop(), make_label(name, op, shown), values=members)
+
+
+def _from_text(ftype: str | None, item: str) -> Any:
+    """List files hold text; for number fields read each line as a number."""
+    if ftype == "number":
+        try:
+            return int(item) if item.lstrip("-").isdigit() else float(item)
+        except ValueError:
+            return item
+    return item
+
+
+def _typed_value(
+    ftype: str | None,
+    value: Any,
+    folded: bool,
+    where: Where,
+    ctx: Context,
+    *,
+    ordered: bool = False,
+) -> tuple[str, Any] | None:
+    """(coercion kind, typed rule value) when ``value`` suits the field type; else a problem."""
+    vtype = _value_type(value)
+    wanted = ftype or vtype
+    if ordered and wanted not in (None, "number", "date"):
+        ctx.add(
+            where,
+            f"this comparison needs a number or a date, got {type_name(value)}",
+            _VALUE_HINTS["number"],
+            needle="value",
+        )
+        return None
+    if vtype is None or wanted != vtype:
+        expected = f"'{wanted}'" if ftype else "a text, number, true/false or date"
+        ctx.add(
+            where,
+            f"wrong value type: expected {expected} value, got {type_name(value)}",
+            _VALUE_HINTS.get(wanted or "", "") + _relative_hint(ftype, vtype),
+            needle="value",
+        )
+        return None
+    if vtype == "string":
+        return ("istring", value.casefold()) if folded else ("string", value)
+    if vtype == "number":
+        return "number", float(value)
+    if vtype == "date":
+        if isinstance(value, datetime):
+            return "date", value if value.tzinfo else value.replace(tzinfo=UTC)
+        return "day", value
+    return vtype, value
+
+
+def _relative_hint(ftype: str | None, vtype: str | None) -> str:
+    if ftype == "date" and vtype == "number":
+        return "; for 'N days ago' use within_days / older_than_days or a days_since_<field> field"
+    return ""
+
+
+def _value_type(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number" if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, date):  # datetime is a date too
+        return "date"
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

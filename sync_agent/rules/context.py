@@ -1,0 +1,88 @@
+"""Problem collection while validating one ruleset file.
+
+Validators never stop at the first problem: they record it here with a readable location
+(``gates.business_email.when.op``) and carry on, so that ``rules check`` lists every
+problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync_agent.errors import Problem
+from sync_agent.rules.source import Locator
+
+
+@dataclass(frozen=True)
+class Where:
+    """A location: ``loc`` for people, ``anchor`` (table array and index) to find the line."""
+
+    loc: str
+    anchor: tuple[str, int] | None = None
+    key: str | None = None
+
+    def sub(self, key: str) -> Where:
+        return Where(f"{self.loc}.{key}" if self.loc else key, self.anchor, key)
+
+    def at(self, index: int) -> Where:
+        return Where(f"{self.loc}[{index}]", self.anchor, self.key)
+
+
+@dataclass
+class Context:
+    """Everything validation needs besides the document: where to report, how to find lists."""
+
+    file: str
+    locator: Locator
+    find_list: Callable[[str, Where], tuple[str, ...] | None]
+    problems: list[Problem] = field(default_factory=list)
+    uses_free_email: bool = False
+
+    def add(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
+        line = self.locator.line(where.anchor, where.key, needle)
+        self.problems.append(Problem(self.file, where.loc, message, hint, line))
+
+
+def did_you_mean(word: str, choices: Iterable[str], extra: str = "") -> str:
+    """A "did you mean" hint from the closest choices (difflib), plus optional advice."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else ""
+    return f"{hint} {extra}".strip()
+
+
+def type_name(value: object) -> str:
+    """TOML words for Python values in messages: "a string", "an array", "a table"."""
+    names = {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def rule_name(item: dict[str, Any], where: Where, seen: set[str], ctx: Context) -> str | None:
+    """The entry's unique name; records missing, non-string and duplicate names."""
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        ctx.add(
+            where.sub("name"),
+            "missing 'name' (used in reasons and reports)",
+            'name = "business_email"',
+        )
+        return None
+    if name in seen:
+        ctx.add(
+            where.sub("name"),
+            f"duplicate name '{name}'",
+            "names must be unique within a section",
+            needle=f'"{name}"',
+        )
+        return None
+    seen.add(name)
+    return name

@@ -1,0 +1,104 @@
+"""Named lists: one value per line in ``<ruleset dir>/lists/<name>.txt``, or under ``[lists]``.
+
+``[lists]`` may define a list inline (``competitors = ["acme.com"]``) or point at another
+file relative to the ruleset (``competitors = "shared/competitors.txt"``). In list files,
+blank lines and ``#`` comments are ignored. Only lists a ruleset uses are read, and their
+contents are part of the ruleset's hash.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sync_agent.rules.context import Context, Where, type_name
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def parse_list_text(text: str) -> tuple[str, ...]:
+    """List file lines without blanks and ``#`` comments (also trailing `` # ...`` comments)."""
+    items = []
+    for line in text.splitlines():
+        value = line.split(" #", 1)[0].strip()
+        if value and not value.startswith("#"):
+            items.append(value)
+    return tuple(items)
+
+
+class ListFinder:
+    """Finds, reads and remembers the named lists a ruleset uses."""
+
+    def __init__(self, base: Path, table: Any, display: str) -> None:
+        self.base = base
+        self.table = table if isinstance(table, dict) else {}
+        self.raw_table = table
+        self.display = display
+        self.loaded: dict[str, tuple[str, ...]] = {}
+        self.failed: set[str] = set()
+        self.ctx: Context | None = None
+
+    def check_table(self, ctx: Context) -> None:
+        """Validate ``[lists]`` itself: a table of arrays of strings or of file paths."""
+        self.ctx = ctx
+        if self.raw_table is not None and not isinstance(self.raw_table, dict):
+            ctx.add(
+                Where("lists", ("lists", 0)),
+                f"[lists] must be a table, not {type_name(self.raw_table)}",
+            )
+        for name, value in self.table.items():
+            where = Where(f"lists.{name}", ("lists", 0), name)
+            ok_inline = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            if not ok_inline and not isinstance(value, str):
+                ctx.add(
+                    where,
+                    "a list is an array of strings or the path of a list file",
+                    f'{name} = ["a", "b"]  or  {name} = "lists/{name}.txt"',
+                )
+
+    def find(self, name: str, where: Where) -> tuple[str, ...] | None:
+        """The list's items, or None after recording why it cannot be read."""
+        if name in self.loaded:
+            return self.loaded[name]
+        if name in self.failed:
+            return None
+        items = self._read(name, where)
+        if items is None:
+            self.failed.add(name)
+        else:
+            self.loaded[name] = items
+        return items
+
+    def _read(self, name: str, where: Where) -> tuple[str, ...] | None:
+        entry = self.table.get(name)
+        if isinstance(entry, list):
+            return tuple(str(v).strip() for v in entry if isinstance(v, str) and v.strip())
+        path = self.base / entry if isinstance(entry, str) else self.base / "lists" / f"{name}.txt"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self._problem(
+                where,
+                f"list '{name}' not found: no file {display_path(path)}",
+                f"create {display_path(path)} (one value per line) or define {name} under [lists]",
+                name,
+            )
+            return None
+        try:
+            return parse_list_text(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            self._problem(
+                where, f"list file {display_path(path)} is not UTF-8 text", "save it as UTF-8", name
+            )
+            return None
+
+    def _problem(self, where: Where, message: str, hint: str, needle: str) -> None:
+        if self.ctx is not None:
+            self.ctx.add(where, message, hint, needle=f'"{needle}"')

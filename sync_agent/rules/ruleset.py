@@ -1,0 +1,77 @@
+"""Loading a ruleset file into a compiled, hashed :class:`Ruleset`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sync_agent.errors import Problem, RulesError
+from sync_agent.rules.evaluate import Evaluator, compile_ruleset
+from sync_agent.rules.lists import display_path
+from sync_agent.rules.loader import build_spec
+from sync_agent.rules.source import read_toml
+from sync_agent.rules.spec import RulesetSpec
+
+
+@dataclass(frozen=True, eq=False)
+class Ruleset:
+    """A validated, compiled ruleset. ``hash`` identifies its content (lists included)."""
+
+    name: str
+    hash: str
+    spec: RulesetSpec
+    path: Path | None
+    evaluator: Evaluator = field(repr=False)
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:12]
+
+
+def content_hash(doc: dict[str, Any], lists: dict[str, tuple[str, ...]]) -> str:
+    """sha256 of the canonical content: the parsed rules (not comments or layout) and every
+    list they use, so that editing a list file changes the hash but reformatting does not."""
+    canonical = json.dumps(
+        {"rules": doc, "lists": lists}, sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_ruleset(path: str | Path) -> Ruleset:
+    """Read, validate and compile one ruleset file.
+
+    Raises :class:`~sync_agent.errors.RulesError` listing every problem found.
+    """
+    ruleset, problems = try_load(Path(path))
+    if ruleset is None:
+        shown = display_path(Path(path))
+        raise RulesError(f"{shown}: {len(problems)} problem(s) in the ruleset", problems)
+    return ruleset
+
+
+def try_load(path: Path) -> tuple[Ruleset | None, list[Problem]]:
+    """The ruleset or the list of problems (never raises for a bad file)."""
+    display = display_path(path)
+    if path.is_dir():
+        return None, [
+            Problem(display, "", "this is a directory, not a ruleset file", "give a .toml file")
+        ]
+    read = read_toml(path, display)
+    if isinstance(read, Problem):
+        return None, [read]
+    text, doc = read
+    try:
+        spec, problems, finder = build_spec(doc, text, path, display)
+    except RecursionError:
+        return None, [
+            Problem(
+                display, "", "the ruleset is nested too deeply", "flatten the all/any/not nesting"
+            )
+        ]
+    if spec is None:
+        return None, problems
+    ruleset_hash = content_hash(doc, finder.loaded)
+    return Ruleset(spec.name, ruleset_hash, spec, path, compile_ruleset(spec, ruleset_hash)), []

@@ -1,0 +1,110 @@
+"""Reading a rules file safely, and finding the line a problem refers to.
+
+``tomllib`` reports lines only for syntax errors, so :class:`Locator` finds the line of a
+table or key by scanning the text: the n-th ``[[gates]]`` header, then the key (or the
+offending text) inside that table. A best effort: when nothing matches, no line is given.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sync_agent.errors import Problem
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_HEADER = re.compile(r"^\s*\[")
+
+
+def read_toml(path: Path, display: str) -> tuple[str, dict[str, Any]] | Problem:
+    """The text and parsed document of a TOML file, or the one problem that stops reading it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(
+            display, "", f"cannot read the file: {exc.strerror or exc}", "check the path"
+        )
+    if b"\x00" in data:
+        return Problem(
+            display, "", "this is a binary file, not a TOML ruleset", "rulesets are text"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return Problem(display, "", "the file is not valid UTF-8 text", "save it as UTF-8", line)
+    if not text.strip() or all(not _content(ln) for ln in text.splitlines()):
+        return Problem(display, "", "the file is empty", "start from rules/sal.toml")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return _syntax_problem(display, str(exc))
+
+
+def _content(line: str) -> str:
+    return line.split("#", 1)[0].strip()
+
+
+def _syntax_problem(display: str, message: str) -> Problem:
+    found = _TOML_POS.search(message)
+    line = int(found.group(1)) if found else None
+    where = f"column {found.group(2)}" if found else ""
+    clean = _TOML_POS.sub("", message).strip()
+    return Problem(
+        display,
+        where,
+        f"broken TOML: {clean}",
+        "check quotes, brackets and commas on this line; strings need double quotes",
+        line,
+    )
+
+
+class Locator:
+    """Best-effort line numbers for locations in a parsed TOML text."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line(
+        self, anchor: tuple[str, int] | None, key: str | None, needle: str | None
+    ) -> int | None:
+        """1-based line of ``needle`` (else ``key =``) inside the anchored table."""
+        start, end = self._span(anchor)
+        if start is None:
+            return None
+        for probe in (needle, key):
+            if probe:
+                hit = self._find(probe, start, end, is_key=probe is key)
+                if hit is not None:
+                    return hit
+        return start + 1 if anchor else None
+
+    def _span(self, anchor: tuple[str, int] | None) -> tuple[int | None, int]:
+        if anchor is None:
+            return 0, len(self.lines)
+        section, index = anchor
+        array = re.compile(rf"^\s*\[\[\s*{re.escape(section)}\s*\]\]")
+        table = re.compile(rf"^\s*\[\s*{re.escape(section)}\s*\]")
+        hits = [i for i, ln in enumerate(self.lines) if array.match(ln)]
+        if not hits:
+            hits = [i for i, ln in enumerate(self.lines) if table.match(ln)]
+        if index >= len(hits):
+            inline = re.compile(rf"^\s*{re.escape(section)}\s*=")
+            found = next((i for i, ln in enumerate(self.lines) if inline.match(ln)), None)
+            return (found, len(self.lines)) if found is not None else (None, 0)
+        start = hits[index]
+        end = next(
+            (i for i in range(start + 1, len(self.lines)) if _HEADER.match(self.lines[i])),
+            len(self.lines),
+        )
+        return start, end
+
+    def _find(self, probe: str, start: int, end: int, *, is_key: bool) -> int | None:
+        pattern = re.compile(rf"(^|[\s{{,])\"?{re.escape(probe)}\"?\s*=") if is_key else None
+        for i in range(start, end):
+            text = self.lines[i]
+            if pattern.search(text) if pattern else probe in text:
+                return i + 1
+        return None

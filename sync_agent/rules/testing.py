@@ -1,0 +1,220 @@
+"""``rules test``: example leads with expected outcomes, like ``opa test`` for policies.
+
+A test file (``rules/tests/*.toml``)::
+
+    ruleset = "../sal.toml"            # relative to the test file
+    now = 2026-11-25T12:00:00Z         # the clock for every case (date conditions)
+
+    [base]                             # optional: fields every case starts from
+    email = "dana@northwind.io"
+
+    [[cases]]
+    name = "free mail is rejected"
+    lead = { email = "dana@gmail.com" } # merged over [base]; "" blanks a field
+    unset = ["phone"]                   # optional: fields removed from [base]
+    expect = "rejected"                 # accepted | rejected | review
+    reason = "gate:business_email"      # optional: must be among the reasons
+    score = 42.5                        # optional, to 0.01
+    fast_lane = "trial_and_webinar"     # optional
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sync_agent.errors import Problem
+from sync_agent.model import Decision, Outcome
+from sync_agent.rules.coverage import uncovered
+from sync_agent.rules.lists import display_path
+from sync_agent.rules.ruleset import Ruleset, try_load
+from sync_agent.rules.source import read_toml
+
+_CASE_KEYS = frozenset(
+    {"name", "lead", "unset", "expect", "reason", "reasons", "score", "fast_lane", "now"}
+)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case: what was expected, the decision, and a diff when they differ."""
+
+    file: str
+    name: str
+    passed: bool
+    decision: Decision | None
+    diff: tuple[str, ...] = ()
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """Every case result, problems with the test files, and what the cases leave untested."""
+
+    __test__ = False  # not a pytest class
+
+    results: tuple[CaseResult, ...]
+    problems: tuple[Problem, ...]
+    uncovered: dict[str, tuple[str, ...]]
+
+    @property
+    def failures(self) -> tuple[CaseResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.failures and bool(self.results)
+
+    def summary(self) -> str:
+        passed = len(self.results) - len(self.failures)
+        text = f"{passed} of {len(self.results)} rule test case(s) passed"
+        return text + (f", {len(self.problems)} problem(s) in test files" if self.problems else "")
+
+
+def run_rule_tests(path: str | Path = "rules/tests") -> TestReport:
+    """Run every case in a test file or in the ``*.toml`` files of a folder."""
+    root = Path(path)
+    files = sorted(root.glob("*.toml")) if root.is_dir() else [root]
+    if not files or not root.exists():
+        missing = Problem(
+            display_path(root), "", "no rule test files (*.toml) here", "see docs/rules.md"
+        )
+        return TestReport((), (missing,), {})
+    runner = _Runner()
+    for file in files:
+        runner.run_file(file)
+    gaps = {
+        rs.name: tuple(uncovered(rs, runner.decisions[key]))
+        for key, rs in runner.rulesets.items()
+        if rs
+    }
+    return TestReport(tuple(runner.results), tuple(runner.problems), gaps)
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.results: list[CaseResult] = []
+        self.problems: list[Problem] = []
+        self.rulesets: dict[Path, Ruleset | None] = {}
+        self.decisions: dict[Path, list[Decision]] = {}
+
+    def run_file(self, file: Path) -> None:
+        display = display_path(file)
+        read = read_toml(file, display)
+        if isinstance(read, Problem):
+            self.problems.append(read)
+            return
+        doc = read[1]
+        ruleset_path = (file.parent / str(doc.get("ruleset", "../sal.toml"))).resolve()
+        ruleset = self._ruleset(ruleset_path)
+        now = _as_now(doc.get("now"))
+        base = doc.get("base", {})
+        cases = doc.get("cases")
+        if (
+            ruleset is None
+            or now is None
+            or not isinstance(base, dict)
+            or not isinstance(cases, list)
+        ):
+            self.problems.append(_file_problem(display, ruleset, now, base, cases))
+            return
+        for index, case in enumerate(cases):
+            result = _run_case(display, index, case, base, ruleset, now)
+            self.results.append(result)
+            if result.decision is not None:
+                self.decisions[ruleset_path].append(result.decision)
+
+    def _ruleset(self, path: Path) -> Ruleset | None:
+        if path not in self.rulesets:
+            ruleset, problems = try_load(path)
+            self.rulesets[path] = ruleset
+            self.decisions[path] = []
+            self.problems.extend(problems)
+        return self.rulesets[path]
+
+
+def _as_now(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def _file_problem(display: str, ruleset: Any, now: Any, base: Any, cases: Any) -> Problem:
+    if ruleset is None:
+        return Problem(
+            display,
+            "ruleset",
+            "the ruleset of these cases does not load",
+            'ruleset = "../sal.toml"',
+        )
+    if now is None:
+        return Problem(display, "now", "missing now (a date-time)", "now = 2026-11-25T12:00:00Z")
+    if not isinstance(base, dict):
+        return Problem(display, "base", "[base] must be a table of lead fields")
+    return Problem(display, "cases", "missing [[cases]]", "add [[cases]] with lead and expect")
+
+
+def _run_case(
+    display: str, index: int, case: Any, base: dict[str, Any], ruleset: Ruleset, now: datetime
+) -> CaseResult:
+    name = case.get("name", f"case {index + 1}") if isinstance(case, dict) else f"case {index + 1}"
+    error = _case_error(case)
+    if error:
+        return CaseResult(display, str(name), False, None, problem=error)
+    lead = {k: v for k, v in base.items() if k not in set(case.get("unset", []))}
+    lead.update(case.get("lead", {}))
+    decision = ruleset.evaluator(lead, _as_now(case.get("now")) or now)
+    expected, actual = _expected_lines(case), _actual_lines(case, decision)
+    if expected == actual:
+        return CaseResult(display, str(name), True, decision)
+    diff = difflib.unified_diff(
+        expected, actual, "expected", "actual", lineterm="", n=len(expected)
+    )
+    return CaseResult(display, str(name), False, decision, tuple(diff))
+
+
+def _case_error(case: Any) -> str:
+    if not isinstance(case, dict):
+        return "a case must be a table"
+    unknown = sorted(set(case) - _CASE_KEYS)
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_CASE_KEYS))}"
+    if case.get("expect") not in {o.value for o in Outcome}:
+        return "expect must be accepted, rejected or review"
+    if not isinstance(case.get("lead", {}), dict) or not isinstance(case.get("unset", []), list):
+        return "lead must be a table and unset an array of field names"
+    score = case.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        return "score must be a number"
+    return ""
+
+
+def _expected_lines(case: dict[str, Any]) -> list[str]:
+    lines = [f"outcome: {case['expect']}"]
+    if "score" in case:
+        lines.append(f"score: {float(case['score']):g}")
+    if "reason" in case:
+        lines.append(f"reason: {case['reason']}")
+    if "reasons" in case:
+        lines.append(f"reasons: {', '.join(map(str, case['reasons']))}")
+    if "fast_lane" in case:
+        lines.append(f"fast_lane: {case['fast_lane']}")
+    return lines
+
+
+def _actual_lines(case: dict[str, Any], decision: Decision) -> list[str]:
+    lines = [f"outcome: {decision.outcome.value}"]
+    if "score" in case:
+        close = abs(decision.score - float(case["score"])) < 0.01
+        lines.append(f"score: {float(case['score']) if close else decision.score:g}")
+    if "reason" in case:
+        has = case["reason"] in decision.reasons
+        lines.append(f"reason: {case['reason'] if has else ' | '.join(decision.reasons)}")
+    if "reasons" in case:
+        lines.append(f"reasons: {', '.join(decision.reasons)}")
+    if "fast_lane" in case:
+        lines.append(f"fast_lane: {decision.fast_lane}")
+    return lines
