@@ -1,0 +1,488 @@
+"""The audit database: the ONE module that writes the SQLite file.
+
+It holds the outbox that makes write-back exactly-once: a page's decisions, their pending
+writes (one per sink) and the cursor that covers them are committed in one transaction
+before any CRM call; writes are marked in flight (committed) before a sink is called and
+their results committed after. Everything else reads through :mod:`sync_agent.audit.queries`.
+
+The file is created mode 0600, runs in WAL mode (readers in other processes never block
+the agent) and carries its schema version in ``PRAGMA user_version``. One connection is
+shared by the agent's threads behind a re-entrant lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from sync_agent.audit.migrations import migrate
+from sync_agent.audit.queries import QueriesMixin
+from sync_agent.model import MQL, Decision, Handoff, WriteStatus, _jsonable
+
+OPEN_STATES = ("pending", "in_flight", "retryable")
+
+
+def dumps(value: Any) -> str:
+    """JSON for the audit columns: datetimes as ISO strings, unknown types as text."""
+    return json.dumps(value, default=_jsonable, ensure_ascii=False, sort_keys=True)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """A decision to record; ``write`` says whether it gets pending writes (one per sink)."""
+
+    mql: MQL
+    decision: Decision
+    handoff_key: str
+    note: str
+    write: bool = True
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A write waiting for (or being retried by) a sink."""
+
+    write_id: int
+    decision_id: int
+    sink: str
+    attempts: int
+    sent: bool
+    handoff: Handoff
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the log knows about a lead: ever accepted? latest decision's rules and version."""
+
+    accepted: bool
+    rules_hash: str
+    modified_at: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A write's new state after a sink answered."""
+
+    write_id: int
+    state: str
+    error: str = ""
+    target_id: str | None = None
+    next_attempt_at: datetime | None = None
+    refund: bool = False  # the attempt did not count (fatal error: operator must act)
+
+
+class AuditLog(QueriesMixin):
+    """Owner of the audit database file."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self.conn: sqlite3.Connection = db.conn
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: str | Path) -> AuditLog:
+        """Open (creating mode 0600 and migrating as needed) the audit database at ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+        return cls(sqlite_utils.Database(conn), path)
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE .. COMMIT), rolled back on any error."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Read rows as dicts (under the lock, so the writer thread never interleaves)."""
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    # ------------------------------------------------------------------ runs and events
+
+    def start_run(
+        self, pipeline: str, mode: str, now: datetime, rules_name: str = "", rules_hash: str = ""
+    ) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs (pipeline, mode, started_at, rules_name, rules_hash) VALUES (?,?,?,?,?)",
+                (pipeline, mode, iso(now), rules_name, rules_hash),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, now: datetime, outcome: str, counts: Mapping[str, int], error: str = ""
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE runs SET ended_at=?, outcome=?, counts=?, error=? WHERE id=?",
+                (iso(now), outcome, dumps(dict(counts)), error or None, run_id),
+            )
+
+    def record_event(
+        self, kind: str, message: str, now: datetime, pipeline: str | None = None
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO events (at, pipeline, kind, message) VALUES (?,?,?,?)",
+                (iso(now), pipeline, kind, message),
+            )
+
+    # ------------------------------------------------------------------ cursors
+
+    def get_cursor(self, pipeline: str, kind: str = "run") -> dict[str, Any] | None:
+        found = self.rows(
+            "SELECT position FROM cursors WHERE pipeline=? AND kind=?", (pipeline, kind)
+        )
+        return json.loads(found[0]["position"]) if found else None
+
+    def _save_cursor(
+        self,
+        c: sqlite3.Connection,
+        pipeline: str,
+        kind: str,
+        position: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        c.execute(
+            "INSERT INTO cursors (pipeline, kind, position, updated_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (pipeline, kind) DO UPDATE SET position=excluded.position, updated_at=excluded.updated_at",
+            (pipeline, kind, dumps(dict(position)), iso(now)),
+        )
+
+    # ------------------------------------------------------------------ the outbox
+
+    def priors(self, pipeline: str, lead_keys: Sequence[str]) -> dict[str, Prior]:
+        """For each known lead: accepted ever (not dry run)? and its latest decision's rules/version."""
+        out: dict[str, Prior] = {}
+        for chunk in _chunks(list(lead_keys), 500):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT lead_key, MAX(outcome = 'accepted') AS accepted, "
+                "(SELECT d2.rules_hash || char(31) || IFNULL(d2.modified_at, '') FROM decisions d2 "
+                " WHERE d2.lead_key = d.lead_key AND d2.pipeline = d.pipeline AND d2.dry_run = 0 "
+                " ORDER BY d2.id DESC LIMIT 1) AS latest "
+                f"FROM decisions d WHERE pipeline = ? AND dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key"
+            )
+            for row in self.rows(sql, [pipeline, *chunk]):
+                rules_hash, _, modified = (row["latest"] or "").partition(chr(31))
+                out[row["lead_key"]] = Prior(bool(row["accepted"]), rules_hash, modified or None)
+        return out
+
+    def record_page(
+        self,
+        *,
+        run_id: int,
+        pipeline: str,
+        sinks: Sequence[str],
+        decisions: Sequence[NewDecision],
+        malformed: Sequence[tuple[str, str]],
+        source: str,
+        now: datetime,
+        cursor: tuple[str, Mapping[str, Any]] | None,
+        dry_run: bool = False,
+    ) -> list[OutboxItem]:
+        """ONE transaction: decisions, their pending writes, malformed leads, the page's cursor."""
+        items: list[OutboxItem] = []
+        with self.transaction() as c:
+            for new in decisions:
+                decision_id = self._insert_decision(c, run_id, pipeline, new, now, dry_run)
+                if new.write and not dry_run:
+                    for sink in sinks:
+                        cur = c.execute(
+                            "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, state, created_at, updated_at) "
+                            "VALUES (?,?,?,?,'pending',?,?)",
+                            (decision_id, pipeline, sink, new.handoff_key, iso(now), iso(now)),
+                        )
+                        handoff = Handoff(new.handoff_key, new.mql, new.decision, new.note)
+                        items.append(
+                            OutboxItem(
+                                int(cur.lastrowid or 0), decision_id, sink, 0, False, handoff
+                            )
+                        )
+            c.executemany(
+                "INSERT INTO malformed (run_id, pipeline, source, raw_id, reason, seen_at) VALUES (?,?,?,?,?,?)",
+                [
+                    (run_id, pipeline, source, str(raw), str(reason), iso(now))
+                    for raw, reason in malformed
+                ],
+            )
+            if cursor is not None:
+                self._save_cursor(c, pipeline, cursor[0], cursor[1], now)
+        return items
+
+    def _insert_decision(
+        self,
+        c: sqlite3.Connection,
+        run_id: int,
+        pipeline: str,
+        new: NewDecision,
+        now: datetime,
+        dry_run: bool,
+    ) -> int:
+        m, d = new.mql, new.decision
+        mql_date = m.fields.get("mql_date")
+        status = "dry_run" if dry_run else (new.status if not new.write else "pending")
+        cur = c.execute(
+            "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, outcome, score, "
+            "reasons, explanation, fast_lane, rules_name, rules_hash, snapshot, modified_at, mql_date, "
+            "decided_at, handoff_key, note, dry_run, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                run_id,
+                pipeline,
+                m.key,
+                m.source,
+                m.source_id,
+                dumps(dict(m.crm_ids)),
+                d.outcome.value,
+                d.score,
+                dumps(list(d.reasons)),
+                dumps([x.to_dict() for x in d.explanation]),
+                d.fast_lane,
+                d.ruleset_name,
+                d.ruleset_hash,
+                dumps(dict(m.fields)),
+                iso(m.modified_at),
+                _jsonable(mql_date) if mql_date is not None else None,
+                iso(d.decided_at),
+                new.handoff_key,
+                new.note,
+                int(dry_run),
+                status,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def mark_in_flight(self, write_ids: Sequence[int], now: datetime) -> None:
+        """Committed BEFORE a sink is called: a crash after this makes the retry reconcile."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE writes SET state='in_flight', attempts=attempts+1, sent=1, updated_at=? WHERE id=?",
+                [(iso(now), i) for i in write_ids],
+            )
+
+    def record_results(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Commit what the sinks answered and roll each decision's status up from its writes."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE writes SET state=?, last_error=?, target_id=COALESCE(?, target_id), "
+                "next_attempt_at=?, updated_at=?, attempts=MAX(0, attempts-?) WHERE id=?",
+                [
+                    (
+                        o.state,
+                        o.error or None,
+                        o.target_id,
+                        iso(o.next_attempt_at),
+                        iso(now),
+                        int(o.refund),
+                        o.write_id,
+                    )
+                    for o in outcomes
+                ],
+            )
+            ids = [o.write_id for o in outcomes]
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                c.execute(_ROLLUP.format(marks=marks), chunk)
+
+    def due_writes(
+        self,
+        pipeline: str,
+        now: datetime,
+        *,
+        after_id: int = 0,
+        limit: int = 200,
+        ids: Sequence[int] | None = None,
+    ) -> list[OutboxItem]:
+        """Open writes whose backoff has passed, oldest first (``ids`` restricts to those rows)."""
+        sql = (
+            "SELECT w.id AS wid, w.sink, w.attempts, w.sent, d.* FROM writes w "
+            "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
+            "AND w.state IN ('pending','in_flight','retryable') "
+            "AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?)"
+        )
+        params: list[Any] = [pipeline, after_id, iso(now)]
+        if ids is not None:
+            sql += f" AND w.id IN ({','.join('?' * len(ids))})"
+            params += list(ids)
+        sql += " ORDER BY w.id LIMIT ?"
+        return [_outbox_item(r) for r in self.rows(sql, [*params, limit])]
+
+    def requeue_dead(
+        self, pipeline: str | None, ids: Sequence[int] | None, now: datetime
+    ) -> list[int]:
+        """Dead letters back to pending with a fresh attempt budget; returns their write ids."""
+        sql = "SELECT id FROM writes WHERE state='dead'"
+        params: list[Any] = []
+        if pipeline:
+            sql, params = sql + " AND pipeline=?", [pipeline]
+        if ids:
+            sql += f" AND id IN ({','.join('?' * len(ids))})"
+            params += list(ids)
+        found = [r["id"] for r in self.rows(sql, params)]
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE writes SET state='pending', attempts=0, next_attempt_at=NULL, updated_at=? WHERE id=?",
+                [(iso(now), i) for i in found],
+            )
+        return found
+
+    # ------------------------------------------------------------------ backfill checkpoints
+
+    def open_backfill(
+        self,
+        pipeline: str,
+        since_ms: int,
+        until_ms: int,
+        requested_until: str | None,
+        reevaluate: bool,
+        now: datetime,
+    ) -> tuple[int, bool]:
+        """Resume the unfinished backfill with the same window, else start one: (id, resumed)."""
+        found = self.rows(
+            "SELECT id, until_ms FROM backfills WHERE pipeline=? AND since_ms=? AND IFNULL(requested_until,'')=? "
+            "AND reevaluate=? AND status='running' ORDER BY id DESC LIMIT 1",
+            (pipeline, since_ms, requested_until or "", int(reevaluate)),
+        )
+        if found:
+            return int(found[0]["id"]), True
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO backfills (pipeline, since_ms, until_ms, requested_until, reevaluate, status, started_at) "
+                "VALUES (?,?,?,?,?,'running',?)",
+                (pipeline, since_ms, until_ms, requested_until, int(reevaluate), iso(now)),
+            )
+            return int(cur.lastrowid or 0), False
+
+    def backfill_window(self, backfill_id: int) -> tuple[int, int]:
+        row = self.rows("SELECT since_ms, until_ms FROM backfills WHERE id=?", (backfill_id,))[0]
+        return int(row["since_ms"]), int(row["until_ms"])
+
+    def finish_backfill(self, backfill_id: int, now: datetime) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE backfills SET status='done', ended_at=? WHERE id=?", (iso(now), backfill_id)
+            )
+
+    # ------------------------------------------------------------------ retention
+
+    def prune(self, before: datetime) -> int:
+        """Delete finished decisions decided before ``before``, keeping daily aggregates."""
+        cutoff = iso(before)
+        done = "status IN ('written','skipped','dead','dry_run')"
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO aggregates (day, pipeline, source, outcome, decisions) "
+                f"SELECT substr(decided_at,1,10), pipeline, source, outcome, COUNT(*) FROM decisions "
+                f"WHERE decided_at < ? AND dry_run = 0 AND {done} GROUP BY 1,2,3,4 "
+                "ON CONFLICT (day, pipeline, source, outcome) DO UPDATE SET decisions = decisions + excluded.decisions",
+                (cutoff,),
+            )
+            doomed = f"SELECT id FROM decisions WHERE decided_at < ? AND {done}"
+            c.execute(f"DELETE FROM writes WHERE decision_id IN ({doomed})", (cutoff,))
+            cur = c.execute(f"DELETE FROM decisions WHERE decided_at < ? AND {done}", (cutoff,))
+            c.execute("DELETE FROM malformed WHERE seen_at < ?", (cutoff,))
+            return int(cur.rowcount)
+
+
+_ROLLUP = """
+UPDATE decisions SET status = (
+    SELECT CASE
+        WHEN SUM(w.state = 'dead') > 0 THEN 'dead'
+        WHEN SUM(w.state = 'retryable') > 0 THEN 'failed'
+        WHEN SUM(w.state IN ('pending', 'in_flight')) > 0 THEN 'pending'
+        WHEN SUM(w.state = 'written') > 0 THEN 'written'
+        ELSE 'skipped' END
+    FROM writes w WHERE w.decision_id = decisions.id)
+WHERE id IN (SELECT decision_id FROM writes WHERE id IN ({marks}))
+"""
+
+
+def _outbox_item(row: Mapping[str, Any]) -> OutboxItem:
+    """Rebuild the handoff a write carries from its decision row (resume after a crash)."""
+    modified = row["modified_at"]
+    mql = MQL(
+        source=row["source"],
+        source_id=row["source_id"],
+        fields=json.loads(row["snapshot"]),
+        modified_at=datetime.fromisoformat(modified) if modified else None,
+        crm_ids=json.loads(row["crm_ids"]),
+    )
+    decision = decision_from_row(row)
+    handoff = Handoff(row["handoff_key"], mql, decision, row["note"])
+    return OutboxItem(
+        int(row["wid"]),
+        int(row["id"]),
+        row["sink"],
+        int(row["attempts"]),
+        bool(row["sent"]),
+        handoff,
+    )
+
+
+def decision_from_row(row: Mapping[str, Any]) -> Decision:
+    return Decision.from_dict(
+        {
+            "outcome": row["outcome"],
+            "score": row["score"],
+            "reasons": json.loads(row["reasons"]),
+            "explanation": json.loads(row["explanation"]),
+            "ruleset_name": row["rules_name"],
+            "ruleset_hash": row["rules_hash"],
+            "decided_at": row["decided_at"],
+            "fast_lane": row["fast_lane"],
+        }
+    )
+
+
+def state_for(status: WriteStatus) -> str:
+    """The outbox state a sink's per-handoff status maps to (before retry limits)."""
+    return {
+        WriteStatus.WRITTEN: "written",
+        WriteStatus.SKIPPED: "skipped",
+        WriteStatus.RETRYABLE: "retryable",
+        WriteStatus.PERMANENT: "dead",
+    }[status]
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,140 @@
+"""Versioned schema of the audit database (``PRAGMA user_version``).
+
+Each entry of :data:`MIGRATIONS` moves the schema from version ``i`` to ``i + 1``; they
+are applied in order, each in its own transaction, and never edited once released (add a
+new one instead). Column meanings are documented in ``docs/sync.md``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    mode TEXT NOT NULL,                -- run | backfill | replay | dry-run
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    outcome TEXT NOT NULL DEFAULT 'running',
+    rules_name TEXT,
+    rules_hash TEXT,
+    counts TEXT NOT NULL DEFAULT '{}', -- JSON: read, decided, accepted, written, dead, ...
+    error TEXT
+);
+CREATE INDEX runs_pipeline ON runs (pipeline, started_at);
+
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    pipeline TEXT NOT NULL,
+    lead_key TEXT NOT NULL,            -- <source>:<source id>
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    crm_ids TEXT NOT NULL DEFAULT '{}',
+    outcome TEXT NOT NULL,             -- accepted | rejected | review
+    score REAL NOT NULL,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    explanation TEXT NOT NULL DEFAULT '[]',
+    fast_lane TEXT,
+    rules_name TEXT NOT NULL,
+    rules_hash TEXT NOT NULL,
+    snapshot TEXT NOT NULL DEFAULT '{}',
+    modified_at TEXT,
+    mql_date TEXT,
+    decided_at TEXT NOT NULL,
+    handoff_key TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL               -- pending | written | skipped | failed | dead | dry_run
+);
+CREATE INDEX decisions_lead ON decisions (lead_key, pipeline);
+CREATE INDEX decisions_decided ON decisions (decided_at);
+CREATE INDEX decisions_run ON decisions (run_id);
+CREATE INDEX decisions_outcome ON decisions (pipeline, outcome, decided_at);
+
+CREATE TABLE writes (
+    id INTEGER PRIMARY KEY,
+    decision_id INTEGER NOT NULL REFERENCES decisions (id),
+    pipeline TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    handoff_key TEXT NOT NULL,
+    state TEXT NOT NULL,               -- pending | in_flight | written | skipped | retryable | dead
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent INTEGER NOT NULL DEFAULT 0,   -- 1 once handed to a sink: later attempts reconcile
+    next_attempt_at TEXT,
+    last_error TEXT,
+    target_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (sink, handoff_key, decision_id)
+);
+CREATE INDEX writes_due ON writes (pipeline, state, next_attempt_at);
+CREATE INDEX writes_decision ON writes (decision_id);
+
+CREATE TABLE cursors (
+    pipeline TEXT NOT NULL,
+    kind TEXT NOT NULL,                -- run | backfill:<id>
+    position TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, kind)
+);
+
+CREATE TABLE backfills (
+    id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    since_ms INTEGER NOT NULL,
+    until_ms INTEGER NOT NULL,
+    requested_until TEXT,
+    reevaluate INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,              -- running | done
+    started_at TEXT NOT NULL,
+    ended_at TEXT
+);
+
+CREATE TABLE malformed (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    pipeline TEXT NOT NULL,
+    source TEXT NOT NULL,
+    raw_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX malformed_run ON malformed (run_id);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    pipeline TEXT,
+    kind TEXT NOT NULL,                -- job_error | job_missed | ...
+    message TEXT NOT NULL
+);
+
+-- Daily counts kept when old decisions are pruned, so reports over long periods still add up.
+CREATE TABLE aggregates (
+    day TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    decisions INTEGER NOT NULL,
+    PRIMARY KEY (day, pipeline, source, outcome)
+);
+
+CREATE VIEW dead_letters AS
+    SELECT w.id, w.pipeline, w.sink, d.lead_key, w.handoff_key, w.attempts, w.last_error,
+           w.updated_at, d.outcome, w.decision_id
+    FROM writes w JOIN decisions d ON d.id = w.decision_id
+    WHERE w.state = 'dead';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database lacks; return the resulting schema version."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        version = number
+    return version

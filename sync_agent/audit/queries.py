@@ -1,0 +1,187 @@
+"""Read-side queries over the audit log: list, show one lead, export, dead letters, report.
+
+A mixin of :class:`~sync_agent.audit.db.AuditLog` so callers have one object; it only
+reads (``self.rows``), never writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sync_agent.audit.report import Report
+
+LIST_COLUMNS = (
+    "id",
+    "run_id",
+    "pipeline",
+    "lead_key",
+    "outcome",
+    "score",
+    "status",
+    "rules_name",
+    "rules_hash",
+    "decided_at",
+    "mql_date",
+)
+EXPORT_COLUMNS = (
+    *LIST_COLUMNS,
+    "source",
+    "source_id",
+    "crm_ids",
+    "reasons",
+    "fast_lane",
+    "dry_run",
+    "handoff_key",
+)
+
+
+class QueriesMixin:
+    """Queries the CLI, the demo and the tests use."""
+
+    def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:  # pragma: no cover - db.py
+        raise NotImplementedError
+
+    def list_decisions(
+        self,
+        *,
+        outcome: Sequence[str] | str | None = None,
+        since: datetime | None = None,
+        pipeline: str | None = None,
+        lead: str | None = None,
+        include_dry_run: bool = False,
+        limit: int | None = 100,
+    ) -> list[dict[str, Any]]:
+        """Decisions, newest first, filtered by outcome(s), time, pipeline or lead."""
+        where, params = self._filters(outcome, since, pipeline, lead, include_dry_run)
+        sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM decisions {where} ORDER BY id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return self.rows(sql, params)
+
+    def _filters(
+        self,
+        outcome: Sequence[str] | str | None,
+        since: datetime | None,
+        pipeline: str | None,
+        lead: str | None,
+        include_dry_run: bool,
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if outcome:
+            values = [outcome] if isinstance(outcome, str) else list(outcome)
+            clauses.append(f"outcome IN ({','.join('?' * len(values))})")
+            params += values
+        if since:
+            clauses.append("decided_at >= ?")
+            params.append(since.isoformat())
+        if pipeline:
+            clauses.append("pipeline = ?")
+            params.append(pipeline)
+        if lead:
+            clauses.append("(lead_key = ? OR source_id = ?)")
+            params += [lead, lead]
+        if not include_dry_run:
+            clauses.append("dry_run = 0")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def show_lead(self, lead: str) -> list[dict[str, Any]]:
+        """Every decision for a lead (key ``hubspot:101``, source id, or CRM id), oldest first,
+        with its explanation, rules version and write results."""
+        decisions = self.rows(
+            "SELECT * FROM decisions WHERE lead_key = ? OR source_id = ? OR crm_ids LIKE ? ORDER BY id",
+            (lead, lead, f'%"{lead}"%'),
+        )
+        for d in decisions:
+            for key in ("crm_ids", "reasons", "explanation", "snapshot"):
+                d[key] = json.loads(d[key])
+            d["writes"] = self.rows(
+                "SELECT id, sink, state, attempts, last_error, target_id, next_attempt_at, updated_at "
+                "FROM writes WHERE decision_id = ? ORDER BY id",
+                (d["id"],),
+            )
+        return decisions
+
+    def iter_decisions(
+        self, *, since: datetime | None = None, include_dry_run: bool = False, page: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Stream every decision (export of a large log never loads it whole)."""
+        where, params = self._filters(None, since, None, None, include_dry_run)
+        last = 0
+        joiner = " AND " if where else "WHERE "
+        while True:
+            batch = self.rows(
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM decisions {where}{joiner}id > ? ORDER BY id LIMIT {page}",
+                [*params, last],
+            )
+            if not batch:
+                return
+            yield from batch
+            last = batch[-1]["id"]
+
+    def export(self, fmt: str, fh: IO[str], *, since: datetime | None = None) -> int:
+        """Write decisions as ``csv`` or ``json`` (a JSON array) to ``fh``; return the count."""
+        count = 0
+        if fmt == "csv":
+            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            for row in self.iter_decisions(since=since):
+                writer.writerow(row)
+                count += 1
+            return count
+        if fmt != "json":
+            raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+        fh.write("[")
+        for row in self.iter_decisions(since=since):
+            for key in ("crm_ids", "reasons"):
+                row[key] = json.loads(row[key])
+            fh.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+            count += 1
+        fh.write("\n]\n")
+        return count
+
+    def dead_letters(self, pipeline: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT * FROM dead_letters"
+            + (" WHERE pipeline = ?" if pipeline else "")
+            + " ORDER BY id"
+        )
+        return self.rows(sql, (pipeline,) if pipeline else ())
+
+    def runs(self, pipeline: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT * FROM runs"
+            + (" WHERE pipeline = ?" if pipeline else "")
+            + f" ORDER BY id DESC LIMIT {int(limit)}"
+        )
+        out = self.rows(sql, (pipeline,) if pipeline else ())
+        for r in out:
+            r["counts"] = json.loads(r["counts"])
+        return out
+
+    def write_states(self, pipeline: str | None = None) -> dict[str, int]:
+        sql = (
+            "SELECT state, COUNT(*) AS n FROM writes"
+            + (" WHERE pipeline = ?" if pipeline else "")
+            + " GROUP BY state"
+        )
+        return {r["state"]: r["n"] for r in self.rows(sql, (pipeline,) if pipeline else ())}
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+        return self.rows(sql, (kind,) if kind else ())
+
+    def malformed(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM malformed" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY id"
+        return self.rows(sql, (run_id,) if run_id else ())
+
+    def report(self, since: datetime | None = None, *, now: datetime | None = None) -> Report:
+        """The SAL report (see :mod:`sync_agent.audit.report`)."""
+        from sync_agent.audit.report import build_report
+
+        return build_report(self, since=since, now=now)

@@ -1,0 +1,98 @@
+"""The handoff: its idempotency key and the context note sales reads (pure functions).
+
+The key is what makes note/task creation idempotent: sinks stamp it on what they create
+and look for it when ``recovering``. An accepted lead has ONE key per pipeline for ever
+(a lead is handed off to sales once); other outcomes are keyed by the lead version and
+ruleset that decided them, so a re-read of the same version maps to the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sync_agent.model import MQL, Decision, Outcome
+
+#: Signals worth a line in the note, with their labels (canonical field names).
+SIGNALS: tuple[tuple[str, str], ...] = (
+    ("demo_requested", "Demo requested"),
+    ("trial_started", "Free trial started"),
+    ("webinar_attended_date", "Webinar attended"),
+    ("pricing_page_views", "Pricing page views"),
+    ("recent_conversion", "Recent conversion"),
+    ("conversion_events", "Conversion events"),
+    ("page_views", "Page views"),
+    ("lead_score", "Marketing lead score"),
+    ("lead_source", "Lead source"),
+    ("mql_date", "MQL since"),
+)
+PROFILE: tuple[tuple[str, str], ...] = (
+    ("title", "Title"),
+    ("company", "Company"),
+    ("industry", "Industry"),
+    ("employees", "Employees"),
+    ("country", "Country"),
+    ("budget", "Budget"),
+    ("authority", "Authority"),
+    ("need", "Need"),
+    ("timeline", "Timeline"),
+)
+
+
+def handoff_key(pipeline: str, mql: MQL, decision: Decision) -> str:
+    """Stable idempotency key (``sal-`` + 32 hex) for this handoff."""
+    if decision.outcome is Outcome.ACCEPTED:
+        material = f"{pipeline}|{mql.key}|accepted"
+    else:
+        version = mql.modified_at.isoformat() if mql.modified_at else ""
+        material = (
+            f"{pipeline}|{mql.key}|{decision.outcome.value}|{decision.ruleset_hash}|{version}"
+        )
+    return "sal-" + hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def compose_note(mql: MQL, decision: Decision, *, sla_hours: float, key: str) -> str:
+    """The context note for sales: why accepted, the signals, the profile, the follow-up SLA."""
+    f = mql.fields
+    name = " ".join(str(f[k]) for k in ("first_name", "last_name") if f.get(k)) or mql.key
+    company = f" ({f['company']})" if f.get("company") else ""
+    lines = [f"SAL {decision.outcome.value}: {name}{company}"]
+    lines.append(
+        f"Score {decision.score:g} under ruleset {decision.ruleset_name} "
+        f"({decision.ruleset_hash[:12]}), decided {_fmt(decision.decided_at)}."
+    )
+    if decision.fast_lane:
+        lines.append(f"Fast lane: {decision.fast_lane}.")
+    if decision.reasons:
+        lines.append("Why:")
+        lines += [f"- {r}" for r in decision.reasons]
+    lines += _section("Signals:", f, SIGNALS)
+    lines += _section("Profile:", f, PROFILE)
+    if decision.outcome is Outcome.ACCEPTED:
+        due = decision.decided_at + timedelta(hours=sla_hours)
+        lines.append(f"Follow up within {sla_hours:g} h (by {_fmt(due)}).")
+    lines.append(f"sync-agent handoff {key}")
+    return "\n".join(lines)
+
+
+def _section(
+    title: str, fields: Mapping[str, Any], names: tuple[tuple[str, str], ...]
+) -> list[str]:
+    rows = [
+        f"- {label}: {_fmt(fields[k])}"
+        for k, label in names
+        if fields.get(k) not in (None, "", False)
+    ]
+    return [title, *rows] if rows else []
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            return value.isoformat()
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if value is True:
+        return "yes"
+    return str(value)

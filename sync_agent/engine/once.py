@@ -1,0 +1,113 @@
+"""``run_once``: one pass of every (or one) pipeline, and the set-up shared with backfill/replay."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from sync_agent.audit.db import AuditLog
+from sync_agent.config import Config, PipelineConfig
+from sync_agent.engine.pipeline import Pipeline, build_pipeline
+from sync_agent.engine.run import (
+    Clock,
+    Progress,
+    RunContext,
+    RunSummary,
+    classify,
+    execute,
+    utc_now,
+)
+from sync_agent.errors import ConfigError, FatalError
+from sync_agent.lock import agent_lock
+from sync_agent.logs import get_logger
+
+
+@contextmanager
+def opened(config: Config, *, lock: bool) -> Iterator[AuditLog]:
+    """The audit log, under the agent lock when the caller will write to a CRM."""
+    with agent_lock(config.audit_db) if lock else nullcontext():
+        audit = AuditLog.open(config.audit_db)
+        try:
+            yield audit
+        finally:
+            audit.close()
+
+
+def prepare(
+    config: Config,
+    audit: AuditLog,
+    spec: PipelineConfig,
+    mode: str,
+    clock: Clock,
+    *,
+    sinks: bool = True,
+) -> Pipeline | RunSummary:
+    """Build the pipeline, or record a failed run (bad ruleset, bad connector options) and return it."""
+    try:
+        return build_pipeline(config, spec, sinks=sinks)
+    except (FatalError, ImportError, OSError) as exc:
+        summary = RunSummary(
+            spec.name, mode, outcome=classify(exc) if isinstance(exc, FatalError) else "fatal"
+        )
+        summary.error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ConfigError | FatalError) and getattr(exc, "problems", None):
+            summary.error += "; " + "; ".join(str(p) for p in exc.problems)  # type: ignore[attr-defined]
+        summary.run_id = audit.start_run(spec.name, mode, clock())
+        audit.finish_run(summary.run_id, clock(), summary.outcome, summary.counts(), summary.error)
+        get_logger("sync_agent.engine", run_id=summary.run_id, pipeline=spec.name).error(
+            "pipeline_unavailable", outcome=summary.outcome, error=summary.error
+        )
+        return summary
+
+
+def run_once(
+    config: Config,
+    *,
+    pipeline: str | None = None,
+    dry_run: bool = False,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> list[RunSummary]:
+    """One pass of each selected pipeline (incremental, from its cursor).
+
+    Raises AgentLocked when another agent holds the database (not for dry runs, which
+    never write to a CRM nor move a cursor).
+    """
+    clock = clock or utc_now
+    mode = "dry-run" if dry_run else "run"
+    out: list[RunSummary] = []
+    with opened(config, lock=not dry_run) as audit:
+        for spec in config.selected(pipeline):
+            built = prepare(config, audit, spec, mode, clock, sinks=not dry_run)
+            if isinstance(built, RunSummary):
+                out.append(built)
+                continue
+            ctx = RunContext(
+                config,
+                audit,
+                built,
+                RunSummary(spec.name, mode),
+                clock=clock,
+                dry_run=dry_run,
+                progress=progress,
+                stop=stop,
+            )
+            out.append(execute(ctx, cursor_kind="run", start=audit.get_cursor(spec.name, "run")))
+            if stop is not None and stop.is_set():
+                break
+    return out
+
+
+def exit_code(summaries: list[RunSummary]) -> int:
+    """The worst exit code of a list of runs (budget stops win over plain failures)."""
+    codes = [s.exit_code for s in summaries] or [0]
+    for preferred in (3, 4, 1):
+        if preferred in codes:
+            return preferred
+    return 0
+
+
+ProgressFactory = Callable[[str], Any]

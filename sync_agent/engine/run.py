@@ -1,0 +1,331 @@
+"""One pass of a pipeline through the outbox — exactly-once under ``kill -9`` at any instant.
+
+1. Resume writes earlier runs left open (pending, in flight, retryable whose backoff
+   passed); anything already handed to a sink once is retried with ``recovering=True``.
+2. Read pages from the cursor. Per page, in ONE transaction: the decisions, their pending
+   writes (one per sink), malformed leads, and the page's cursor. Leads already accepted are
+   not re-decided (only backfill ``--reevaluate`` does that) and an unchanged lead version
+   already decided under the same ruleset is skipped, so re-reads are idempotent.
+3. The page's writes go to the writer thread (mark in flight → sink → results), so reading
+   page N+1 overlaps writing page N. A crash between any two steps leaves either the
+   outbox row (resumed next run) or its committed result: no handoff lost, none twice.
+
+A dry run decides and records (mode ``dry-run``), writes nothing and never saves a cursor.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import Cursor, Page
+from sync_agent.audit.db import AuditLog, NewDecision
+from sync_agent.config import Config
+from sync_agent.engine.handoff import compose_note, handoff_key
+from sync_agent.engine.pipeline import Pipeline
+from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
+from sync_agent.errors import (
+    AuthError,
+    BudgetExhausted,
+    FatalError,
+    RetriableError,
+    RulesError,
+    SkippableError,
+)
+from sync_agent.logs import get_logger
+from sync_agent.model import MQL, Outcome
+
+Clock = Callable[[], datetime]
+Progress = Callable[[int, int | None], None]
+
+#: Run outcomes and the exit code each maps to (see ``sync_agent.cli``).
+EXIT_CODES = {
+    "ok": 0,
+    "interrupted": 0,
+    "failures": 1,
+    "source_error": 1,
+    "auth": 1,
+    "rules": 1,
+    "fatal": 1,
+    "error": 1,
+    "locked": 3,
+    "budget": 4,
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunSummary:
+    """What one run of one pipeline did; ``exit_code`` is what a cron job should see."""
+
+    pipeline: str
+    mode: str
+    run_id: int = 0
+    outcome: str = "ok"
+    error: str = ""
+    pages: int = 0
+    read: int = 0
+    decided: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    review: int = 0
+    skipped_accepted: int = 0
+    skipped_unchanged: int = 0
+    malformed: int = 0
+    resumed: int = 0
+    writes: WriteCounts = field(default_factory=WriteCounts)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.outcome, 1)
+
+    def counts(self) -> dict[str, int]:
+        """Flat counts for the audit log, logs and ``--json`` output."""
+        return {
+            "pages": self.pages,
+            "read": self.read,
+            "decided": self.decided,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "review": self.review,
+            "skipped_accepted": self.skipped_accepted,
+            "skipped_unchanged": self.skipped_unchanged,
+            "malformed": self.malformed,
+            "resumed": self.resumed,
+            "written": self.writes.written,
+            "write_skipped": self.writes.skipped,
+            "retryable": self.writes.retryable,
+            "dead": self.writes.dead,
+            "write_calls": self.writes.calls,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "mode": self.mode,
+            "run_id": self.run_id,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            **self.counts(),
+        }
+
+
+@dataclass
+class RunContext:
+    """Everything one run needs; built by ``run_once``/``backfill``/``replay``."""
+
+    config: Config
+    audit: AuditLog
+    pipeline: Pipeline
+    summary: RunSummary
+    clock: Clock = utc_now
+    dry_run: bool = False
+    reevaluate: bool = False
+    progress: Progress | None = None
+    stop: threading.Event | None = None
+    total_hint: int | None = None
+    log: Any = None
+
+    def writeback(self) -> WriteBack:
+        policy = WritePolicy(
+            self.config.max_attempts,
+            self.config.backoff_base_seconds,
+            self.config.backoff_max_seconds,
+            self.pipeline.config.batch_size,
+        )
+        return WriteBack(
+            self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes
+        )
+
+
+def classify(exc: BaseException) -> str:
+    """The run outcome for an error that stopped it."""
+    if isinstance(exc, BudgetExhausted):
+        return "budget"
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, RulesError):
+        return "rules"
+    if isinstance(exc, FatalError):
+        return "fatal"
+    if isinstance(exc, RetriableError):
+        return "source_error"
+    return "error"
+
+
+def execute(
+    ctx: RunContext,
+    *,
+    cursor_kind: str,
+    start: Mapping[str, Any] | None,
+    until_ms: int | None = None,
+) -> RunSummary:
+    """Run the pipeline from ``start`` (resume, read, decide, record, write) and finish the run row."""
+    s = ctx.summary
+    s.run_id = ctx.audit.start_run(
+        ctx.pipeline.name, s.mode, ctx.clock(), ctx.pipeline.rules_name, ctx.pipeline.rules_hash
+    )
+    ctx.log = get_logger(
+        "sync_agent.engine", run_id=s.run_id, pipeline=ctx.pipeline.name, mode=s.mode
+    )
+    try:
+        if not ctx.dry_run:
+            resume(ctx)
+        _read_loop(ctx, cursor_kind, start, until_ms)
+    except BaseException as exc:
+        s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
+        if s.outcome == "error":
+            ctx.log.exception("run_crashed")
+        if not isinstance(exc, Exception):
+            _finish(ctx)
+            raise
+    _finish(ctx)
+    return s
+
+
+def _finish(ctx: RunContext) -> None:
+    s = ctx.summary
+    if s.outcome == "ok" and (s.writes.retryable or s.writes.dead):
+        s.outcome = "failures"
+    ctx.audit.finish_run(s.run_id, ctx.clock(), s.outcome, s.counts(), s.error)
+    ctx.log.info(
+        "run_finished",
+        outcome=s.outcome,
+        error=s.error or None,
+        rules_hash=ctx.pipeline.rules_hash,
+        **s.counts(),
+    )
+
+
+def resume(ctx: RunContext) -> None:
+    """Step 1: finish writes earlier runs left open, oldest first, in batches."""
+    writeback = ctx.writeback()
+    last = 0
+    while True:
+        items = ctx.audit.due_writes(
+            ctx.pipeline.name, ctx.clock(), after_id=last, limit=ctx.pipeline.config.batch_size
+        )
+        if not items:
+            return
+        ctx.summary.resumed += len(items)
+        writeback.write_items(items)
+        last = items[-1].write_id
+
+
+def _read_loop(
+    ctx: RunContext, cursor_kind: str, start: Mapping[str, Any] | None, until_ms: int | None
+) -> None:
+    writer = None if ctx.dry_run else AsyncWriter(ctx.writeback())
+    try:
+        for page in ctx.pipeline.source.read(Cursor.from_dict(start), until_ms=until_ms):
+            items = record_page(ctx, page, cursor_kind)
+            if writer is not None and items:
+                writer.submit(items)
+            if ctx.progress:
+                ctx.progress(ctx.summary.read, ctx.total_hint)
+            if ctx.stop is not None and ctx.stop.is_set():
+                ctx.summary.outcome = "interrupted"
+                ctx.log.info("stop_requested")
+                break
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
+    """Decide one page and commit decisions + pending writes + malformed + cursor together."""
+    s, now = ctx.summary, ctx.clock()
+    mqls = list({m.key: m for m in page.mqls}.values())
+    priors = ctx.audit.priors(ctx.pipeline.name, [m.key for m in mqls])
+    malformed = [(str(raw), str(reason)) for raw, reason in page.malformed]
+    new: list[NewDecision] = []
+    counts = {"accepted": 0, "rejected": 0, "review": 0}
+    for mql in mqls:
+        prior = priors.get(mql.key)
+        if prior is not None and not ctx.reevaluate:
+            if prior.accepted:
+                s.skipped_accepted += 1
+                continue
+            version = mql.modified_at.isoformat() if mql.modified_at else None
+            if prior.rules_hash == ctx.pipeline.rules_hash and prior.modified_at == version:
+                s.skipped_unchanged += 1
+                continue
+        decided = _decide(ctx, mql, now, malformed)
+        if decided is None:
+            continue
+        already = prior is not None and prior.accepted
+        new.append(
+            NewDecision(
+                decided.mql,
+                decided.decision,
+                decided.handoff_key,
+                decided.note,
+                write=not already,
+                status="skipped" if already else "pending",
+            )
+        )
+        counts[decided.decision.outcome.value] += 1
+    cursor = None if ctx.dry_run else (cursor_kind, page.cursor.to_dict())
+    items = ctx.audit.record_page(
+        run_id=s.run_id,
+        pipeline=ctx.pipeline.name,
+        sinks=list(ctx.pipeline.sinks or ctx.pipeline.config.sinks),
+        decisions=new,
+        malformed=malformed,
+        source=ctx.pipeline.source.name,
+        now=now,
+        cursor=cursor,
+        dry_run=ctx.dry_run,
+    )
+    s.pages += 1
+    s.read += len(page.mqls) + len(page.malformed)
+    s.decided += len(new)
+    s.malformed += len(malformed)
+    s.accepted += counts["accepted"]
+    s.rejected += counts["rejected"]
+    s.review += counts["review"]
+    ctx.log.info(
+        "batch",
+        page=s.pages,
+        leads=len(page.mqls),
+        decided=len(new),
+        malformed=len(malformed),
+        queued_writes=len(items),
+        **counts,
+    )
+    return items
+
+
+@dataclass(frozen=True)
+class _Decided:
+    mql: MQL
+    decision: Any
+    handoff_key: str
+    note: str
+
+
+def _decide(
+    ctx: RunContext, mql: MQL, now: datetime, malformed: list[tuple[str, str]]
+) -> _Decided | None:
+    """Evaluate one lead; a lead the rules engine cannot take is recorded as malformed."""
+    try:
+        decision = ctx.pipeline.evaluate(mql.fields, now)
+    except RulesError:
+        raise
+    except (SkippableError, ValueError, TypeError, KeyError) as exc:
+        malformed.append((mql.source_id, f"evaluation failed: {type(exc).__name__}: {exc}"))
+        return None
+    key = handoff_key(ctx.pipeline.name, mql, decision)
+    note = compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
+    return _Decided(mql, decision, key, note)
+
+
+def is_accepted(outcome: str) -> bool:
+    return outcome == Outcome.ACCEPTED.value

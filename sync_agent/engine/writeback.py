@@ -1,0 +1,212 @@
+"""Write-back through the outbox: mark in flight, call the sink, commit the results.
+
+:class:`WriteBack` does it synchronously for a list of outbox items; :class:`AsyncWriter`
+runs a WriteBack on one thread fed by a bounded queue, so the page loop can read and
+record page N+1 while page N is being written. The first fatal error a sink raises stops
+the writer; the page loop sees it on its next submit (or at close) and stops too.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Sink
+from sync_agent.audit.db import AuditLog, OutboxItem
+from sync_agent.audit.db import Outcome as WriteOutcome
+from sync_agent.engine.retry import next_attempt_at, next_state
+from sync_agent.errors import FatalError, RetriableError
+from sync_agent.model import WriteResult, WriteStatus
+
+
+@dataclass
+class WriteCounts:
+    """Write results of one run (shared by the page loop and the writer thread)."""
+
+    written: int = 0
+    skipped: int = 0
+    retryable: int = 0
+    dead: int = 0
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, state: str) -> None:
+        with self.lock:
+            name = {
+                "written": "written",
+                "skipped": "skipped",
+                "retryable": "retryable",
+                "dead": "dead",
+            }.get(state)
+            if name:
+                setattr(self, name, getattr(self, name) + 1)
+
+
+@dataclass
+class WritePolicy:
+    max_attempts: int = 5
+    backoff_base: float = 60.0
+    backoff_cap: float = 3600.0
+    batch_size: int = 200
+
+
+class WriteBack:
+    """Writes outbox items to their sinks, committing state before and after each call."""
+
+    def __init__(
+        self,
+        audit: AuditLog,
+        sinks: dict[str, Sink],
+        policy: WritePolicy,
+        clock: Callable[[], datetime],
+        log: Any,
+        counts: WriteCounts | None = None,
+    ) -> None:
+        self.audit = audit
+        self.sinks = sinks
+        self.policy = policy
+        self.clock = clock
+        self.log = log
+        self.counts = counts or WriteCounts()
+
+    def write_items(self, items: Sequence[OutboxItem]) -> None:
+        """Write ``items`` sink by sink, in batches; raises the first FatalError after recording it."""
+        by_sink: dict[str, list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            by_sink[item.sink].append(item)
+        for sink_name, group in by_sink.items():
+            for recovering in (True, False):
+                part = [i for i in group if i.sent == recovering]
+                for start in range(0, len(part), self.policy.batch_size):
+                    self._call(sink_name, part[start : start + self.policy.batch_size], recovering)
+
+    def _call(self, sink_name: str, items: list[OutboxItem], recovering: bool) -> None:
+        sink = self.sinks.get(sink_name)
+        now = self.clock()
+        if sink is None:
+            self._record(items, {}, f"sink {sink_name!r} is not configured for this pipeline", now)
+            return
+        self.audit.mark_in_flight([i.write_id for i in items], now)
+        with self.counts.lock:
+            self.counts.calls += 1
+        try:
+            results = sink.write([i.handoff for i in items], recovering=recovering)
+        except RetriableError as exc:
+            self.log.warning(
+                "sink_retryable", sink=sink_name, error=str(exc), correlation_id=exc.correlation_id
+            )
+            self._record(
+                items, {}, f"{type(exc).__name__}: {exc}", self.clock(), retry_after=exc.retry_after
+            )
+            return
+        except FatalError as exc:
+            self.log.error(
+                "sink_fatal", sink=sink_name, error=str(exc), error_type=type(exc).__name__
+            )
+            self.audit.record_results(
+                [
+                    WriteOutcome(i.write_id, "pending", f"{type(exc).__name__}: {exc}", refund=True)
+                    for i in items
+                ],
+                self.clock(),
+            )
+            raise
+        except Exception as exc:  # a sink bug must not lose the batch: park it as retryable
+            self.log.exception("sink_crashed", sink=sink_name)
+            self._record(items, {}, f"sink error {type(exc).__name__}: {exc}", self.clock())
+            return
+        self._record(items, {r.key: r for r in results}, "sink returned no result", self.clock())
+
+    def _record(
+        self,
+        items: list[OutboxItem],
+        results: dict[str, WriteResult],
+        missing: str,
+        now: datetime,
+        retry_after: float | None = None,
+    ) -> None:
+        outcomes = []
+        for item in items:
+            result = results.get(item.handoff.key)
+            outcome = self._outcome(item, result, missing, now, retry_after)
+            outcomes.append(outcome)
+            self.counts.add(outcome.state)
+        self.audit.record_results(outcomes, now)
+
+    def _outcome(
+        self,
+        item: OutboxItem,
+        result: WriteResult | None,
+        missing: str,
+        now: datetime,
+        retry_after: float | None,
+    ) -> WriteOutcome:
+        if result is not None and result.status is WriteStatus.WRITTEN:
+            return WriteOutcome(item.write_id, "written", target_id=result.target_id)
+        if result is not None and result.status is WriteStatus.SKIPPED:
+            return WriteOutcome(item.write_id, "skipped", result.reason, result.target_id)
+        if result is not None and result.status is WriteStatus.PERMANENT:
+            return WriteOutcome(
+                item.write_id, "dead", result.reason or "permanent failure", result.target_id
+            )
+        attempts = item.attempts + 1
+        state = next_state(attempts, self.policy.max_attempts)
+        error = (result.reason if result is not None else missing) or "retryable failure"
+        when = (
+            None
+            if state == "dead"
+            else next_attempt_at(
+                now,
+                attempts,
+                base=self.policy.backoff_base,
+                cap=self.policy.backoff_cap,
+                retry_after=retry_after,
+                jitter=(item.write_id % 97) / 97,
+            )
+        )
+        return WriteOutcome(item.write_id, state, error, next_attempt_at=when)
+
+
+_STOP = object()
+
+
+class AsyncWriter:
+    """A writer thread behind a bounded queue: reads of page N+1 overlap writes of page N."""
+
+    def __init__(self, writeback: WriteBack, depth: int = 2) -> None:
+        self.writeback = writeback
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="sync-agent-writer", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            items = self.queue.get()
+            if items is _STOP:
+                return
+            if self.error is None:
+                try:
+                    self.writeback.write_items(items)
+                except BaseException as exc:  # handed to the page loop, which stops the run
+                    self.error = exc
+
+    def submit(self, items: Sequence[OutboxItem]) -> None:
+        """Queue a page's writes (blocks while the queue is full); raise the writer's error."""
+        self.raise_error()
+        self.queue.put(list(items))
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Finish what is queued, stop the thread, then raise its error if it had one."""
+        self.queue.put(_STOP)
+        self.thread.join()
+        self.raise_error()

@@ -1,0 +1,80 @@
+"""Fixtures: fake connectors registered as ``fake``/``fake2``, a tiny ruleset, a config."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sync_fakes import WORLDS, FakeClock, FakeConnector, FakeRules, World
+
+from sync_agent.config import Config, load_config
+from sync_agent.engine import pipeline as pipeline_mod
+
+CONFIG = """
+[agent]
+audit_db = "audit.db"
+[writeback]
+max_attempts = {max_attempts}
+backoff_base_seconds = 60
+backoff_max_seconds = 600
+[connectors.fake]
+world = "{src}"
+page_size = {page_size}
+[connectors.fake2]
+world = "{crm}"
+name = "fake2"
+[[pipelines]]
+name = "mqls"
+source = "fake"
+ruleset = "sal.toml"
+sinks = ["fake", "fake2"]
+schedule = {{ every_minutes = 15 }}
+batch_size = {batch}
+"""
+
+
+@pytest.fixture
+def worlds() -> Iterator[tuple[World, World]]:
+    src, crm = World(), World()
+    WORLDS.clear()
+    WORLDS.update({"src": src, "crm": crm})
+    pipeline_mod.register_connector("fake", FakeConnector())
+    pipeline_mod.register_connector("fake2", FakeConnector())
+    saved = pipeline_mod.RULES[0]
+    pipeline_mod.RULES[0] = FakeRules()
+    yield src, crm
+    pipeline_mod.RULES[0] = saved
+    pipeline_mod.unregister_connector("fake")
+    pipeline_mod.unregister_connector("fake2")
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, worlds: tuple[World, World]) -> Callable[..., Config]:
+    def make(
+        threshold: float = 50,
+        max_attempts: int = 3,
+        page_size: int = 3,
+        batch: int = 200,
+        extra: str = "",
+    ) -> Config:
+        (tmp_path / "sal.toml").write_text(f"threshold = {threshold}\n")
+        path = tmp_path / "sync-agent.toml"
+        path.write_text(
+            CONFIG.format(
+                max_attempts=max_attempts, src="src", crm="crm", page_size=page_size, batch=batch
+            )
+            + extra
+        )
+        return load_config(path, environ={})
+
+    return make
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
