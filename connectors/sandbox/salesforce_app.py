@@ -134,9 +134,10 @@ class SalesforceEmulator:
             ("PATCH", "composite/sobjects"): self._update,
             ("POST", "composite/sobjects"): self._create,
             ("GET", "limits"): self._limits, ("GET", "sobjects"): self._sobjects,
+            ("GET", ""): self._resources,
         }
         if (method, rest) in table:
-            return rest, table[(method, rest)]
+            return rest or "resources", table[(method, rest)]
         if method == "GET" and _MORE.match(rest):
             return "query/more", self._query_more
         if method == "PATCH" and _UPSERT.match(rest):
@@ -217,6 +218,11 @@ class SalesforceEmulator:
     def _versions(self) -> list[dict[str, str]]:
         return [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
                 for v in API_VERSIONS]
+
+    def _resources(self, _request: Request, version: str, _rest: str) -> Response:
+        base = f"/services/data/v{version}"
+        names = ("sobjects", "query", "queryAll", "composite", "limits")
+        return json_response({name: f"{base}/{name}" for name in names})
 
     def _limits(self, _request: Request, _version: str, _rest: str) -> Response:
         usage = self.store.api_usage

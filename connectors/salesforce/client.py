@@ -1,0 +1,222 @@
+"""The Salesforce client: simple-salesforce plus auth, bounded re-login, retries and budget.
+
+Every API call goes through :meth:`SalesforceClient.call`, which
+
+* refuses to start a call once the configured share of the daily API allocation (read from
+  ``Sforce-Limit-Info`` on every answer) would be passed (``BudgetExhausted``);
+* on 401 ``INVALID_SESSION_ID`` logs in again through the token endpoint and retries, at most
+  ``max_relogins`` times per call (simple-salesforce's own retry is unbounded through
+  ``SFType`` and cannot reach a custom login host, so the SDK is built from a session id);
+* retries 5xx, timeouts and malformed answers ``max_attempts`` times with exponential
+  backoff and jitter (every call the connector makes is idempotent: queries, updates,
+  upserts on an external id);
+* validates the shape of what it returns, so a wrong answer is an error, never a crash.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceExpiredSession
+
+from connectors.salesforce.auth import Credentials, fetch_token
+from connectors.salesforce.errors import MalformedResponse, translate
+from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.errors import AuthError, BudgetExhausted, ConfigError, RetriableError
+from sync_agent.logs import get_logger
+
+T = TypeVar("T")
+
+
+class CaPinnedSession(requests.Session):
+    """A Session whose ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``.
+
+    Plain ``requests`` lets those environment variables override ``session.verify``
+    (psf/requests#3829), which would silently ignore the ``ca_bundle`` setting.
+    """
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> dict[str, Any]:
+        merged: dict[str, Any] = super().merge_environment_settings(
+            url, proxies, stream, verify, cert)
+        if verify is None and isinstance(self.verify, str):
+            merged["verify"] = self.verify
+        return merged
+
+
+class SalesforceClient:
+    """One authenticated connection to an org (not thread-safe; one per source/sink)."""
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        secrets: Mapping[str, str],
+        *,
+        http: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.creds = Credentials.from_secrets(secrets)
+        self.creds.require_usable()
+        if self.creds.session_id and not self.creds.can_login and not settings.instance_url:
+            raise ConfigError("connectors.salesforce.instance_url is required with a bare "
+                              "SALESFORCE_SESSION_ID")
+        self.http = http or CaPinnedSession()
+        if settings.ca_bundle:
+            self.http.verify = settings.ca_bundle
+        self.http.hooks["response"].append(self._observe)
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.last_response: requests.Response | None = None
+        self.usage: tuple[int, int] | None = None  # (used, max) from Sforce-Limit-Info
+        self.logins = 0
+        self._sf: Salesforce | None = None
+        self.log = get_logger("connectors.salesforce")
+
+    # -- session -------------------------------------------------------------------------
+
+    def _observe(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        self.last_response = response
+        info = response.headers.get("Sforce-Limit-Info")
+        if info:
+            usage = Salesforce.parse_api_usage(info).get("api-usage")
+            if usage is not None:
+                self.usage = (int(usage[0]), int(usage[1]))
+
+    def sf(self) -> Salesforce:
+        """The SDK client, logging in on first use when there is no session id."""
+        if self._sf is None:
+            if self.creds.session_id and self.logins == 0:
+                self._sf = self._build(self.creds.session_id, self.settings.instance_url)
+            else:
+                self.login()
+        assert self._sf is not None
+        return self._sf
+
+    def login(self) -> None:
+        """Fetch a new session through the configured flow (AuthError for a bare session)."""
+        session_id, instance_url = fetch_token(
+            self.http, self.creds, self.settings.login_url, self.settings.timeout)
+        self.logins += 1
+        self._sf = self._build(session_id, instance_url or self.settings.instance_url)
+        self.log.info("salesforce_login", flow=self.creds.flow, logins=self.logins)
+
+    def _build(self, session_id: str, instance_url: str) -> Salesforce:
+        if not instance_url:
+            instance_url = self.settings.instance_url or self.settings.login_url
+        return Salesforce(instance_url=instance_url, session_id=session_id,
+                          version=self.settings.api_version, session=self.http)
+
+    # -- the one call path -----------------------------------------------------------------
+
+    def check_budget(self) -> None:
+        """Raise BudgetExhausted before a call would pass ``daily_max_share`` of the allocation."""
+        if self.usage is None:
+            return
+        used, maximum = self.usage
+        allowed = self.settings.daily_max_share * maximum
+        if used + 1 > allowed:
+            raise BudgetExhausted(
+                f"Salesforce API budget reached: {used}/{maximum} calls used today, this agent "
+                f"stops at {self.settings.daily_max_share:.0%} (daily_max_share)")
+
+    def call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
+        """Run ``fn(sf)`` with budget check, bounded re-login and retries; errors translated."""
+        relogins = 0
+        attempt = 1
+        while True:
+            self.check_budget()
+            try:
+                return fn(self.sf())
+            except SalesforceExpiredSession as exc:
+                if not self.creds.can_login:
+                    raise AuthError("the Salesforce session expired and a bare "
+                                    "SALESFORCE_SESSION_ID cannot be renewed") from exc
+                if relogins >= self.settings.max_relogins:
+                    raise AuthError(f"Salesforce session expired again after {relogins} "
+                                    f"re-logins during {what}") from exc
+                relogins += 1
+                self.log.info("salesforce_session_expired", call=what, relogin=relogins)
+                self.login()
+            except Exception as exc:  # translated below; unknown types are re-raised
+                error = translate(exc, self.last_response)
+                if not isinstance(error, RetriableError) or attempt >= self.settings.max_attempts:
+                    if error is exc:
+                        raise
+                    raise error from exc
+                delay = self.backoff(attempt, error.retry_after)
+                self.log.warning("salesforce_retry", call=what, attempt=attempt,
+                                 error=str(error), delay_s=round(delay, 2))
+                attempt += 1
+                self.sleep(delay)
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.settings.backoff_max)
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        return ceiling * (0.5 + self.rng.random() / 2)
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def query_pages(self, soql: str, *, include_deleted: bool = False,
+                    batch_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Yield the record lists of a query's pages lazily, following ``nextRecordsUrl``."""
+        size = batch_size or self.settings.query_batch_size
+        kwargs: dict[str, Any] = {"headers": {"Sforce-Query-Options": f"batchSize={size}"},
+                                  "timeout": self.settings.timeout}
+        page = self.call("query", lambda sf: _page(sf.query(
+            soql, include_deleted=include_deleted, **kwargs)))
+        seen_urls: set[str] = set()
+        while True:
+            yield page["records"]
+            if page["done"]:
+                return
+            url = page["nextRecordsUrl"]
+            if url in seen_urls:
+                raise MalformedResponse(f"Salesforce repeated nextRecordsUrl {url}")
+            seen_urls.add(url)
+            page = self.call("query_more", lambda sf, u=url: _page(  # type: ignore[misc]
+                sf.query_more(u, identifier_is_url=True, **kwargs)))
+
+    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        return [r for page in self.query_pages(soql, include_deleted=include_deleted) for r in page]
+
+    def collection(self, method: str, path: str, records: Sequence[Mapping[str, Any]],
+                   ) -> list[dict[str, Any]]:
+        """One sObject Collections call (``allOrNone`` false); results checked, in order."""
+        body = {"allOrNone": False, "records": list(records)}
+        return self.call(path, lambda sf: _results(sf.restful(
+            path, method=method, json=body, timeout=self.settings.timeout), len(records)))
+
+    def get(self, path: str) -> Any:
+        return self.call(path, lambda sf: sf.restful(path, timeout=self.settings.timeout))
+
+
+def _page(result: Any) -> dict[str, Any]:
+    """A query page, checked: records list, done bool, nextRecordsUrl when not done."""
+    if not isinstance(result, dict) or not isinstance(result.get("records"), list) \
+            or not isinstance(result.get("done"), bool):
+        raise MalformedResponse("Salesforce query answer lacks records/done")
+    if not result["done"] and not isinstance(result.get("nextRecordsUrl"), str):
+        raise MalformedResponse("Salesforce query answer is not done but has no nextRecordsUrl")
+    if not all(isinstance(r, dict) for r in result["records"]):
+        raise MalformedResponse("Salesforce query answer has non-object records")
+    return result
+
+
+def _results(result: Any, expected: int) -> list[dict[str, Any]]:
+    """Per-record collection results, checked: one object with a bool ``success`` each."""
+    if not isinstance(result, list) or len(result) != expected:
+        got = len(result) if isinstance(result, list) else type(result).__name__
+        raise MalformedResponse(f"Salesforce collection answer: expected {expected} results, "
+                                f"got {got}")
+    for item in result:
+        if not isinstance(item, dict) or not isinstance(item.get("success"), bool):
+            raise MalformedResponse("Salesforce collection answer has a malformed result")
+    return result

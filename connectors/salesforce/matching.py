@@ -1,0 +1,170 @@
+"""Pure logic of the Salesforce sink: which Lead a handoff goes to, and what to write.
+
+No I/O here: the sink queries leads and hands the rows to :func:`resolve`, then builds
+collection records with :func:`lead_update` and :func:`task_upsert`. A handoff that cannot
+be written (converted, deleted, missing, ambiguous lead) becomes a SKIPPED result with a
+reason instead of an error, so one odd lead never stops a batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+
+from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.model import Handoff, WriteResult, WriteStatus
+
+LEAD_MATCH_FIELDS = ("Id", "Email", "IsConverted", "IsDeleted", "OwnerId", "Status")
+_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    """The few Lead fields matching needs."""
+
+    id: str
+    email: str
+    converted: bool
+    deleted: bool
+    owner_id: str | None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> LeadRow | None:
+        rid = record.get("Id")
+        if not isinstance(rid, str) or not rid:
+            return None
+        owner = record.get("OwnerId")
+        return cls(id=rid, email=str(record.get("Email") or "").strip().lower(),
+                   converted=record.get("IsConverted") is True,
+                   deleted=record.get("IsDeleted") is True,
+                   owner_id=owner if isinstance(owner, str) and owner else None)
+
+
+def lead_id_of(handoff: Handoff) -> str | None:
+    """The Salesforce Lead id the source gave, when it looks like one."""
+    raw = handoff.mql.crm_ids.get("salesforce") or (
+        handoff.mql.source_id if handoff.mql.source == "salesforce" else None)
+    return raw if isinstance(raw, str) and _SF_ID.match(raw) else None
+
+
+def email_of(handoff: Handoff) -> str | None:
+    value = handoff.mql.fields.get("email")
+    if isinstance(value, str) and "@" in value:
+        return value.strip().lower()
+    return None
+
+
+def skipped(handoff: Handoff, reason: str, target: str | None = None) -> WriteResult:
+    return WriteResult(handoff.key, WriteStatus.SKIPPED, reason, target)
+
+
+def resolve_by_id(handoff: Handoff, rows: Mapping[str, LeadRow]) -> LeadRow | WriteResult | None:
+    """The lead for an id-carrying handoff; None when the id is unknown (fall back to email)."""
+    lead_id = lead_id_of(handoff)
+    row = rows.get(lead_id) if lead_id else None
+    if row is None:
+        return None
+    if row.deleted:
+        return skipped(handoff, "lead deleted", row.id)
+    if row.converted:
+        return skipped(handoff, "lead converted", row.id)
+    return row
+
+
+def resolve_by_email(
+    handoff: Handoff, rows: Mapping[str, Sequence[LeadRow]]
+) -> LeadRow | WriteResult:
+    """The single open lead with the handoff's e-mail, or a SKIPPED result saying why not."""
+    email = email_of(handoff)
+    if email is None:
+        return skipped(handoff, "no matching lead: no Salesforce id and no email")
+    found = [r for r in rows.get(email, ()) if not r.deleted]
+    open_leads = [r for r in found if not r.converted]
+    if len(open_leads) == 1:
+        return open_leads[0]
+    if len(open_leads) > 1:
+        return skipped(handoff, f"ambiguous: {len(open_leads)} leads share this email")
+    if found:
+        return skipped(handoff, "lead converted", found[0].id)
+    return skipped(handoff, "no matching lead")
+
+
+def index_by_email(rows: Iterable[LeadRow]) -> dict[str, list[LeadRow]]:
+    out: dict[str, list[LeadRow]] = {}
+    for row in rows:
+        if row.email:
+            out.setdefault(row.email, []).append(row)
+    return out
+
+
+def _reason_text(handoff: Handoff, limit: int) -> str:
+    decision = handoff.decision
+    text = f"{decision.outcome.value}: " + "; ".join(decision.reasons)
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def lead_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> dict[str, Any]:
+    """The collection record writing Status and the SAL fields of one decision."""
+    decision = handoff.decision
+    record: dict[str, Any] = {"attributes": {"type": "Lead"}, "id": lead.id}
+    status = settings.status_for(decision.outcome.value)
+    if status:
+        record["Status"] = status
+    if settings.score_field:
+        record[settings.score_field] = round(float(decision.score), 2)
+    if settings.date_field:
+        record[settings.date_field] = decision.decided_at.astimezone(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S.000+0000")
+    if settings.reason_field:
+        record[settings.reason_field] = _reason_text(handoff, settings.reason_max_chars)
+    return record
+
+
+def _display_name(handoff: Handoff) -> str:
+    fields = handoff.mql.fields
+    parts = [str(fields[k]) for k in ("first_name", "last_name") if fields.get(k)]
+    name = " ".join(parts) or str(fields.get("email") or handoff.mql.source_id)
+    company = fields.get("company")
+    return f"{name} ({company})" if company else name
+
+
+def task_upsert(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> dict[str, Any]:
+    """The Task for the lead owner, keyed by the handoff key so a retry never duplicates it."""
+    due = (handoff.decision.decided_at + timedelta(hours=settings.sla_hours)).astimezone(UTC)
+    sla = f"{settings.sla_hours:g}"
+    subject = settings.task_subject.format(name=_display_name(handoff), sla_hours=sla,
+                                           score=handoff.decision.score)
+    record: dict[str, Any] = {
+        "attributes": {"type": "Task"},
+        settings.task_key_field: handoff.key[:255],
+        "WhoId": lead.id,
+        "Subject": subject[:255],
+        "Description": handoff.note[:32_000],
+        "ActivityDate": due.date().isoformat(),
+        "Status": settings.task_status,
+        "Priority": settings.task_priority,
+    }
+    if lead.owner_id:
+        record["OwnerId"] = lead.owner_id
+    return record
+
+
+def rounds(
+    pairs: Sequence[tuple[Handoff, LeadRow]], size: int
+) -> list[list[tuple[Handoff, LeadRow]]]:
+    """Chunks of at most ``size`` in which no lead appears twice (one update per record a call)."""
+    chunks: list[list[tuple[Handoff, LeadRow]]] = []
+    ids_in: list[set[str]] = []
+    for pair in pairs:
+        for chunk, ids in zip(chunks, ids_in, strict=True):
+            if len(chunk) < size and pair[1].id not in ids:
+                chunk.append(pair)
+                ids.add(pair[1].id)
+                break
+        else:
+            chunks.append([pair])
+            ids_in.append({pair[1].id})
+    return chunks

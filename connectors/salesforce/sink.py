@@ -1,0 +1,157 @@
+"""The Salesforce sink: SAL Status + custom fields on the Lead, a Task for accepted handoffs.
+
+Calls per batch of M handoffs (no per-lead calls anywhere):
+
+* matching: ⌈ids/id_chunk⌉ ``queryAll`` calls for handoffs carrying a Lead id (deleted
+  leads are visible there, so they are reported as such), then ⌈emails/email_chunk⌉ queries
+  for the rest (and for ids Salesforce does not know); SOQL is built with ``format_soql``;
+* ⌈M/200⌉ ``PATCH composite/sobjects`` (``allOrNone`` false) for the Lead updates;
+* ⌈A/200⌉ ``PATCH composite/sobjects/Task/<key field>`` upserts for the A accepted handoffs:
+  the Task is keyed by ``Handoff.key`` in an external-id field, so a retry or a replay
+  updates the same Task instead of creating a second one (no reconciliation call needed,
+  ``recovering`` costs nothing extra).
+
+``UNABLE_TO_LOCK_ROW`` records are re-sent ``lock_retries`` times with backoff inside the
+call, then reported RETRYABLE; validation errors are PERMANENT; converted or deleted leads
+are SKIPPED with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from simple_salesforce import format_soql
+
+from connectors.salesforce import matching as m
+from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.errors import SKIP_REASONS, describe_errors, record_status
+from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.logs import get_logger
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteStatus
+
+Pair = tuple[Handoff, m.LeadRow]
+
+
+class SalesforceSink:
+    """Writes SAL decisions to Salesforce Leads (see the module docstring for the calls)."""
+
+    name = "salesforce"
+
+    def __init__(self, settings: SalesforceSettings, client: SalesforceClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.log = get_logger("connectors.salesforce.sink")
+
+    def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
+        """One result per handoff; only whole-call failures raise."""
+        unique: dict[str, Handoff] = {}
+        for handoff in handoffs:
+            unique.setdefault(handoff.key, handoff)
+        results: dict[str, WriteResult] = {}
+        pairs: list[Pair] = []
+        for handoff, found in self._match(list(unique.values())):
+            if isinstance(found, WriteResult):
+                results[handoff.key] = found
+            else:
+                pairs.append((handoff, found))
+        updated = self._update_leads(pairs, results)
+        accepted = [p for p in updated if p[0].decision.outcome is Outcome.ACCEPTED]
+        if self.settings.create_task and accepted:
+            self._upsert_tasks(accepted, results)
+        for handoff, lead in updated:
+            results.setdefault(handoff.key, WriteResult(handoff.key, WriteStatus.WRITTEN, "",
+                                                        lead.id))
+        self.log.info("salesforce_write", handoffs=len(handoffs), recovering=recovering,
+                      **_tally(results.values()))
+        return [results[h.key] for h in handoffs]
+
+    # -- matching --------------------------------------------------------------------------
+
+    def _match(self, handoffs: list[Handoff]) -> list[tuple[Handoff, m.LeadRow | WriteResult]]:
+        ids = sorted({i for h in handoffs if (i := m.lead_id_of(h))})
+        by_id = {row.id: row for row in self._lookup("Id", ids, self.settings.id_chunk, True)}
+        out: list[tuple[Handoff, m.LeadRow | WriteResult]] = []
+        need_email: list[Handoff] = []
+        for handoff in handoffs:
+            found = m.resolve_by_id(handoff, by_id)
+            if found is None:
+                need_email.append(handoff)
+            else:
+                out.append((handoff, found))
+        emails = sorted({e for h in need_email if (e := m.email_of(h))})
+        rows = self._lookup("Email", emails, self.settings.email_chunk, False)
+        by_email = m.index_by_email(rows)
+        out += [(h, m.resolve_by_email(h, by_email)) for h in need_email]
+        return out
+
+    def _lookup(self, field: str, values: list[str], chunk: int,
+                include_deleted: bool) -> list[m.LeadRow]:
+        rows: list[m.LeadRow] = []
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            soql = format_soql("SELECT {:literal} FROM Lead WHERE {:literal} IN {}",
+                               ", ".join(m.LEAD_MATCH_FIELDS), field, part)
+            for record in self.client.query_all(soql, include_deleted=include_deleted):
+                row = m.LeadRow.from_record(record)
+                if row is not None:
+                    rows.append(row)
+        return rows
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def _update_leads(self, pairs: list[Pair], results: dict[str, WriteResult]) -> list[Pair]:
+        """Send the Lead updates; return the pairs whose update landed."""
+        def send(chunk: list[Pair]) -> list[dict[str, Any]]:
+            records = [m.lead_update(h, lead, self.settings) for h, lead in chunk]
+            return self.client.collection("PATCH", "composite/sobjects", records)
+
+        done: list[Pair] = []
+        for chunk in m.rounds(pairs, self.settings.batch_size):
+            done += self._with_lock_retries(chunk, send, results, "lead")
+        return done
+
+    def _upsert_tasks(self, pairs: list[Pair], results: dict[str, WriteResult]) -> None:
+        path = f"composite/sobjects/Task/{self.settings.task_key_field}"
+
+        def send(chunk: list[Pair]) -> list[dict[str, Any]]:
+            records = [m.task_upsert(h, lead, self.settings) for h, lead in chunk]
+            return self.client.collection("PATCH", path, records)
+
+        size = self.settings.batch_size
+        for start in range(0, len(pairs), size):
+            self._with_lock_retries(pairs[start : start + size], send, results, "task")
+
+    def _with_lock_retries(
+        self, chunk: list[Pair], send: Callable[[list[Pair]], list[dict[str, Any]]],
+        results: dict[str, WriteResult], kind: str,
+    ) -> list[Pair]:
+        """Send ``chunk``; re-send only the lock failures; record every other failure."""
+        ok: list[Pair] = []
+        pending = chunk
+        for attempt in range(self.settings.lock_retries + 1):
+            retry: list[Pair] = []
+            for pair, outcome in zip(pending, send(pending), strict=True):
+                if outcome["success"]:
+                    ok.append(pair)
+                    continue
+                code, detail = describe_errors(outcome.get("errors"))
+                status = record_status(code)
+                if status is WriteStatus.RETRYABLE and attempt < self.settings.lock_retries:
+                    retry.append(pair)
+                    continue
+                handoff, lead = pair
+                reason = SKIP_REASONS.get(code) or f"{kind}: {detail}"
+                results[handoff.key] = WriteResult(handoff.key, status, reason, lead.id)
+            if not retry:
+                break
+            self.client.sleep(self.client.backoff(attempt + 1, None))
+            pending = retry
+        return ok
+
+
+def _tally(results: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    return counts
