@@ -140,7 +140,12 @@ class Sandbox:
             ssl_context=ssl_context,
         )
         server.daemon_threads = True  # type: ignore[attr-defined]
-        thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{port}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{port}",
+            daemon=True,
+        )
         thread.start()
         self._servers.append(server)
         self._threads.append(thread)
