@@ -1,0 +1,235 @@
+"""The HubSpot sink: SAL properties on the contact, and a note for accepted handoffs.
+
+Everything is batched (100 inputs per call): ⌈M/100⌉ update calls for M handoffs and
+⌈accepted/100⌉ note-create calls. Note creation is idempotent per handoff key: notes carry
+``sal_handoff_key``; with ``recovering=True`` (an earlier attempt may have landed) the
+sink first searches for the keys and creates only the missing notes, and a failed create
+is retried only through that same search, never blindly. First attempts pay no extra
+call. ``lifecyclestage`` is never written backwards: it is only written at all when
+``advance_stage`` is set, after reading the current stages in one batch read per 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from hubspot.crm.contacts import (
+    BatchInputSimplePublicObjectBatchInput,
+    BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectBatchInput,
+    SimplePublicObjectId,
+)
+from hubspot.crm.objects.notes import (
+    AssociationSpec,
+    BatchInputSimplePublicObjectBatchInputForCreate,
+    Filter,
+    FilterGroup,
+    PublicAssociationsForObject,
+    PublicObjectId,
+    PublicObjectSearchRequest,
+    SimplePublicObjectBatchInputForCreate,
+)
+
+from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.settings import HubSpotSettings
+from connectors.hubspot.writeback import (
+    NOTE_TO_CONTACT,
+    batch_outcome,
+    contact_id,
+    note_properties,
+    sal_properties,
+)
+from sync_agent.errors import PermanentApiError, RetriableError
+from sync_agent.logs import get_logger
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteStatus
+
+T = TypeVar("T")
+Target = tuple[Handoff, str]
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class HubSpotSink:
+    """Writes SAL decisions to HubSpot (implements ``connectors.base.Sink``)."""
+
+    name = "hubspot"
+
+    def __init__(self, settings: HubSpotSettings, client: HubSpotClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.log = get_logger("connectors.hubspot.sink")
+
+    def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
+        results: dict[str, WriteResult] = {}
+        targets: list[Target] = []
+        for handoff in dict((h.key, h) for h in handoffs).values():
+            cid = contact_id(handoff)
+            if cid is None:
+                results[handoff.key] = WriteResult(handoff.key, WriteStatus.SKIPPED,
+                                                   "no HubSpot contact id")
+            else:
+                targets.append((handoff, cid))
+        self._update(targets, results)
+        accepted = [(h, c) for h, c in targets
+                    if h.key not in results and h.decision.outcome is Outcome.ACCEPTED]
+        self._notes(accepted, recovering, results)
+        for handoff, cid in targets:
+            results.setdefault(handoff.key, WriteResult(handoff.key, WriteStatus.WRITTEN,
+                                                        target_id=cid))
+        self.log.info("hubspot_write_done", handoffs=len(handoffs), accepted=len(accepted),
+                      recovering=recovering,
+                      failed=sum(r.status is not WriteStatus.WRITTEN for r in results.values()))
+        return [results[h.key] for h in handoffs]
+
+    # -- SAL properties ------------------------------------------------------------------
+
+    def _update(self, targets: list[Target], results: dict[str, WriteResult]) -> None:
+        stages = self._current_stages(targets)
+        latest: dict[str, Handoff] = {}
+        for handoff, cid in targets:
+            superseded = latest.get(cid)
+            if superseded is not None and superseded.decision.outcome is not Outcome.ACCEPTED:
+                results[superseded.key] = WriteResult(
+                    superseded.key, WriteStatus.SKIPPED,
+                    f"superseded by {handoff.key} in the same batch")
+            latest[cid] = handoff
+        by_contact = list(latest.items())
+        for chunk in chunks(by_contact, self.settings.batch_size):
+            inputs = [SimplePublicObjectBatchInput(
+                id=cid, properties=sal_properties(self.settings, h, stages.get(cid)))
+                for cid, h in chunk]
+            try:
+                response = self.client.update_contacts(
+                    BatchInputSimplePublicObjectBatchInput(inputs=inputs))
+            except PermanentApiError as error:
+                raise _with_setup_hint(error) from error
+            ids = [cid for cid, _ in chunk]
+            _, failed = batch_outcome(response.status, response.body, response.headers, ids)
+            for handoff, cid in targets:
+                if cid in failed and handoff.key not in results:
+                    failure = failed[cid]
+                    results[handoff.key] = WriteResult(handoff.key, failure.status,
+                                                       failure.reason, target_id=cid)
+
+    def _current_stages(self, targets: list[Target]) -> dict[str, str | None]:
+        """Current lifecycle stages, read only when an accepted lead may be moved."""
+        if self.settings.advance_stage is None:
+            return {}
+        ids = sorted({c for h, c in targets if h.decision.outcome is Outcome.ACCEPTED})
+        stages: dict[str, str | None] = {}
+        for chunk in chunks(ids, self.settings.batch_size):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=cid) for cid in chunk],
+                properties=["lifecyclestage"], properties_with_history=[])
+            response = self.client.read_contacts(request)
+            done, _ = batch_outcome(response.status, response.body, response.headers, chunk)
+            for cid, item in done.items():
+                props = item.get("properties") if isinstance(item, dict) else None
+                stages[cid] = props.get("lifecyclestage") if isinstance(props, dict) else None
+        return stages
+
+    # -- notes ---------------------------------------------------------------------------
+
+    def _notes(self, accepted: list[Target], recovering: bool,
+               results: dict[str, WriteResult]) -> None:
+        for chunk in chunks(accepted, self.settings.batch_size):
+            todo = list(chunk)
+            if recovering:
+                todo = self._drop_existing(todo, results)
+            if todo:
+                self._create_notes(todo, results)
+
+    def _create_notes(self, todo: list[Target], results: dict[str, WriteResult]) -> None:
+        """Create; on a retriable failure, wait, search the keys, create only the missing."""
+        attempt = 0
+        while todo:
+            attempt += 1
+            try:
+                response = self.client.create_notes(self._note_batch(todo))
+            except RetriableError as error:
+                if attempt >= self.settings.max_attempts:
+                    raise
+                self.log.info("hubspot_note_retry", attempt=attempt, status=error.status,
+                              correlation_id=error.correlation_id)
+                self.client.pause(error, attempt)
+                todo = self._drop_existing(todo, results)
+                continue
+            keys = [h.key for h, _ in todo]
+            done, failed = batch_outcome(response.status, response.body, response.headers,
+                                         keys, result_key=self.settings.sal.handoff_key)
+            for handoff, cid in todo:
+                item = done.get(handoff.key)
+                if item is not None or (handoff.key not in failed and response.status < 300):
+                    note_id = item.get("id") if isinstance(item, dict) else None
+                    results[handoff.key] = WriteResult(
+                        handoff.key, WriteStatus.WRITTEN, target_id=str(note_id or cid))
+                else:
+                    failure = failed[handoff.key]
+                    results[handoff.key] = WriteResult(
+                        handoff.key, failure.status, f"note: {failure.reason}", target_id=cid)
+            return
+
+    def _drop_existing(self, todo: list[Target], results: dict[str, WriteResult]) -> list[Target]:
+        existing = self.existing_notes([h.key for h, _ in todo])
+        for handoff, _ in todo:
+            if handoff.key in existing:
+                results[handoff.key] = WriteResult(handoff.key, WriteStatus.WRITTEN,
+                                                   target_id=existing[handoff.key])
+        return [(h, c) for h, c in todo if h.key not in existing]
+
+    def existing_notes(self, keys: Sequence[str]) -> dict[str, str]:
+        """``{handoff key: note id}`` for notes already carrying these keys (≤ 100 a call)."""
+        prop = self.settings.sal.handoff_key
+        found: dict[str, str] = {}
+        for chunk in chunks(list(keys), 100):
+            after: str | None = "0"
+            while after is not None:
+                request = PublicObjectSearchRequest(
+                    filter_groups=[FilterGroup(filters=[
+                        Filter(property_name=prop, operator="IN", values=list(chunk))])],
+                    properties=[prop], limit=200, after=after)
+                body = self.client.search_notes(request).body
+                for item in _results(body):
+                    key = (item.get("properties") or {}).get(prop)
+                    if key in chunk and item.get("id") is not None:
+                        found.setdefault(str(key), str(item["id"]))
+                after = _next(body)
+        return found
+
+    def _note_batch(self, todo: list[Target]) -> BatchInputSimplePublicObjectBatchInputForCreate:
+        spec = AssociationSpec(association_category="HUBSPOT_DEFINED",
+                               association_type_id=NOTE_TO_CONTACT)
+        return BatchInputSimplePublicObjectBatchInputForCreate(inputs=[
+            SimplePublicObjectBatchInputForCreate(
+                properties=note_properties(self.settings, handoff),
+                associations=[PublicAssociationsForObject(to=PublicObjectId(id=cid),
+                                                          types=[spec])])
+            for handoff, cid in todo])
+
+
+def _results(body: Any) -> list[dict[str, Any]]:
+    from connectors.hubspot.errors import UnexpectedResponse
+
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise UnexpectedResponse("HubSpot notes search answer has no 'results' list")
+    return [r for r in body["results"] if isinstance(r, dict)]
+
+
+def _next(body: dict[str, Any]) -> str | None:
+    paging = body.get("paging")
+    nxt = paging.get("next") if isinstance(paging, dict) else None
+    after = nxt.get("after") if isinstance(nxt, dict) else None
+    return str(after) if after is not None else None
+
+
+def _with_setup_hint(error: PermanentApiError) -> PermanentApiError:
+    text = str(error)
+    if "does not exist" in text or "PROPERTY_DOESNT_EXIST" in text:
+        return PermanentApiError(
+            f"{text} (create the SAL properties: sync-agent hubspot setup-properties)",
+            correlation_id=error.correlation_id, status=error.status)
+    return error

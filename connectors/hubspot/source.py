@@ -1,0 +1,156 @@
+"""The HubSpot MQL source: contacts matching the MQL filter, modified since a cursor.
+
+The slicing logic lives in :mod:`connectors.hubspot.keyset` (pure); this module turns its
+keyset queries into search requests (SDK models), checks every response's shape before
+trusting it, and maps contacts to canonical MQLs. A page is yielded only after its
+response was fully validated, so a malformed answer raises before any cursor moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
+
+from connectors.base import Cursor, Page
+from connectors.hubspot.client import HubSpotClient, Response
+from connectors.hubspot.errors import UnexpectedResponse, correlation_of
+from connectors.hubspot.keyset import Hit, KeysetReader, Position, Query, Result
+from connectors.hubspot.settings import HubSpotSettings
+from connectors.mapping import parse_datetime, to_mql
+from sync_agent.logs import get_logger
+from sync_agent.model import MQL
+
+ID_PROPERTY = "hs_object_id"
+
+
+class HubSpotSource:
+    """Reads MQL contacts page by page (implements ``connectors.base.Source``)."""
+
+    name = "hubspot"
+
+    def __init__(self, settings: HubSpotSettings, client: HubSpotClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.properties = settings.properties_to_read()
+        self.log = get_logger("connectors.hubspot.source")
+        self.last_reader: KeysetReader | None = None
+
+    def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
+        s = self.settings
+        reader = KeysetReader(self._search, page_size=s.page_size, cap=s.search_cap,
+                              overlap_ms=s.overlap_ms, max_seen=s.max_seen, until_ms=until_ms)
+        self.last_reader = reader
+        count = 0
+        for hits, position in reader.pages(Position.from_dict(cursor.position)):
+            page = self._page(hits, position)
+            count += len(page.mqls)
+            yield page
+        self.log.info("hubspot_read_done", mqls=count, slices=reader.slices,
+                      restarts=reader.restarts, calls=self.client.calls)
+
+    def _page(self, hits: list[Hit], position: Position) -> Page:
+        mqls: list[MQL] = []
+        malformed: list[tuple[str, str]] = []
+        for hit in hits:
+            item = hit.raw if isinstance(hit.raw, Mapping) else {}
+            props = item.get("properties")
+            sf_id = props.get("salesforceleadid") if isinstance(props, Mapping) else None
+            outcome = to_mql(self.name, item.get("id"), props, self.settings.field_map,
+                             modified_at=_from_ms(hit.ms),
+                             crm_ids={"hubspot": hit.id, "salesforce": sf_id})
+            if isinstance(outcome, MQL):
+                mqls.append(outcome)
+            else:
+                malformed.append(outcome)
+        return Page(mqls, Cursor(position.to_dict()), malformed)
+
+    def _search(self, query: Query) -> Result:
+        response = self.client.search_contacts(build_request(self.settings, query,
+                                                             self.properties))
+        return parse_result(response, self.settings.modified_property)
+
+
+def build_request(settings: HubSpotSettings, query: Query,
+                  properties: list[str]) -> PublicObjectSearchRequest:
+    """The search body for one keyset query: the MQL filter AND the keyset filters."""
+    modified = settings.modified_property
+    filters = [_filter(spec) for spec in settings.mql_filter]
+    if query.eq_ms is not None:
+        filters.append(Filter(property_name=modified, operator="EQ", value=str(query.eq_ms)))
+        if query.id_lte is not None:
+            filters.append(Filter(property_name=ID_PROPERTY, operator="LTE",
+                                  value=str(query.id_lte)))
+        elif query.after_id:
+            filters.append(Filter(property_name=ID_PROPERTY, operator="GT",
+                                  value=str(query.after_id)))
+        sort = ID_PROPERTY
+    else:
+        if query.lower_ms is not None:
+            filters.append(Filter(property_name=modified, operator=query.lower_op,
+                                  value=str(query.lower_ms)))
+        sort = modified
+    if query.upper_ms is not None and query.eq_ms is None:
+        filters.append(Filter(property_name=modified, operator="LTE", value=str(query.upper_ms)))
+    return PublicObjectSearchRequest(
+        filter_groups=[FilterGroup(filters=filters)],
+        sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
+        properties=properties,
+        limit=query.limit,
+        after=str(query.after),
+    )
+
+
+def parse_result(response: Response, modified_property: str) -> Result:
+    """Validate a search answer's shape; anything off is an ``UnexpectedResponse``."""
+    body = response.body
+    correlation = correlation_of(body, response.headers)
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise UnexpectedResponse("HubSpot search answer has no 'results' list",
+                                 status=response.status, correlation_id=correlation)
+    total = body.get("total")
+    if total is not None and (not isinstance(total, int) or isinstance(total, bool)):
+        raise UnexpectedResponse(f"HubSpot search 'total' is {type(total).__name__}",
+                                 status=response.status, correlation_id=correlation)
+    return Result([_hit(item, modified_property) for item in body["results"]], total,
+                  _next_after(body, response.status, correlation))
+
+
+def _next_after(body: dict[str, Any], status: int, correlation: str | None) -> int | None:
+    """``paging.next.after`` as an int; no ``paging``/``next`` means the last page."""
+    paging = body.get("paging")
+    if paging is None or (isinstance(paging, dict) and paging.get("next") is None):
+        return None
+    nxt = paging.get("next") if isinstance(paging, dict) else None
+    after = nxt.get("after") if isinstance(nxt, dict) else None
+    try:
+        return int(str(after))
+    except ValueError:
+        raise UnexpectedResponse(f"HubSpot search paging.next.after is {after!r}",
+                                 status=status, correlation_id=correlation) from None
+
+
+def _hit(item: Any, modified_property: str) -> Hit:
+    if not isinstance(item, dict):
+        return Hit(None, None, item)
+    raw_id = item.get("id")
+    record_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else None
+    props = item.get("properties")
+    value = props.get(modified_property) if isinstance(props, dict) else None
+    if value is None:
+        value = item.get("updatedAt")
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    ms = int(moment.timestamp() * 1000) if moment is not None else None
+    return Hit(record_id, ms, item)
+
+
+def _filter(spec: Mapping[str, Any]) -> Filter:
+    return Filter(property_name=spec["propertyName"], operator=spec["operator"],
+                  value=spec.get("value"), values=spec.get("values"),
+                  high_value=spec.get("highValue"))
+
+
+def _from_ms(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
