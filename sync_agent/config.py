@@ -387,7 +387,11 @@ def _q(value: Any) -> str:
 
 
 def sandbox_config_text(info: Mapping[str, Any]) -> str:
-    """A config TOML for a running sandbox. Secrets are NOT included (see write_sandbox_config).
+    """A config TOML for a running sandbox; its secrets never go into the text.
+
+    Without ``info["secrets_file"]`` the sandbox's credentials are written (mode 0600) to a
+    per-user runtime folder and the config names that file by absolute path, so
+    ``sandbox serve --write-config`` works with the text alone.
 
     ``info`` keys (all optional but the URLs): ``hubspot_base_url``, ``salesforce_instance_url``,
     ``salesforce_login_url`` (defaults to the instance URL), ``ca_bundle`` (path of the
@@ -396,6 +400,9 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
     ``every_minutes`` (default 1), ``batch_size`` (default 200), and extra option tables
     ``hubspot_options`` / ``salesforce_options`` merged into the connector tables.
     """
+    secrets_file = info.get("secrets_file")
+    if secrets_file is None and sandbox_secrets(info):
+        secrets_file = str(_runtime_secrets(info))
     hub = info.get("hubspot_base_url") or info.get("hubspot_url") or info.get("base_url")
     sf = (
         info.get("salesforce_instance_url")
@@ -408,7 +415,7 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
         "# sync-agent configuration for the local sandbox (generated).",
         "[agent]",
         f"audit_db = {_q(info.get('audit_db', 'sync-agent.db'))}",
-        f"secrets_file = {_q(info.get('secrets_file', 'sync-agent.secrets.toml'))}",
+        f"secrets_file = {_q(secrets_file or 'sync-agent.secrets.toml')}",
         'log_level = "INFO"',
         "",
         "[connectors.hubspot]",
@@ -447,9 +454,23 @@ def _extra(options: Any) -> list[str]:
     return out
 
 
+def _runtime_secrets(info: Mapping[str, Any]) -> Path:
+    """Write the sandbox's secrets to ``$TMPDIR/sync-agent-<uid>/sandbox-<hash>.secrets.toml``."""
+    import hashlib
+    import os
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / f"sync-agent-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    tag = hashlib.sha256(repr(sorted(sandbox_secrets(info).items())).encode()).hexdigest()[:12]
+    return write_secrets_file(folder / f"sandbox-{tag}.secrets.toml", sandbox_secrets(info))
+
+
 def sandbox_secrets(info: Mapping[str, Any]) -> dict[str, str]:
     """The secrets a sandbox hands out (token, session id), as env-var names."""
     names = {
+        "salesforce_client_id": "SALESFORCE_CLIENT_ID",
+        "salesforce_client_secret": "SALESFORCE_CLIENT_SECRET",
         "hubspot_token": "HUBSPOT_ACCESS_TOKEN",
         "hubspot_access_token": "HUBSPOT_ACCESS_TOKEN",
         "salesforce_session_id": "SALESFORCE_SESSION_ID",

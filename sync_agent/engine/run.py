@@ -181,7 +181,7 @@ def execute(
         _read_loop(ctx, cursor_kind, start, until_ms)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
-        if s.outcome == "error":
+        if s.outcome == "error" and isinstance(exc, Exception):
             ctx.log.exception("run_crashed")
         if not isinstance(exc, Exception):
             _finish(ctx)
