@@ -209,7 +209,7 @@ class SandboxStore:
         """Create a contact with HubSpot's system properties filled in; returns its id."""
         with self.lock:
             cid = self.new_id("contact")
-            when = hs_time(created or self.now())
+            when = "" if "createdate" in properties else hs_time(created or self.now())
             props = {
                 "createdate": when,
                 "lastmodifieddate": when,
