@@ -7,7 +7,8 @@ bound, so a record written in the same millisecond as the last one read is not l
 the ids already read at the boundary are dropped instead of being read twice. SOQL datetime
 literals have second precision, so the query asks for ``>=`` the second and the source drops
 what precedes the cursor itself. Each page's cursor covers that page and everything before
-it, and a failed page fetch raises before any cursor past it is yielded.
+it, and a failed page fetch raises before any cursor past it is yielded. A page holding only
+records read before is not yielded (the cursor did not move).
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class SalesforceSource:
                     boundary, boundary_ids = stamp, set()
                 if stamp == boundary:
                     boundary_ids.add(str(raw_id))
+            if not mqls and not malformed:
+                continue  # only records already read: nothing new, the cursor did not move
             position_after = {} if boundary is None else {
                 "modstamp": iso(boundary), "seen_ids": sorted(boundary_ids)}
             yield Page(mqls, Cursor(position_after), malformed)
