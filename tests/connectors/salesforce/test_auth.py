@@ -103,8 +103,8 @@ LOGIN = "https://login.example.test"
 
 def unit_client(**opts):
     settings = SalesforceSettings.from_options({"login_url": LOGIN, "max_attempts": 1, **opts})
-    return SalesforceClient(settings, {"SALESFORCE_CLIENT_ID": "id", "SALESFORCE_CLIENT_SECRET": "s"},
-                            sleep=no_sleep)
+    secrets = {"SALESFORCE_CLIENT_ID": "id", "SALESFORCE_CLIENT_SECRET": "s"}
+    return SalesforceClient(settings, secrets, sleep=no_sleep)
 
 
 @responses.activate

@@ -16,7 +16,12 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.salesforce.errors import MalformedResponse, describe_errors, record_status, translate
+from connectors.salesforce.errors import (
+    MalformedResponse,
+    describe_errors,
+    record_status,
+    translate,
+)
 from sync_agent.errors import (
     AuthError,
     BudgetExhausted,
@@ -26,7 +31,8 @@ from sync_agent.errors import (
 )
 from sync_agent.model import WriteStatus
 
-URL = "https://acme.my.salesforce.com/services/data/v62.0/query?q=SELECT+Id+FROM+Lead+WHERE+Email+IN+('a@b.co')"
+URL = ("https://acme.my.salesforce.com/services/data/v62.0/query"
+       "?q=SELECT+Id+FROM+Lead+WHERE+Email+IN+('a@b.co')")
 
 
 def body(code, message="m"):
@@ -35,8 +41,9 @@ def body(code, message="m"):
 
 TABLE = [
     (SalesforceExpiredSession(URL, 401, "query", body("INVALID_SESSION_ID")), AuthError),
-    (SalesforceRefusedRequest(URL, 403, "query", body("REQUEST_LIMIT_EXCEEDED",
-                                                      "TotalRequests Limit exceeded.")), BudgetExhausted),
+    (SalesforceRefusedRequest(URL, 403, "query",
+                              body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")),
+     BudgetExhausted),
     (SalesforceRefusedRequest(URL, 403, "query", body("REQUEST_LIMIT_EXCEEDED",
                                                       "ConcurrentPerOrgLongTxn Limit exceeded.")),
      RetriableError),
@@ -48,20 +55,23 @@ TABLE = [
     (SalesforceMoreThanOneRecord(URL, 300, "x", []), PermanentApiError),
     (SalesforceGeneralError(URL, 500, "x", body("UNKNOWN_EXCEPTION")), RetriableError),
     (SalesforceGeneralError(URL, 503, "x", body("SERVER_UNAVAILABLE")), RetriableError),
-    (SalesforceGeneralError(URL, 502, "x", "<html><body>Bad Gateway</body></html>"), RetriableError),
+    (SalesforceGeneralError(URL, 502, "x", "<html><body>Bad Gateway</body></html>"),
+     RetriableError),
     (SalesforceGeneralError(URL, 409, "x", body("CONFLICT")), PermanentApiError),
     (SalesforceAuthenticationFailed("invalid_grant", "authentication failure"), AuthError),
     (requests.exceptions.SSLError("certificate verify failed"), ConfigError),
     (requests.exceptions.ConnectTimeout("slow"), RetriableError),
     (requests.exceptions.ReadTimeout("slow"), RetriableError),
     (requests.exceptions.ConnectionError("refused"), RetriableError),
-    (requests.exceptions.JSONDecodeError("Expecting value", '{"records": [', 12), MalformedResponse),
+    (requests.exceptions.JSONDecodeError("Expecting value", '{"records": [', 12),
+     MalformedResponse),
     (json.JSONDecodeError("Expecting value", "<html>", 0), MalformedResponse),
     (requests.exceptions.ChunkedEncodingError("cut"), RetriableError),
 ]
 
 
-@pytest.mark.parametrize(("exc", "expected"), TABLE, ids=[type(e).__name__ + str(i) for i, (e, _) in enumerate(TABLE)])
+@pytest.mark.parametrize(("exc", "expected"), TABLE,
+                         ids=[f"{type(e).__name__}-{i}" for i, (e, _) in enumerate(TABLE)])
 def test_translation_table(exc, expected):
     error = translate(exc)
     assert type(error) is expected

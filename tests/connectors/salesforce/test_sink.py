@@ -97,7 +97,8 @@ def test_converted_deleted_missing_and_ambiguous_leads_are_skipped_with_reasons(
 
 def test_unknown_lead_id_falls_back_to_email(sb):
     lid = add_lead(sb.store, "moved@example.com")
-    [result] = sink_for(sb).write([handoff("x", lead_id="00Q5g00000ZZZZZZZZ", email="moved@example.com")])
+    stale = handoff("x", lead_id="00Q5g00000ZZZZZZZZ", email="moved@example.com")
+    [result] = sink_for(sb).write([stale])
     assert (result.status, result.target_id) == (WriteStatus.WRITTEN, lid)
 
 
