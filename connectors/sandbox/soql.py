@@ -372,7 +372,9 @@ def matches(node: Any, record: Mapping[str, Any]) -> bool:
     return _compare(record.get(node.field), node.op, node.value)
 
 
-def _sort_key(value: Any) -> Any:
+def _sort_key(value: Any, case_sensitive: bool = False) -> Any:
+    if isinstance(value, str) and case_sensitive:
+        return (2, 0.0, value)  # ids are case-sensitive keys
     if isinstance(value, str):
         try:
             return (1, parse_datetime(value).timestamp(), "")
@@ -391,7 +393,8 @@ def run(query: Query, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str,
     for name, desc, nulls_last in reversed(query.order_by):
         present = [r for r in rows if r.get(name) is not None]
         absent = [r for r in rows if r.get(name) is None]
-        present.sort(key=lambda r: _sort_key(r.get(name)), reverse=desc)
+        exact = name == "Id" or name.endswith("Id")
+        present.sort(key=lambda r: _sort_key(r.get(name), exact), reverse=desc)
         rows = present + absent if nulls_last else absent + present
     rows = rows[query.offset :]
     return rows if query.limit is None else rows[: query.limit]
