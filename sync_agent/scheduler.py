@@ -104,13 +104,14 @@ def build_scheduler(
     scheduler: BaseScheduler | None = None,
     job: Job = pipeline_job,
     clock: Callable[[], datetime] | None = None,
+    pipeline: str | None = None,
 ) -> BaseScheduler:
-    """A scheduler with one job per enabled pipeline (not started)."""
+    """A scheduler with one job per enabled pipeline, or just ``pipeline`` (not started)."""
     clock = clock or (lambda: datetime.now(UTC))
     stop = stop or threading.Event()
     tracker = tracker or JobTracker()
     sched = scheduler or BlockingScheduler(timezone=UTC)
-    for spec in config.selected(None):
+    for spec in config.selected(pipeline):
         sched.add_job(
             job,
             make_trigger(spec.schedule),
@@ -128,7 +129,9 @@ def build_scheduler(
     return sched
 
 
-def serve(config: Config, *, stop: threading.Event | None = None) -> int:
+def serve(
+    config: Config, *, pipeline: str | None = None, stop: threading.Event | None = None
+) -> int:
     """Run the agent until SIGTERM/SIGINT (or ``stop``); raises AgentLocked if another runs."""
     from sync_agent.lock import agent_lock
 
@@ -136,7 +139,7 @@ def serve(config: Config, *, stop: threading.Event | None = None) -> int:
     tracker = JobTracker()
     log = get_logger("sync_agent.scheduler")
     with agent_lock(config.audit_db):
-        sched = build_scheduler(config, stop=stop, tracker=tracker)
+        sched = build_scheduler(config, stop=stop, tracker=tracker, pipeline=pipeline)
 
         def on_signal(signum: int, _frame: Any) -> None:
             log.info("stopping", signal=signal.Signals(signum).name)
@@ -145,7 +148,7 @@ def serve(config: Config, *, stop: threading.Event | None = None) -> int:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            log.info("agent_started", pipelines=[p.name for p in config.selected(None)])
+            log.info("agent_started", pipelines=[p.name for p in config.selected(pipeline)])
             sched.start()
         finally:
             for s, handler in previous.items():

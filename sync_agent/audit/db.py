@@ -51,6 +51,7 @@ class NewDecision:
     note: str
     write: bool = True
     status: str = "pending"
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,11 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class Prior:
-    """What the log knows about a lead: ever accepted? latest decision's rules and version."""
+    """What the log knows about a lead: ever accepted? latest decision's rules and content."""
 
     accepted: bool
     rules_hash: str
-    modified_at: str | None
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -197,14 +198,14 @@ class AuditLog(QueriesMixin):
             marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT lead_key, MAX(outcome = 'accepted') AS accepted, "
-                "(SELECT d2.rules_hash || char(31) || IFNULL(d2.modified_at, '') FROM decisions d2 "
+                "(SELECT d2.rules_hash || char(31) || IFNULL(d2.fingerprint, '') FROM decisions d2 "
                 " WHERE d2.lead_key = d.lead_key AND d2.pipeline = d.pipeline AND d2.dry_run = 0 "
                 " ORDER BY d2.id DESC LIMIT 1) AS latest "
                 f"FROM decisions d WHERE pipeline = ? AND dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key"
             )
             for row in self.rows(sql, [pipeline, *chunk]):
-                rules_hash, _, modified = (row["latest"] or "").partition(chr(31))
-                out[row["lead_key"]] = Prior(bool(row["accepted"]), rules_hash, modified or None)
+                rules_hash, _, fingerprint = (row["latest"] or "").partition(chr(31))
+                out[row["lead_key"]] = Prior(bool(row["accepted"]), rules_hash, fingerprint)
         return out
 
     def record_page(
@@ -263,8 +264,9 @@ class AuditLog(QueriesMixin):
         status = "dry_run" if dry_run else (new.status if not new.write else "pending")
         cur = c.execute(
             "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, outcome, score, "
-            "reasons, explanation, fast_lane, rules_name, rules_hash, snapshot, modified_at, mql_date, "
-            "decided_at, handoff_key, note, dry_run, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "reasons, explanation, fast_lane, rules_name, rules_hash, snapshot, modified_at, fingerprint, "
+            "mql_date, decided_at, handoff_key, note, dry_run, status) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run_id,
                 pipeline,
@@ -281,6 +283,7 @@ class AuditLog(QueriesMixin):
                 d.ruleset_hash,
                 dumps(dict(m.fields)),
                 iso(m.modified_at),
+                new.fingerprint,
                 _jsonable(mql_date) if mql_date is not None else None,
                 iso(d.decided_at),
                 new.handoff_key,

@@ -41,6 +41,7 @@ CREATE TABLE decisions (
     rules_hash TEXT NOT NULL,
     snapshot TEXT NOT NULL DEFAULT '{}',
     modified_at TEXT,
+    fingerprint TEXT,                  -- hash of the lead's content (volatile fields left out)
     mql_date TEXT,
     decided_at TEXT NOT NULL,
     handoff_key TEXT NOT NULL,

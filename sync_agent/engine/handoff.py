@@ -9,6 +9,7 @@ ruleset that decided them, so a re-read of the same version maps to the same key
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,36 @@ def handoff_key(pipeline: str, mql: MQL, decision: Decision) -> str:
             f"{pipeline}|{mql.key}|{decision.outcome.value}|{decision.ruleset_hash}|{version}"
         )
     return "sal-" + hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+#: Raw properties that change when WE write back (modification stamps, SAL fields, note
+#: counters); left out of a lead's fingerprint so our own write never looks like news.
+VOLATILE = (
+    "lastmodified",
+    "modstamp",
+    "updatedat",
+    "updated_at",
+    "num_notes",
+    "notes_last",
+    "last_sales_activity",
+)
+
+
+def lead_fingerprint(mql: MQL) -> str:
+    """Hash of the lead's content that matters to a decision (volatile fields left out).
+
+    The same content decided under the same ruleset is skipped on a re-read, so the
+    re-reads our own write-back causes (it bumps the modification date) cost no writes.
+    """
+    kept = {}
+    for name, value in mql.fields.items():
+        lowered = name.lower()
+        raw = lowered.split(".", 1)[1] if "." in lowered else ""
+        if raw.startswith("sal_") or any(v in lowered for v in VOLATILE):
+            continue
+        kept[name] = value.isoformat() if isinstance(value, datetime) else value
+    blob = json.dumps(kept, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def compose_note(mql: MQL, decision: Decision, *, sla_hours: float, key: str) -> str:

@@ -95,7 +95,11 @@ def run_once(
                 progress=progress,
                 stop=stop,
             )
-            out.append(execute(ctx, cursor_kind="run", start=audit.get_cursor(spec.name, "run")))
+            # Read up to the run's start only: our own write-backs bump the leads' modification
+            # dates, and chasing them would make a run re-read what it just wrote.
+            until_ms = int(clock().timestamp() * 1000)
+            start = audit.get_cursor(spec.name, "run")
+            out.append(execute(ctx, cursor_kind="run", start=start, until_ms=until_ms))
             if stop is not None and stop.is_set():
                 break
     return out

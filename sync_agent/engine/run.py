@@ -24,7 +24,7 @@ from typing import Any
 from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
-from sync_agent.engine.handoff import compose_note, handoff_key
+from sync_agent.engine.handoff import compose_note, handoff_key, lead_fingerprint
 from sync_agent.engine.pipeline import Pipeline
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
 from sync_agent.errors import (
@@ -222,18 +222,29 @@ def resume(ctx: RunContext) -> None:
 def _read_loop(
     ctx: RunContext, cursor_kind: str, start: Mapping[str, Any] | None, until_ms: int | None
 ) -> None:
+    """Read and record pages; hand writes to the writer thread in batches of ``batch_size``.
+
+    Pages are committed (with their cursor) one by one; their writes are grouped so each
+    sink call carries up to ``batch_size`` handoffs (fewer API calls per lead).
+    """
     writer = None if ctx.dry_run else AsyncWriter(ctx.writeback())
+    pending: list[Any] = []
     try:
         for page in ctx.pipeline.source.read(Cursor.from_dict(start), until_ms=until_ms):
-            items = record_page(ctx, page, cursor_kind)
-            if writer is not None and items:
-                writer.submit(items)
+            pending += record_page(ctx, page, cursor_kind)
+            if writer is not None and len(pending) >= ctx.pipeline.config.batch_size * len(
+                ctx.pipeline.sinks or (1,)
+            ):
+                writer.submit(pending)
+                pending = []
             if ctx.progress:
                 ctx.progress(ctx.summary.read, ctx.total_hint)
             if ctx.stop is not None and ctx.stop.is_set():
                 ctx.summary.outcome = "interrupted"
                 ctx.log.info("stop_requested")
                 break
+        if writer is not None and pending:
+            writer.submit(pending)
     finally:
         if writer is not None:
             writer.close()
@@ -253,8 +264,10 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
             if prior.accepted:
                 s.skipped_accepted += 1
                 continue
-            version = mql.modified_at.isoformat() if mql.modified_at else None
-            if prior.rules_hash == ctx.pipeline.rules_hash and prior.modified_at == version:
+            if (
+                prior.rules_hash == ctx.pipeline.rules_hash
+                and prior.fingerprint == lead_fingerprint(mql)
+            ):
                 s.skipped_unchanged += 1
                 continue
         decided = _decide(ctx, mql, now, malformed)
@@ -269,6 +282,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
                 decided.note,
                 write=not already,
                 status="skipped" if already else "pending",
+                fingerprint=lead_fingerprint(decided.mql),
             )
         )
         counts[decided.decision.outcome.value] += 1

@@ -27,14 +27,18 @@ def assert_exactly_once(config, src: World, crm: World, n: int) -> None:
     accepted = {str(i) for i in range(1, n + 1) if i % 3}
     for world in (src, crm):
         assert set(world.sal) == {str(i) for i in range(1, n + 1)}, "every lead has its SAL status"
-        assert len(world.notes) == len(accepted) and set(world.notes.values()) == {1}, "one note per SAL"
+        assert len(world.notes) == len(accepted) and set(world.notes.values()) == {1}, (
+            "one note per SAL"
+        )
     with AuditLog.open(config.audit_db) as log:
         assert log.write_states() == {"written": 2 * n}
         assert {r["status"] for r in log.list_decisions(limit=None)} == {"written"}
         assert len(log.list_decisions(limit=None)) == n
 
 
-def crash_after(monkeypatch: pytest.MonkeyPatch, method: str, call: int, *, before: bool = False) -> None:
+def crash_after(
+    monkeypatch: pytest.MonkeyPatch, method: str, call: int, *, before: bool = False
+) -> None:
     """Make AuditLog.<method> die on its ``call``-th call (after committing, unless ``before``)."""
     original = getattr(audit_db.AuditLog, method)
     seen = {"n": 0}
@@ -68,7 +72,7 @@ def test_crash_at_each_step_then_rerun_is_exactly_once(
 ) -> None:
     src, crm = worlds
     seed(src, 10)
-    config = make_config(page_size=4)
+    config = make_config(page_size=4, batch=4)
     with monkeypatch.context() as m:
         crash_after(m, method, call, before=before)
         with pytest.raises(Crash):
@@ -92,10 +96,12 @@ def test_crash_inside_the_sink_after_it_wrote_is_reconciled(make_config, worlds,
     assert_exactly_once(config, src, crm, 6)
 
 
-def test_repeated_crashes_at_every_write_until_done(make_config, worlds, clock, monkeypatch) -> None:
+def test_repeated_crashes_at_every_write_until_done(
+    make_config, worlds, clock, monkeypatch
+) -> None:
     src, crm = worlds
     seed(src, 9)
-    config = make_config(page_size=2)
+    config = make_config(page_size=2, batch=2)
     for attempt in range(1, 30):
         with monkeypatch.context() as m:
             crash_after(m, "record_results", 1, before=attempt % 2 == 0)

@@ -23,7 +23,9 @@ def test_backoff_grows_caps_and_honours_retry_after() -> None:
     assert next_state(2, 3) == "retryable" and next_state(3, 3) == "dead"
 
 
-def test_retryable_results_wait_for_backoff_then_succeed(make_config, worlds, clock: FakeClock) -> None:
+def test_retryable_results_wait_for_backoff_then_succeed(
+    make_config, worlds, clock: FakeClock
+) -> None:
     src, crm = worlds
     seed(src, 3)
     config = make_config(max_attempts=3)
@@ -68,7 +70,9 @@ def test_writes_become_dead_letters_then_replay_delivers_them(make_config, world
         assert log.show_lead("fake:1")[0]["status"] == "written"
 
 
-def test_permanent_failure_is_a_dead_letter_at_once_and_replay_by_id(make_config, worlds, clock) -> None:
+def test_permanent_failure_is_a_dead_letter_at_once_and_replay_by_id(
+    make_config, worlds, clock
+) -> None:
     src, crm = worlds
     seed(src, 3)
     config = make_config()
@@ -96,7 +100,9 @@ def test_skipped_results_are_recorded_with_their_reason(make_config, worlds, clo
     assert {w["last_error"] for w in d["writes"] if w["sink"] == "fake2"} == {"lead converted"}
 
 
-def test_whole_call_retriable_error_parks_the_batch_with_retry_after(make_config, worlds, clock) -> None:
+def test_whole_call_retriable_error_parks_the_batch_with_retry_after(
+    make_config, worlds, clock
+) -> None:
     src, crm = worlds
     seed(src, 3)
     config = make_config()
@@ -124,7 +130,9 @@ def test_budget_stop_saves_state_and_exits_4_then_resumes(make_config, worlds, c
     assert len(crm.sal) == 6 and set(crm.notes.values()) == {1} and len(crm.notes) == 6
 
 
-def test_auth_error_stops_the_pipeline_without_spending_attempts(make_config, worlds, clock) -> None:
+def test_auth_error_stops_the_pipeline_without_spending_attempts(
+    make_config, worlds, clock
+) -> None:
     src, crm = worlds
     seed(src, 2)
     config = make_config(max_attempts=1)

@@ -1,0 +1,273 @@
+"""``sync-agent audit list|show|export``, ``report`` and ``prune``: reading the audit log.
+
+Also the helpers every sync command shares (``--config``, loading it with every problem
+shown, dates given as ``2026-01-31`` or ISO datetimes, UTC).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sync_agent.config import Config, find_config, load_config
+from sync_agent.errors import ConfigError
+from sync_agent.logs import configure_logging
+
+F = TypeVar("F", bound=Callable[..., Any])
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def config_option(func: F) -> F:
+    """``--config PATH`` (default ``./sync-agent.toml``)."""
+    option = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Configuration file (default: ./sync-agent.toml).",
+    )
+    return option(func)
+
+
+def load(config_path: Path | None, *, logging: bool = True) -> Config:
+    """Load the config or exit 1 listing every problem (and how to get a sandbox config)."""
+    try:
+        config = load_config(find_config(config_path))
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        for problem in exc.problems:
+            if str(problem.location or problem.message) not in str(exc):
+                click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from None
+    if logging:
+        configure_logging(
+            level=config.log_level, redact_pii=config.redact_pii, json=config.log_json
+        )
+    return config
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """click.DateTime gives naive datetimes: they mean UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def since_option(func: F) -> F:
+    return click.option(
+        "--since",
+        type=click.DateTime(DATE_FORMATS),
+        default=None,
+        help="Only decisions made at or after this date (UTC), e.g. 2026-01-01.",
+    )(func)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@click.group("audit")
+def audit() -> None:
+    """Read the audit log: decisions, explanations, write results.
+
+    \b
+    Examples:
+      sync-agent audit list --outcome accepted --since 2026-01-01
+      sync-agent audit show hubspot:101
+      sync-agent audit export --format csv --output decisions.csv
+    """
+
+
+@audit.command("list")
+@click.option(
+    "--outcome",
+    type=click.Choice(["accepted", "rejected", "review"]),
+    multiple=True,
+    help="Only these outcomes (repeatable).",
+)
+@since_option
+@click.option("--pipeline", default=None, help="Only this pipeline.")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="At most this many rows (0: all)."
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@config_option
+def list_cmd(
+    outcome: tuple[str, ...],
+    since: datetime | None,
+    pipeline: str | None,
+    limit: int,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """List decisions, newest first."""
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path, logging=False)
+    with AuditLog.open(config.audit_db) as log:
+        rows = log.list_decisions(
+            outcome=outcome or None, since=utc(since), pipeline=pipeline, limit=limit or None
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(
+        f"{'id':>6}  {'decided_at':25}  {'pipeline':14}  {'lead':22}  {'outcome':9}  {'score':>6}  status"
+    )
+    for r in rows:
+        click.echo(
+            f"{r['id']:>6}  {r['decided_at'][:25]:25}  {r['pipeline'][:14]:14}  {r['lead_key'][:22]:22}  "
+            f"{r['outcome']:9}  {r['score']:6.1f}  {r['status']}"
+        )
+    click.echo(f"{len(rows)} decision(s)", err=True)
+
+
+@audit.command("show")
+@click.argument("lead")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def show(lead: str, as_json: bool, config_path: Path | None) -> None:
+    """Every decision for LEAD (hubspot:101, a source id or a CRM id): why, rules version, writes."""
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path, logging=False)
+    with AuditLog.open(config.audit_db) as log:
+        decisions = log.show_lead(lead)
+    if not decisions:
+        raise click.ClickException(f"no decision recorded for {lead!r}")
+    if as_json:
+        echo_json(decisions)
+        return
+    for d in decisions:
+        click.echo(
+            f"Decision #{d['id']} ({d['pipeline']}, run {d['run_id']}{', dry run' if d['dry_run'] else ''})"
+        )
+        click.echo(f"  lead {d['lead_key']}  crm ids {d['crm_ids']}")
+        click.echo(
+            f"  {d['outcome'].upper()} score {d['score']:g} at {d['decided_at']}  status {d['status']}"
+        )
+        click.echo(f"  rules {d['rules_name']} {d['rules_hash']}")
+        for reason in d["reasons"]:
+            click.echo(f"  - {reason}")
+        click.echo("  explanation:")
+        for check in d["explanation"]:
+            _echo_check(check, 2)
+        for w in d["writes"]:
+            err = f"  ({w['last_error']})" if w["last_error"] else ""
+            click.echo(
+                f"  write to {w['sink']}: {w['state']} after {w['attempts']} attempt(s){err}"
+            )
+        click.echo("")
+
+
+def _echo_check(check: dict[str, Any], depth: int) -> None:
+    mark = "✓" if check.get("passed") else "✗"
+    points = (
+        f" [{check['points']:g}/{check['max_points']:g}]" if check.get("points") is not None else ""
+    )
+    detail = f": {check['detail']}" if check.get("detail") else ""
+    click.echo(f"{'  ' * depth}{mark} {check['kind']} {check['name']}{points}{detail}")
+    for child in check.get("children", ()):
+        _echo_check(child, depth + 1)
+
+
+@audit.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@since_option
+@config_option
+def export(fmt: str, output: Path | None, since: datetime | None, config_path: Path | None) -> None:
+    """Export every decision (streamed) as CSV or JSON."""
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path, logging=False)
+    with AuditLog.open(config.audit_db) as log:
+        if output is None:
+            count = log.export(fmt, sys.stdout, since=utc(since))
+        else:
+            with output.open("w", encoding="utf-8", newline="") as fh:
+                count = log.export(fmt, fh, since=utc(since))
+    click.echo(f"exported {count} decision(s)", err=True)
+
+
+@click.command("report")
+@since_option
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def report(since: datetime | None, as_json: bool, config_path: Path | None) -> None:
+    """MQL→SAL conversion (with the seed-004 benchmark bands), rejections by reason and
+    criterion, median MQL date → SAL time, write failures and dead letters.
+
+    \b
+    Examples:
+      sync-agent report
+      sync-agent report --since 2026-01-01 --json
+    """
+    from sync_agent.audit import AuditLog, render_text
+
+    config = load(config_path, logging=False)
+    with AuditLog.open(config.audit_db) as log:
+        result = log.report(utc(since))
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        click.echo(render_text(result), nl=False)
+
+
+@click.command("prune")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Keep this many days (default: [retention] decisions_days).",
+)
+@config_option
+def prune(days: int | None, config_path: Path | None) -> None:
+    """Delete finished decisions older than the retention period; daily counts are kept.
+
+    \b
+    Example (a daily cron line):
+      15 3 * * *  sync-agent prune --config /etc/sync-agent/sync-agent.toml
+    """
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path)
+    keep = days if days is not None else config.decisions_days
+    if keep < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--days")
+    with AuditLog.open(config.audit_db) as log:
+        removed = log.prune(datetime.now(UTC) - timedelta(days=keep))
+    click.echo(f"pruned {removed} decision(s) older than {keep} day(s); daily aggregates kept")
+
+
+@audit.command("dead-letters")
+@click.option("--pipeline", default=None, help="Only this pipeline.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@config_option
+def dead_letters(pipeline: str | None, as_json: bool, config_path: Path | None) -> None:
+    """Writes parked after their last attempt; `sync-agent replay --id N` retries one."""
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path, logging=False)
+    with AuditLog.open(config.audit_db) as log:
+        rows = log.dead_letters(pipeline)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['id']:>6}  {r['pipeline']}  {r['sink']:10}  {r['lead_key']:22}  "
+            f"{r['attempts']} attempt(s)  {r['last_error'] or ''}"
+        )
+    click.echo(f"{len(rows)} dead letter(s)", err=True)
