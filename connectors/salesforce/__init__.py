@@ -30,6 +30,7 @@ __all__ = [
     "build_sink",
     "build_source",
     "check_connection",
+    "lead_statuses",
 ]
 
 
