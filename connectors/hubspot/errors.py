@@ -84,7 +84,9 @@ def from_response(
         if "CERTIFICATE_VERIFY_FAILED" in reason:
             return PermanentApiError(f"TLS verification failed ({reason.strip()}); "
                                      "set ca_bundle", status=0)
-        return RetriableError(message, status=0, correlation_id=correlation_id)
+        if reason.startswith("SSLError"):
+            return RetriableError(message, status=0, correlation_id=correlation_id)
+        return PermanentApiError(message, status=0)  # the SDK could not build the request
     if status in (401, 403):
         return AuthError(f"{message} (check HUBSPOT_ACCESS_TOKEN and the app's scopes)")
     if status == 429 and isinstance(data, dict) and data.get("policyName") == "DAILY":

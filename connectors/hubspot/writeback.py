@@ -102,10 +102,11 @@ def batch_outcome(
     without ``errors``, count as done).
     """
     correlation = correlation_of(body, headers)
-    if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         raise UnexpectedResponse("HubSpot batch answer has no 'results' list", status=status,
                                  correlation_id=correlation)
-    errors = body.get("errors") or []
+    errors = body.get("errors")
+    errors = [] if errors is None else errors
     if not isinstance(errors, list):
         raise UnexpectedResponse("HubSpot batch 'errors' is not a list", status=status,
                                  correlation_id=correlation)

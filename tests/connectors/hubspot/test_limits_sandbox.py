@@ -1,0 +1,53 @@
+"""Rate limits and the daily budget, with the sandbox enforcing them on the same fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.base import Cursor
+from connectors.hubspot.errors import DailyLimitReached
+from connectors.hubspot.setup import setup_properties
+from connectors.sandbox import HubSpotLimits, Sandbox
+from sync_agent.errors import BudgetExhausted
+from sync_agent.model import Outcome
+
+from .conftest import calls, connect, handoff
+
+
+def test_pacing_avoids_429s_instead_of_provoking_them(clock):
+    limits = HubSpotLimits(burst_per_10s=10, search_per_s=2, daily=10_000)
+    with Sandbox(contacts=1500, seed=12, clock=clock.dt, hubspot_limits=limits) as sb:
+        source, sink = connect(sb, clock, burst_per_10s=10, search_per_s=2, page_size=100)
+        start = clock.now
+        setup_properties(source.client, source.settings)
+        ids = [m.source_id for page in source.read(Cursor()) for m in page.mqls]
+        outcomes = [Outcome.ACCEPTED, Outcome.REJECTED]
+        sink.write([handoff(cid, outcomes[i % 2]) for i, cid in enumerate(ids[:300])])
+        assert sb.store.request_count("hubspot", None, 429) == 0
+        searches = calls(sb, "contacts.search")
+        writes = sb.store.request_count("hubspot") - searches
+        assert searches >= 9 and writes >= 7 + 3 + 2
+        # The limits were binding: at least the virtual time the server's windows demand
+        # (2 searches per second; 10 other calls per 10 s).
+        assert clock.now - start >= max((searches - 2) / 2, writes - 10)
+
+
+def test_daily_share_stops_the_read_cleanly_after_the_allowance(clock):
+    with Sandbox(contacts=1500, seed=12, clock=clock.dt) as sb:
+        source, _ = connect(sb, clock, daily=30, daily_max_share=0.5, page_size=20)
+        pages = []
+        with pytest.raises(BudgetExhausted):
+            for page in source.read(Cursor()):
+                pages.append(page)
+        assert calls(sb, "contacts.search") == 15
+        assert len(pages) == 15 and pages[-1].cursor.position  # state to save is there
+
+
+def test_a_daily_429_stops_at_once_without_retrying(clock):
+    with Sandbox(contacts=1500, seed=12, clock=clock.dt,
+                 hubspot_limits=HubSpotLimits(daily=5)) as sb:
+        source, _ = connect(sb, clock, page_size=20)
+        with pytest.raises(DailyLimitReached):
+            for _ in source.read(Cursor()):
+                pass
+        assert calls(sb, "contacts.search", 429) == 1
