@@ -112,6 +112,15 @@ class InList:
     values: tuple[Any, ...]
     negated: bool
 
+    @property
+    def folded(self) -> frozenset[str] | None:
+        """Case-folded values when all are strings (set lookup instead of a scan)."""
+        cached: frozenset[str] | None = self.__dict__.get("_folded")
+        if cached is None and all(isinstance(v, str) for v in self.values):
+            cached = frozenset(v.casefold() for v in self.values)
+            object.__setattr__(self, "_folded", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class BoolOp:
@@ -367,7 +376,12 @@ def matches(node: Any, record: Mapping[str, Any]) -> bool:
     if isinstance(node, Not):
         return not matches(node.part, record)
     if isinstance(node, InList):
-        found = any(_compare(record.get(node.field), "=", v) for v in node.values)
+        actual = record.get(node.field)
+        folded = node.folded
+        if folded is not None:
+            found = isinstance(actual, str) and actual.casefold() in folded
+        else:
+            found = any(_compare(actual, "=", v) for v in node.values)
         return found != node.negated
     return _compare(record.get(node.field), node.op, node.value)
 
