@@ -20,6 +20,7 @@ from typing import Any
 
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
+from connectors.base import Sink, Source
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.limits import Clock, Sleep
 from connectors.hubspot.settings import HubSpotSettings
@@ -95,6 +96,11 @@ def check_connection(options: Mapping[str, Any],
     checks.append(("hubspot daily budget", limiter.used_today < limiter.allowance,
                     f"{limiter.used_today} used of {limiter.allowance} allowed today"))
     return checks
+
+
+def _conforms(source: HubSpotSource, sink: HubSpotSink) -> tuple[Source, Sink]:
+    """Never called: mypy checks here that both implement the shared protocols."""
+    return source, sink
 
 
 __all__ = [

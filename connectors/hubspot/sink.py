@@ -186,17 +186,20 @@ class HubSpotSink:
         prop = self.settings.sal.handoff_key
         found: dict[str, str] = {}
         for chunk in chunks(list(keys), 100):
+            # HubSpot wants IN values on string properties in lowercase (it matches them
+            # case-insensitively), so match what comes back the same way.
+            wanted = {k.lower(): k for k in chunk}
             after: str | None = "0"
             while after is not None:
                 request = PublicObjectSearchRequest(
                     filter_groups=[FilterGroup(filters=[
-                        Filter(property_name=prop, operator="IN", values=list(chunk))])],
+                        Filter(property_name=prop, operator="IN", values=sorted(wanted))])],
                     properties=[prop], limit=200, after=after)
                 body = self.client.search_notes(request).body
                 for item in _results(body):
-                    key = (item.get("properties") or {}).get(prop)
-                    if key in chunk and item.get("id") is not None:
-                        found.setdefault(str(key), str(item["id"]))
+                    key = str((item.get("properties") or {}).get(prop) or "").lower()
+                    if key in wanted and item.get("id") is not None:
+                        found.setdefault(wanted[key], str(item["id"]))
                 after = _next(body)
         return found
 

@@ -56,7 +56,7 @@ def handoff(cid: str, outcome: Outcome = Outcome.ACCEPTED, *, key: str | None = 
     decision = Decision(outcome=outcome, score=score, reasons=("score 82 >= 70",),
                         explanation=(), ruleset_name="sal", ruleset_hash="abc",
                         decided_at=datetime(2026, 1, 15, 10, 30, tzinfo=UTC))
-    return Handoff(key=key or f"hubspot:{cid}:abc", mql=mql, decision=decision, note=note)
+    return Handoff(key=key or f"hubspot:{cid}:R1-AbC", mql=mql, decision=decision, note=note)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_sal_properties_are_written_for_every_outcome(outcome):
     assert props["x_status"] == outcome.value
     assert props["sal_score"] == "82"
     assert props["sal_decided_at"] == "2026-01-15T10:30:00.000Z"
-    assert props["sal_handoff_key"] == "hubspot:101:abc"
+    assert props["sal_handoff_key"] == "hubspot:101:R1-AbC"
     assert "lifecyclestage" not in props  # current stage unknown: never touched
 
 
