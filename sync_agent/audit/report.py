@@ -86,7 +86,7 @@ def build_report(
         _counts(log, slices, dim, key, cond, params)
         _reasons(log, slices, dim, key, cond, params)
         _criteria(log, slices, dim, key, cond, params)
-        _writes(log, slices, dim, key, cond, params)
+        _writes(log, slices, dim, f"decisions.{dim}" if dim != "all" else key, cond, params)
         _medians(log, slices, dim, key, cond, params)
     for section in slices.values():
         section.rate_pct = round(100.0 * section.sals / section.mqls, 1) if section.mqls else None

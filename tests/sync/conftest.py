@@ -78,3 +78,12 @@ def make_config(tmp_path: Path, worlds: tuple[World, World]) -> Callable[..., Co
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """CLI commands configure structlog for their (captured) stderr; undo it after each test."""
+    import structlog
+
+    yield
+    structlog.reset_defaults()

@@ -1,0 +1,124 @@
+"""Configuration: every problem at once, did-you-mean hints, secrets outside the file."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from sync_agent.config import (
+    config_for_sandbox,
+    find_config,
+    load_config,
+    sandbox_config_text,
+    write_sandbox_config,
+)
+from sync_agent.errors import ConfigError
+
+BAD = """
+[agent]
+audit_db = "a.db"
+log_levle = "INFO"
+[writeback]
+max_attempts = 0
+[retenton]
+decisions_days = 30
+[connectors.fake]
+page_size = "big"
+[connectors.hubsopt]
+base_url = "x"
+[[pipelines]]
+name = "p1"
+source = "fake"
+ruleset = "missing.toml"
+sinks = ["fake", "salesforcee"]
+schedule = { cron = "99 * * * *" }
+batch_size = 0
+colour = "red"
+"""
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, worlds) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(BAD)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    text = "\n".join(str(p) for p in info.value.problems)
+    for expected in (
+        "unknown key 'log_levle' (hint: did you mean 'log_level'?)",
+        "writeback.max_attempts: must be at least 1",
+        "unknown section [retenton] (hint: did you mean 'retention'?)",
+        "connectors.fake.world: required",
+        "connectors.fake.page_size: must be an integer",
+        "unknown connector 'hubsopt' (hint: did you mean 'hubspot'?)",
+        "ruleset file not found",
+        "unknown connector 'salesforcee' (hint: did you mean 'salesforce'?)",
+        "bad cron expression '99 * * * *'",
+        "batch_size: must be an integer from 1 to 2000",
+        "unknown key 'colour'",
+    ):
+        assert expected in text, expected
+    by_location = {p.location: p for p in info.value.problems}
+    assert by_location["agent.log_levle"].line == 4, "problems carry the line number"
+
+
+def test_a_valid_config_resolves_paths_and_merges_secrets(
+    make_config, tmp_path, monkeypatch
+) -> None:
+    (tmp_path / "secrets.toml").write_text(
+        'HUBSPOT_ACCESS_TOKEN = "from-file"\nSALESFORCE_SESSION_ID = "sf-file"\n'
+    )
+    path = tmp_path / "sync-agent.toml"
+    make_config()
+    path.write_text(
+        path.read_text().replace(
+            'audit_db = "audit.db"', 'audit_db = "audit.db"\nsecrets_file = "secrets.toml"'
+        )
+    )
+    config = load_config(path, environ={"HUBSPOT_ACCESS_TOKEN": "from-env", "HOME": "/x"})
+    assert config.audit_db == tmp_path / "audit.db"
+    assert config.secrets == {
+        "HUBSPOT_ACCESS_TOKEN": "from-env",
+        "SALESFORCE_SESSION_ID": "sf-file",
+    }
+    assert config.pipelines[0].ruleset == tmp_path / "sal.toml"
+    assert config.pipelines[0].schedule.every_minutes == 15
+    assert "from-env" not in repr(config)
+
+
+def test_missing_config_points_at_the_sandbox(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="sandbox serve --write-config"):
+        find_config(None)
+
+
+def test_sandbox_config_keeps_secrets_out_of_the_config(tmp_path) -> None:
+    info = {
+        "hubspot_url": "http://127.0.0.1:1234",
+        "salesforce_url": "https://127.0.0.1:1235",
+        "ca_bundle": "/tmp/ca.pem",
+        "hubspot_token": "hs-secret-token",
+        "salesforce_session_id": "sf-sess-123",
+    }
+    config_path, secrets_path = write_sandbox_config(info, tmp_path / "sync-agent.toml")
+    text = config_path.read_text()
+    assert "hs-secret-token" not in text and "sf-sess-123" not in text
+    assert 'base_url = "http://127.0.0.1:1234"' in text and 'ca_bundle = "/tmp/ca.pem"' in text
+    assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
+    assert "hs-secret-token" in secrets_path.read_text()
+    bare = sandbox_config_text(info)  # what `sandbox serve --write-config` writes
+    assert "hs-secret-token" not in bare and 'secrets_file = "/' in bare
+
+
+def test_config_for_sandbox_loads_with_the_real_connectors(tmp_path) -> None:
+    info = {
+        "hubspot_url": "http://127.0.0.1:1234",
+        "salesforce_url": "https://127.0.0.1:1235",
+        "hubspot_token": "tok-abcdef",
+        "salesforce_session_id": "sess-abcdef",
+    }
+    config = config_for_sandbox(info, tmp_path, max_attempts=2)
+    assert config.max_attempts == 2
+    assert [p.sinks for p in config.pipelines] == [("salesforce", "hubspot")]
+    assert config.secrets["HUBSPOT_ACCESS_TOKEN"] == "tok-abcdef"
