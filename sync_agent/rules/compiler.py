@@ -1,10 +1,9 @@
 """Compile a validated ruleset into closures, once, so that evaluation is fast.
 
 Every condition becomes ``node(lead, now, cache) -> Check``. ``cache`` lives for one
-evaluation: each (field, kind) is read and coerced once however many conditions use it.
-Leaf results are memoised on the value seen (and ``now`` for date conditions): the same
-input always yields the same immutable ``Check``, so sharing it is safe and saves most of
-the work for the low-cardinality fields rules usually test.
+evaluation and holds derived values (``email_domain`` ...) computed once per lead.
+Nodes are memoised (see :mod:`sync_agent.rules.memo`): rules mostly test low-cardinality
+fields, so most evaluations reuse explanation nodes instead of rebuilding them.
 """
 
 from __future__ import annotations
@@ -13,15 +12,15 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sync_agent.model import Check
+from sync_agent.model import CANONICAL_FIELDS, Check
 from sync_agent.rules.checks import make_check
 from sync_agent.rules.coerce import BAD, COERCERS, KIND_WORDS, MISSING, is_missing
-from sync_agent.rules.derived import days_since_source, make_resolver
+from sync_agent.rules.derived import DERIVED_FIELDS, days_since_source, make_resolver
+from sync_agent.rules.memo import DerivedGetter, MemoKey, ValueMemo, child_memo
 from sync_agent.rules.operators import make_predicate
 from sync_agent.rules.spec import Combo, Condition, Leaf
 
 Node = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
-_MEMO_LIMIT = 4096
 _TIMED_OPS = frozenset({"within_days", "older_than_days"})
 
 
@@ -32,56 +31,106 @@ def compile_condition(condition: Condition, free_domains: Collection[str]) -> No
     return _compile_combo(condition, free_domains)
 
 
+def memo_fields(condition: Condition, free_domains: Collection[str]) -> MemoKey:
+    """What a condition's result depends on: the plain lead fields it reads, the derived
+    values it reads (as getters), and whether it reads the clock. ``None`` fields mean it
+    reads raw source properties and is not memoised as a whole."""
+    leaves: list[Leaf] = []
+    _collect(condition, leaves)
+    fields: set[str] = set()
+    derived: dict[str, DerivedGetter] = {}
+    timed = False
+    for leaf in leaves:
+        source = days_since_source(leaf.field)
+        timed = timed or leaf.op in _TIMED_OPS or source is not None
+        if leaf.field in CANONICAL_FIELDS:
+            fields.add(leaf.field)
+        elif leaf.field in DERIVED_FIELDS or (source in CANONICAL_FIELDS):
+            derived[leaf.field] = derived_getter(leaf.field, free_domains)
+        else:
+            return MemoKey(None, (), timed)
+    return MemoKey(tuple(sorted(fields)), tuple(derived[k] for k in sorted(derived)), timed)
+
+
+def derived_getter(name: str, free_domains: Collection[str]) -> DerivedGetter:
+    """``(lead, now, cache) -> value`` of a derived field, computed once per evaluation."""
+    resolve = make_resolver(name, free_domains)
+
+    def get(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Any:
+        value = cache.get(name, cache)
+        if value is cache:
+            value = cache[name] = resolve(lead, now)
+        return value
+
+    return get
+
+
+def _collect(condition: Condition, into: list[Leaf]) -> None:
+    if isinstance(condition, Leaf):
+        into.append(condition)
+    else:
+        for item in condition.items:
+            _collect(item, into)
+
+
 def _compile_combo(combo: Combo, free_domains: Collection[str]) -> Node:
     parts = tuple(compile_condition(item, free_domains) for item in combo.items)
-    if combo.mode == "not":
-        (inner,) = parts
+    label, mode = f"{combo.mode} of {len(parts)}", combo.mode
 
-        def negate(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-            child = inner(lead, now, cache)
-            return make_check("condition", "not", not child.passed, "", None, None, None, (child,))
+    def build(children: tuple[Check, ...]) -> Check:
+        if mode == "not":
+            return make_check(
+                "condition", "not", not children[0].passed, "", None, None, None, children
+            )
+        flags = [c.passed for c in children]
+        passed = all(flags) if mode == "all" else any(flags)
+        return make_check("condition", label, passed, "", None, None, None, children)
 
-        return negate
-    label = f"{combo.mode} of {len(parts)}"
-    need_all = combo.mode == "all"
+    cached = child_memo(build)
 
     def join(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        children = tuple([part(lead, now, cache) for part in parts])
-        if need_all:
-            passed = all([c.passed for c in children])
-        else:
-            passed = any([c.passed for c in children])
-        return make_check("condition", label, passed, "", None, None, None, children)
+        return cached(tuple([part(lead, now, cache) for part in parts]))
 
     return join
 
 
 def _compile_leaf(leaf: Leaf, free_domains: Collection[str]) -> Node:
-    key = (leaf.field, leaf.kind)
-    resolve = make_resolver(leaf.field, free_domains)
-    coerce = COERCERS[leaf.kind]
     build = _leaf_builder(leaf)
+    coerce = COERCERS[leaf.kind]
     timed = leaf.op in _TIMED_OPS or days_since_source(leaf.field) is not None
-    memo: dict[Any, Check] = {}
+    memo = ValueMemo(timed)
+    by_value, key_of, put, rate = memo.by_value, memo.key, memo.put, memo.rate
+    name = leaf.field
 
-    def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        got = cache.get(key)
-        if got is None:
-            raw = resolve(lead, now)
-            got = cache[key] = (raw, MISSING if is_missing(raw) else coerce(raw))
-        raw, value = got
-        memo_key = (raw.__class__, raw, now) if timed else (raw.__class__, raw)
-        try:
-            check = memo.get(memo_key)
-        except TypeError:  # an unhashable value (a list or dict): no memo
-            return build(raw, value, now)
-        if check is None:
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            check = memo[memo_key] = build(raw, value, now)
+    def decide(raw: Any, now: datetime) -> Check:
+        key = key_of(raw, now)
+        check = by_value.get(key) if key is not None else None
+        if check is not None:
+            rate.hits += 1
+        else:
+            check = build(raw, MISSING if is_missing(raw) else coerce(raw), now)
+            if key is not None:
+                put(key, check)
         return check
 
-    return node
+    if name in CANONICAL_FIELDS:
+
+        def plain(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+            raw = lead.get(name)
+            if raw.__class__ is str and not timed:
+                check = by_value.get(raw)
+                if check is not None:
+                    rate.hits += 1
+                    return check
+            return decide(raw, now)
+
+        return plain
+    get = derived_getter(name, free_domains)
+
+    def derived(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        return decide(get(lead, now, cache), now)
+
+    return derived
 
 
 def _leaf_builder(leaf: Leaf) -> Callable[[Any, Any, datetime], Check]:
@@ -92,9 +141,8 @@ def _leaf_builder(leaf: Leaf) -> Callable[[Any, Any, datetime], Check]:
 
     def build(raw: Any, value: Any, now: datetime) -> Check:
         if value is MISSING:
-            return make_check(
-                "condition", label, met_if_missing, "" if met_if_missing else "missing", raw
-            )
+            detail = "" if met_if_missing else "missing"
+            return make_check("condition", label, met_if_missing, detail, raw)
         if value is BAD:
             return make_check("condition", label, False, unreadable, raw)
         try:

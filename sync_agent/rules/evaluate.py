@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sync_agent.model import Check, Decision, Outcome
-from sync_agent.rules.checks import make_check
-from sync_agent.rules.compiler import Node, compile_condition
+from sync_agent.rules.checks import make_check, make_decision
+from sync_agent.rules.compiler import Node, compile_condition, memo_fields
+from sync_agent.rules.memo import child_memo, subtree_memo
 from sync_agent.rules.scoring import compile_criterion
 from sync_agent.rules.spec import Rule, RulesetSpec
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sync_agent.rules.ruleset import Ruleset
 
 Evaluator = Callable[[Mapping[str, Any], datetime], Decision]
-RuleNode = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
+Verdict = tuple[Outcome, tuple[str, ...], str | None]
 
 
 def evaluate(lead_fields: Mapping[str, Any], ruleset: Ruleset, now: datetime) -> Decision:
@@ -33,72 +34,86 @@ def evaluate(lead_fields: Mapping[str, Any], ruleset: Ruleset, now: datetime) ->
     return ruleset.evaluator(lead_fields, now)
 
 
-def _rule_node(rule: Rule, kind: str, free: frozenset[str]) -> RuleNode:
+def _rule_node(rule: Rule, kind: str, free: frozenset[str]) -> Node:
     inner: Node = compile_condition(rule.condition, free)
     name, description = rule.name, rule.description
     invert = kind == "disqualifier"
 
-    def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        child = inner(lead, now, cache)
-        passed = not child.passed if invert else child.passed
-        return make_check(kind, name, passed, description, None, None, None, (child,))
+    def build(children: tuple[Check, ...]) -> Check:
+        passed = not children[0].passed if invert else children[0].passed
+        return make_check(kind, name, passed, description, None, None, None, children)
 
-    return node
+    cached = child_memo(build)
+
+    def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        return cached((inner(lead, now, cache),))
+
+    return subtree_memo(node, memo_fields(rule.condition, free))
 
 
 def compile_ruleset(spec: RulesetSpec, ruleset_hash: str) -> Evaluator:
     """The evaluator closure for a validated ruleset (compiled once, called per lead)."""
     free = frozenset(d.strip().lower() for d in spec.lists.get(spec.free_email_list, ()))
-    gates = [_rule_node(r, "gate", free) for r in spec.gates]
-    disqualifiers = [_rule_node(r, "disqualifier", free) for r in spec.disqualifiers]
-    lanes = [_rule_node(r, "fast_lane", free) for r in spec.fast_lanes]
-    criteria = [compile_criterion(c, free) for c in spec.criteria]
-    verdict = _verdict(spec)
+    nodes = [_rule_node(r, "gate", free) for r in spec.gates]
+    nodes += [_rule_node(r, "disqualifier", free) for r in spec.disqualifiers]
+    nodes += [_rule_node(r, "fast_lane", free) for r in spec.fast_lanes]
+    first_criterion = len(nodes)
+    nodes += [compile_criterion(c, free) for c in spec.criteria]
+    threshold, verdict = _threshold(spec), _verdict(spec)
     name = spec.name
 
     def evaluator(lead: Mapping[str, Any], now: datetime) -> Decision:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         cache: dict[Any, Any] = {}
-        g = [n(lead, now, cache) for n in gates]
-        d = [n(lead, now, cache) for n in disqualifiers]
-        f = [n(lead, now, cache) for n in lanes]
-        c = [n(lead, now, cache) for n in criteria]
-        score = round(sum([x.points or 0.0 for x in c]), 2)
-        outcome, reasons, lane, threshold = verdict(g, d, f, score)
-        return Decision(
-            outcome, score, reasons, (*g, *d, *f, *c, threshold), name, ruleset_hash, now, lane
-        )
+        checks = [node(lead, now, cache) for node in nodes]
+        score = round(sum([c.points for c in checks[first_criterion:]]), 2)  # type: ignore[misc]
+        checks.append(threshold(score))
+        outcome, reasons, lane = verdict(checks, score)
+        return make_decision(outcome, score, reasons, tuple(checks), name, ruleset_hash, now, lane)
 
     return evaluator
 
 
-def _verdict(spec: RulesetSpec) -> Callable[[list[Check], list[Check], list[Check], float], Any]:
+def _threshold(spec: RulesetSpec) -> Callable[[float], Check]:
+    """The threshold node, memoised by score (scores take few distinct values)."""
     accept, review = spec.accept, spec.review
     band = f", review from {review:g}" if review is not None else ""
-    threshold_name = f"accept at {accept:g}{band}"
+    label = f"accept at {accept:g}{band}"
+    memo: dict[float, Check] = {}
 
-    def verdict(
-        g: list[Check], d: list[Check], f: list[Check], score: float
-    ) -> tuple[Outcome, tuple[str, ...], str | None, Check]:
-        threshold = make_check("threshold", threshold_name, score >= accept, "", None, score, 100.0)
-        blocked = [f"gate:{x.name}" for x in g if not x.passed] + [
-            f"disqualifier:{x.name}" for x in d if not x.passed
-        ]
-        if blocked:
-            return Outcome.REJECTED, tuple(blocked), None, threshold
-        lane = next((x.name for x in f if x.passed), None)
-        if lane is not None:
-            return Outcome.ACCEPTED, (f"fast_lane:{lane}",), lane, threshold
-        if score >= accept:
-            return Outcome.ACCEPTED, (f"score {score:g} >= {accept:g}",), None, threshold
-        if review is not None and score >= review:
-            return (
-                Outcome.REVIEW,
-                (f"score {score:g} in review band {review:g}-{accept:g}",),
-                None,
-                threshold,
+    def threshold(score: float) -> Check:
+        node = memo.get(score)
+        if node is None:
+            if len(memo) > 4096:
+                memo.clear()
+            node = memo[score] = make_check(
+                "threshold", label, score >= accept, "", None, score, 100.0
             )
-        return Outcome.REJECTED, (f"score {score:g} < {accept:g}",), None, threshold
+        return node
+
+    return threshold
+
+
+def _verdict(spec: RulesetSpec) -> Callable[[list[Check], float], Verdict]:
+    accept, review = spec.accept, spec.review
+    blocking = len(spec.gates) + len(spec.disqualifiers)
+    lanes = slice(blocking, blocking + len(spec.fast_lanes))
+    blocked_reasons = [f"gate:{r.name}" for r in spec.gates]
+    blocked_reasons += [f"disqualifier:{r.name}" for r in spec.disqualifiers]
+    lane_reasons = {r.name: (f"fast_lane:{r.name}",) for r in spec.fast_lanes}
+
+    def verdict(checks: list[Check], score: float) -> Verdict:
+        blocked = [blocked_reasons[i] for i in range(blocking) if not checks[i].passed]
+        if blocked:
+            return Outcome.REJECTED, tuple(blocked), None
+        for lane in checks[lanes]:
+            if lane.passed:
+                return Outcome.ACCEPTED, lane_reasons[lane.name], lane.name
+        if score >= accept:
+            return Outcome.ACCEPTED, (f"score {score:g} >= {accept:g}",), None
+        if review is not None and score >= review:
+            return Outcome.REVIEW, (f"score {score:g} in review band {review:g}-{accept:g}",), None
+        return Outcome.REJECTED, (f"score {score:g} < {accept:g}",), None
 
     return verdict

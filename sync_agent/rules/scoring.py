@@ -12,7 +12,8 @@ from typing import Any
 
 from sync_agent.model import Check
 from sync_agent.rules.checks import make_check
-from sync_agent.rules.compiler import compile_condition
+from sync_agent.rules.compiler import compile_condition, memo_fields
+from sync_agent.rules.memo import MemoKey, child_memo, subtree_memo
 from sync_agent.rules.spec import Criterion
 
 CriterionNode = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
@@ -21,15 +22,32 @@ CriterionNode = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
 def compile_criterion(criterion: Criterion, free: frozenset[str]) -> CriterionNode:
     """The closure scoring one criterion, according to its scoring mode."""
     parts = tuple(compile_condition(s.condition, free) for s in criterion.checks)
-    weight, name, mode = criterion.weight, criterion.name, criterion.scoring
-    if mode == "tiers":
-        return _tiers(criterion, parts)
-    points = [s.points or 0.0 for s in criterion.checks]
-    count = len(parts)
-    details = [f"{k} of {count} checks met" for k in range(count + 1)]
+    build = _tiers(criterion) if criterion.scoring == "tiers" else _counted(criterion)
+    cached = child_memo(build)
 
     def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        children = tuple([part(lead, now, cache) for part in parts])
+        return cached(tuple([part(lead, now, cache) for part in parts]))
+
+    return subtree_memo(node, _key(criterion, free))
+
+
+def _key(criterion: Criterion, free: frozenset[str]) -> MemoKey:
+    """What all of a criterion's conditions together depend on."""
+    keys = [memo_fields(s.condition, free) for s in criterion.checks]
+    timed = any(k.timed for k in keys)
+    if any(k.fields is None for k in keys):
+        return MemoKey(None, (), timed)
+    fields = tuple(sorted({name for k in keys for name in k.fields or ()}))
+    return MemoKey(fields, tuple(g for k in keys for g in k.derived), timed)
+
+
+def _counted(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
+    weight, name, mode = criterion.weight, criterion.name, criterion.scoring
+    points = [s.points or 0.0 for s in criterion.checks]
+    count = len(points)
+    details = [f"{k} of {count} checks met" for k in range(count + 1)]
+
+    def build(children: tuple[Check, ...]) -> Check:
         met = [c.passed for c in children]
         hits = sum(met)
         if mode == "share":
@@ -44,16 +62,15 @@ def compile_criterion(criterion: Criterion, free: frozenset[str]) -> CriterionNo
             "criterion", name, earned > 0, details[hits], None, earned, weight, children
         )
 
-    return node
+    return build
 
 
-def _tiers(criterion: Criterion, parts: tuple[Any, ...]) -> CriterionNode:
+def _tiers(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
     weight, name = criterion.weight, criterion.name
     tiers = [(s.points or 0.0) for s in criterion.checks]
-    details = [f"tier {i + 1} of {len(parts)} met: {p:g} points" for i, p in enumerate(tiers)]
+    details = [f"tier {i + 1} of {len(tiers)} met: {p:g} points" for i, p in enumerate(tiers)]
 
-    def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        children = tuple([part(lead, now, cache) for part in parts])
+    def build(children: tuple[Check, ...]) -> Check:
         for index, child in enumerate(children):
             if child.passed:
                 earned = tiers[index]
@@ -62,4 +79,4 @@ def _tiers(criterion: Criterion, parts: tuple[Any, ...]) -> CriterionNode:
                 )
         return make_check("criterion", name, False, "no tier met", None, 0.0, weight, children)
 
-    return node
+    return build

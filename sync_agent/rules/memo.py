@@ -1,0 +1,155 @@
+"""Memoisation that keeps evaluation pure but avoids rebuilding identical explanations.
+
+Explanation nodes are immutable and each is a pure function of what it was built from,
+so equal inputs may share one node. Three caches, all bounded (cleared when full):
+
+* :func:`subtree_memo`: a whole gate or criterion by the lead values it reads, which
+  skips evaluating its conditions at all on a hit;
+* :class:`ValueMemo`: a condition's node by the value seen (and ``now`` for date
+  conditions); values of different types never collide ("1" vs 1 vs True);
+* :func:`child_memo`: a combinator or criterion node by the *identity* of its children.
+  Each entry keeps its children alive, so an ``id`` in a key cannot be reused by another
+  object while the entry exists: equal keys mean the very same children.
+
+Each cache watches its hit rate and switches itself off for good when fewer than one
+lookup in five hits (a field such as ``email`` is different for every lead), so that
+high-cardinality fields cost no more than plain evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sync_agent.model import Check
+
+LIMIT = 4096
+WINDOW = 2048
+NodeFn = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
+DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
+
+
+class HitRate:
+    """Counts hits per window of lookups; ``on`` turns False for good below 20 %."""
+
+    __slots__ = ("hits", "lookups", "on")
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.lookups = 0
+        self.on = True
+
+    def missed(self) -> None:
+        self.lookups += 1
+        if self.lookups >= WINDOW:
+            self.on = self.hits * 5 >= self.lookups
+            self.hits = self.lookups = 0
+
+
+class ValueMemo:
+    """A leaf's nodes by value seen: ``key(raw, now)``, then ``by_value`` / ``put``."""
+
+    __slots__ = ("by_value", "now", "rate", "timed")
+
+    def __init__(self, timed: bool) -> None:
+        self.by_value: dict[Any, Check] = {}
+        self.timed = timed
+        self.now: datetime | None = None
+        self.rate = HitRate()
+
+    def key(self, raw: Any, now: datetime) -> Any:
+        """The memo key, or None when ``raw`` cannot be one (unhashable) or memo is off."""
+        if not self.rate.on:
+            return None
+        if self.timed and now != self.now:
+            self.by_value.clear()
+            self.now = now
+        if raw.__class__ is str:
+            return raw
+        key = (raw.__class__, raw)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def put(self, key: Any, node: Check) -> Check:
+        self.rate.missed()
+        if len(self.by_value) >= LIMIT or not self.rate.on:
+            self.by_value.clear()
+        self.by_value[key] = node
+        return node
+
+
+def child_memo(build: Callable[[tuple[Check, ...]], Check]) -> Callable[[tuple[Check, ...]], Check]:
+    """Wrap ``build(children) -> node`` so that the same children give the same node."""
+    memo: dict[tuple[int, ...], tuple[tuple[Check, ...], Check]] = {}
+    rate = HitRate()
+
+    def cached(children: tuple[Check, ...]) -> Check:
+        if not rate.on:
+            return build(children)
+        key = tuple(map(id, children))
+        hit = memo.get(key)
+        if hit is not None:
+            rate.hits += 1
+            return hit[1]
+        node = build(children)
+        rate.missed()
+        if len(memo) >= LIMIT or not rate.on:
+            memo.clear()
+        memo[key] = (children, node)
+        return node
+
+    return cached
+
+
+class MemoKey(NamedTuple):
+    """What a subtree depends on: plain fields (None: not memoisable), derived getters, clock."""
+
+    fields: tuple[str, ...] | None
+    derived: tuple[DerivedGetter, ...]
+    timed: bool
+
+
+def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
+    """Memoise a whole rule or criterion on the lead values it reads.
+
+    A subtree's node is a pure function of the raw values of its plain fields, of its
+    derived values (``email_domain`` ...) and of ``now`` when ``timed``. Plain values are
+    stored only when they are all text (or absent): text never equals a number or a
+    boolean, so a lookup with 1, 1.0 or True never hits an entry made from other types.
+    Derived values always have the same type per field, so they are safe as they are.
+    """
+    fields, derived, timed = key
+    if fields is None:
+        return node
+    memo: dict[tuple[Any, ...], Check] = {}
+    clock: list[datetime | None] = [None]
+    rate = HitRate()
+
+    def cached(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        if not rate.on:
+            return node(lead, now, cache)
+        if timed and now != clock[0]:
+            memo.clear()
+            clock[0] = now
+        values = tuple(map(lead.get, fields))
+        full = values + tuple([get(lead, now, cache) for get in derived]) if derived else values
+        try:
+            hit = memo.get(full)
+        except TypeError:  # an unhashable value
+            return node(lead, now, cache)
+        if hit is not None:
+            rate.hits += 1
+            return hit
+        check = node(lead, now, cache)
+        rate.missed()
+        if all(v is None or v.__class__ is str for v in values):
+            if len(memo) >= LIMIT or not rate.on:
+                memo.clear()
+            memo[full] = check
+        return check
+
+    return cached
