@@ -1,14 +1,15 @@
 """HubSpot endpoint logic: search, batch read/update, notes, properties.
 
 Each handler returns ``(status, payload)`` or raises :class:`ApiError` with HubSpot's error
-shape. Search results are cached per query and store generation, so paging 25,000 MQLs
-sorts them once per query instead of once per page, while any store change (also a
-direct one from a test) invalidates the cache.
+shape. Search results are cached per query; when records change (also directly from a
+test) only those records are re-filtered and re-inserted, so paging 25,000 MQLs while
+writing back between pages never re-sorts them all.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +60,17 @@ FIELD_TYPES = {
 }
 NOTE_TO_CONTACT = 202
 _MAX_CACHE = 32
+#: Above this many changed records, a full re-sort is cheaper than patching the cache.
+_INCREMENTAL_MAX = 5_000
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """One query's sorted result at one store version."""
+
+    version: int
+    entries: list[hs.Entry]
+    ids: list[str]
 
 
 class HubSpotHandlers:
@@ -66,7 +78,7 @@ class HubSpotHandlers:
 
     def __init__(self, store: SandboxStore) -> None:
         self.store = store
-        self._cache: dict[tuple[str, str], tuple[int, int, list[str]]] = {}
+        self._cache: dict[tuple[str, str], _Cached] = {}
 
     def dispatch(self, endpoint: str, kwargs: dict[str, Any], request: Request) -> tuple[int, Any]:
         """Run the handler for ``endpoint``; JSON bodies are parsed here once."""
@@ -98,18 +110,7 @@ class HubSpotHandlers:
         types = property_types(self._defs(obj))
         try:
             limit, after, sort = hs.parse_request(body, raw_length)
-            groups = body.get("filterGroups")
-            key = (obj, json.dumps([groups, sort], sort_keys=True))
-            cached = self._cache.get(key)
-            generation = self.store.generation[0]
-            if cached and cached[0] == generation and cached[1] == len(records):
-                ids = cached[2]
-            else:
-                predicate = hs.compile_groups(groups, types)
-                ids = hs.sorted_ids(records, predicate, sort, types)
-                if len(self._cache) >= _MAX_CACHE:
-                    self._cache.clear()
-                self._cache[key] = (generation, len(records), ids)
+            ids = self._matching_ids(obj, body.get("filterGroups"), sort, types)
         except hs.SearchError as exc:
             raise ApiError(400, str(exc)) from exc
         wanted = self._wanted(obj, body.get("properties"))
@@ -118,6 +119,27 @@ class HubSpotHandlers:
         if after + limit < len(ids):
             result["paging"] = {"next": {"after": str(after + limit)}}
         return 200, result
+
+    def _matching_ids(
+        self, obj: str, groups: Any, sort: tuple[str, bool], types: dict[str, str]
+    ) -> list[str]:
+        """Sorted matching ids, from the cache when only a few records changed since."""
+        records = self._records(obj)
+        key = (obj, json.dumps([groups, sort], sort_keys=True))
+        predicate = hs.compile_groups(groups, types)
+        version = self.store.changes.version
+        cached = self._cache.get(key)
+        if cached is not None and cached.version == version:
+            return cached.ids
+        changed = self.store.changes.changed_since(cached.version) if cached else None
+        if cached is not None and changed is not None and len(changed) <= _INCREMENTAL_MAX:
+            entries = hs.refresh_entries(cached.entries, changed, records, predicate, sort, types)
+        else:
+            entries = hs.sorted_entries(records, predicate, sort, types)
+        if len(self._cache) >= _MAX_CACHE:
+            self._cache.clear()
+        self._cache[key] = _Cached(version, entries, [e[-1] for e in entries])
+        return self._cache[key].ids
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from bisect import insort
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -251,6 +252,52 @@ def _sort_rule(sorts: list[Any]) -> tuple[str, bool]:
     return (str(rule["propertyName"]), direction == "DESCENDING")
 
 
+Entry = tuple[Any, ...]
+
+
+def sort_entry(rid: str, props: Props, sort: tuple[str, bool], types: Mapping[str, str]) -> Entry:
+    """A record's position in a sort: the sort key, then the id (numeric) as tie-break."""
+    name, descending = sort
+    key = comparable(props.get(name), types.get(name, "string"))
+    number = int(rid) if rid.isdigit() else 0
+    if descending:  # id stays ascending inside a tie, empty values stay last
+        return (key[0] == 2, _neg(key), number, rid)
+    return (key, number, rid)
+
+
+def sorted_entries(
+    records: Mapping[str, Mapping[str, Any]],
+    predicate: Predicate,
+    sort: tuple[str, bool],
+    types: Mapping[str, str],
+) -> list[Entry]:
+    """Sort entries of every matching record, in order."""
+    entries = [
+        sort_entry(rid, record["properties"], sort, types)
+        for rid, record in records.items()
+        if predicate(record["properties"])
+    ]
+    entries.sort()
+    return entries
+
+
+def refresh_entries(
+    entries: list[Entry],
+    changed: set[str],
+    records: Mapping[str, Mapping[str, Any]],
+    predicate: Predicate,
+    sort: tuple[str, bool],
+    types: Mapping[str, str],
+) -> list[Entry]:
+    """Entries after ``changed`` records moved, appeared or vanished (no full re-sort)."""
+    kept = [entry for entry in entries if entry[-1] not in changed]
+    for rid in changed:
+        record = records.get(rid)
+        if record is not None and predicate(record["properties"]):
+            insort(kept, sort_entry(rid, record["properties"], sort, types))
+    return kept
+
+
 def sorted_ids(
     records: Mapping[str, Mapping[str, Any]],
     predicate: Predicate,
@@ -258,20 +305,7 @@ def sorted_ids(
     types: Mapping[str, str],
 ) -> list[str]:
     """Ids of matching records in sort order; ties (and empty values) broken by id."""
-    name, descending = sort
-    ptype = types.get(name, "string")
-    keyed = []
-    for rid, record in records.items():
-        props = record["properties"]
-        if predicate(props):
-            keyed.append(
-                (comparable(props.get(name), ptype), int(rid) if rid.isdigit() else 0, rid)
-            )
-    if descending:  # id stays ascending inside a tie, empty values stay last
-        keyed.sort(key=lambda k: (k[0][0] == 2, _neg(k[0]), k[1]))
-    else:
-        keyed.sort(key=lambda k: (k[0], k[1]))
-    return [k[2] for k in keyed]
+    return [entry[-1] for entry in sorted_entries(records, predicate, sort, types)]
 
 
 def _neg(key: tuple[int, Any]) -> tuple[int, Any]:

@@ -4,9 +4,9 @@ Both emulators (``hubspot_app`` and ``salesforce_app``) read and write one
 :class:`SandboxStore`, so a sync that writes to Salesforce and HubSpot can be checked
 in one place (``/_sandbox/state``). Every access goes through ``store.lock`` (an RLock).
 
-Contact dicts are :class:`TrackedDict` instances: any mutation, even one a test makes
-directly on ``store.contacts[id]["properties"]``, bumps ``store.generation``, which lets the
-search emulator cache sorted results safely between pages.
+Contacts and notes are :class:`~connectors.sandbox.tracking.TrackedDict` instances: any
+mutation, even one a test makes directly on ``store.contacts[id]["properties"]``, is logged
+in ``store.changes``, which lets the search emulator cache sorted results safely.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from connectors.sandbox.tracking import ChangeLog, TrackedDict
 
 #: Salesforce key prefixes by record kind.
 SF_PREFIXES = {"lead": "00Q", "task": "00T", "user": "005", "org": "00D", "account": "001"}
@@ -69,60 +71,6 @@ def _base62(number: int, width: int) -> str:
     return digits.rjust(width, "0")
 
 
-class TrackedDict(dict[str, Any]):
-    """A dict that bumps a shared generation counter on every mutation.
-
-    Nested plain dicts assigned into it are wrapped too, so ``contact["properties"][k] = v``
-    is seen as well as ``store.contacts[id] = {...}``.
-    """
-
-    __slots__ = ("_gen",)
-
-    def __init__(self, gen: list[int], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._gen = gen
-        for key, value in self.items():
-            if type(value) is dict:
-                dict.__setitem__(self, key, TrackedDict(gen, value))
-
-    def _bump(self) -> None:
-        self._gen[0] += 1
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if type(value) is dict:
-            value = TrackedDict(self._gen, value)
-        super().__setitem__(key, value)
-        self._bump()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._bump()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self._bump()
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[str, Any]:
-        self._bump()
-        return super().popitem()
-
-    def clear(self) -> None:
-        self._bump()
-        super().clear()
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self),))
-
-
 class SandboxStore:
     """Thread-safe records and counters shared by both emulators.
 
@@ -144,9 +92,10 @@ class SandboxStore:
     def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
         self.lock = threading.RLock()
         self.clock = clock
-        self.generation = [0]
-        self.contacts: dict[str, dict[str, Any]] = TrackedDict(self.generation)
-        self.notes: dict[str, dict[str, Any]] = TrackedDict(self.generation)
+        #: every change to a contact or note (by id); the search cache reads it
+        self.changes = ChangeLog()
+        self.contacts: dict[str, dict[str, Any]] = TrackedDict(self.changes)
+        self.notes: dict[str, dict[str, Any]] = TrackedDict(self.changes)
         #: lifecycle-stage writes HubSpot ignored because they would move a contact back
         self.ignored_writes: list[dict[str, Any]] = []
         self.contact_property_defs: dict[str, dict[str, Any]] = {}
