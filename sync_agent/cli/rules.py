@@ -1,10 +1,142 @@
-"""``sync-agent rules ...`` (placeholder: owned by the rules work)."""
+"""``sync-agent rules check|test|explain``: a thin layer over :mod:`sync_agent.rules`."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+
+from sync_agent.errors import RulesError
+from sync_agent.rules import check_rulesets, evaluate, load_ruleset, run_rule_tests
+from sync_agent.rules.render import decision_json, decision_table
+
+
+def _console() -> Console:
+    """A console on the current stdout (click's test runner replaces it)."""
+    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
 
 
 @click.group()
 def rules() -> None:
-    """Check, test and explain acceptance rulesets."""
+    """Check, test and explain acceptance rulesets (rules/*.toml)."""
+
+
+@rules.command("check")
+@click.argument("path", default="rules", type=click.Path(path_type=Path))
+def check_cmd(path: Path) -> None:
+    """Validate a ruleset file, or every *.toml ruleset directly in a folder.
+
+    Lists every problem with file, line, location and a hint, and exits 1; exits 0
+    with a one-line summary when all rulesets are valid.
+
+    \b
+    Example:
+      sync-agent rules check                 # every ruleset in rules/
+      sync-agent rules check rules/sal.toml
+    """
+    report = check_rulesets(path)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@rules.command("test")
+@click.argument("path", default="rules/tests", type=click.Path(path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+def test_cmd(path: Path, verbose: bool) -> None:
+    """Run rule test cases: example leads with their expected outcome.
+
+    Each failing case prints a diff (expected vs actual) and the decision's
+    explanation. Exits 1 on any failure. See docs/rules.md for the case format.
+
+    \b
+    Example:
+      sync-agent rules test                  # every file in rules/tests/
+      sync-agent rules test rules/tests/sal_gates.toml -v
+    """
+    report = run_rule_tests(path)
+    console = _console()
+    for problem in report.problems:
+        click.echo(f"ERROR {problem}")
+    for result in report.results:
+        if result.passed:
+            if verbose:
+                click.echo(f"PASS  {result.file}: {result.name}")
+            continue
+        click.echo(f"FAIL  {result.file}: {result.name}")
+        if result.problem:
+            click.echo(f"      {result.problem}")
+        for line in result.diff:
+            click.echo(f"      {line}")
+        if result.decision is not None:
+            console.print(decision_table(result.decision))
+    for ruleset, parts in report.uncovered.items():
+        if parts:
+            click.echo(f"note: no case exercises {', '.join(parts)} (ruleset {ruleset})")
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@rules.command("explain")
+@click.option("--lead", "lead_path", required=True, help="Lead JSON file, or - for stdin.")
+@click.option("--ruleset", "ruleset_path", default="rules/sal.toml", show_default=True,
+              type=click.Path(path_type=Path), help="Ruleset file.")  # fmt: skip
+@click.option("--now", "now_text", default=None, help="Clock for date rules (ISO); default: now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_json: bool) -> None:
+    """Decide one lead and show why: every gate, disqualifier, criterion and condition
+    with the value seen.
+
+    The lead is a JSON object of fields (canonical names such as email, lead_score,
+    or raw hubspot.<property> names); {"fields": {...}} is accepted too.
+
+    \b
+    Example:
+      sync-agent rules explain --lead rules/examples/01_strong_fit.json
+      echo '{"email": "dana@gmail.com"}' | sync-agent rules explain --lead - --json
+    """
+    lead = _read_lead(lead_path)
+    try:
+        ruleset = load_ruleset(ruleset_path)
+    except RulesError as exc:
+        details = "\n".join(str(p) for p in exc.problems)
+        raise click.ClickException(f"{exc}\n{details}") from None
+    decision = evaluate(lead, ruleset, _parse_now(now_text))
+    if as_json:
+        click.echo(decision_json(decision))
+    else:
+        _console().print(decision_table(decision))
+
+
+def _read_lead(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the lead {source}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{source}: not valid JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+        data = data["fields"]
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{source}: a lead must be a JSON object of fields")
+    return data
+
+
+def _parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date-time: {text}", param_hint="--now") from None
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
