@@ -20,6 +20,7 @@ from connectors.sandbox.hubspot_validate import (
     ApiError,
     check_batch_size,
     check_properties,
+    check_unique_ids,
     error_body,
     property_types,
 )
@@ -178,6 +179,7 @@ class HubSpotHandlers:
         """``POST .../batch/update``: validate every input first, then apply the known ids."""
         inputs = body.get("inputs")
         check_batch_size(inputs, 100)
+        check_unique_ids(inputs or [])
         defs = self._defs(obj)
         for item in inputs or []:
             check_properties(item.get("properties"), defs, writing=True)

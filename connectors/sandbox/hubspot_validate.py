@@ -75,6 +75,18 @@ def check_batch_size(inputs: Any, maximum: int) -> None:
         )
 
 
+def check_unique_ids(inputs: list[dict[str, Any]]) -> None:
+    """400 when one id appears twice in a batch update (HubSpot refuses the whole batch)."""
+    ids = [str(item.get("id")) for item in inputs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ApiError(
+            400,
+            f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
+            code="DUPLICATE_IDS",
+        )
+
+
 def check_properties(props: Any, defs: Mapping[str, Mapping[str, Any]], *, writing: bool) -> None:
     """400 with HubSpot's per-property problems (unknown, read-only, bad option/number)."""
     if not isinstance(props, dict):

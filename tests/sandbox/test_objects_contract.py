@@ -159,18 +159,27 @@ def test_batch_update_unknown_id_is_207_partial(sandbox: Sandbox, client: HubSpo
 def test_batch_update_invalid_property_is_400_and_writes_nothing(
     sandbox: Sandbox, api: Any, props: dict[str, str], code: str
 ) -> None:
-    cid = _ids(sandbox, 1)[0]
+    first, cid = _ids(sandbox, 2)
     with sandbox.store.lock:
-        before = dict(sandbox.store.contacts[cid]["properties"])
+        before = dict(sandbox.store.contacts[first]["properties"])
     response = api.post("/crm/v3/objects/contacts/batch/update",
-                        {"inputs": [{"id": cid, "properties": {"hubspotscore": "1"}},
+                        {"inputs": [{"id": first, "properties": {"hubspotscore": "1"}},
                                     {"id": cid, "properties": props}]})
     assert response.status_code == 400
     body = response.json()
     assert body["category"] == "VALIDATION_ERROR"
     assert body["errors"][0]["code"] == code
     with sandbox.store.lock:
-        assert dict(sandbox.store.contacts[cid]["properties"]) == before
+        assert dict(sandbox.store.contacts[first]["properties"]) == before
+
+
+def test_duplicate_ids_in_a_batch_update_are_400(sandbox: Sandbox, api: Any) -> None:
+    cid = _ids(sandbox, 1)[0]
+    response = api.post("/crm/v3/objects/contacts/batch/update",
+                        {"inputs": [{"id": cid, "properties": {"hubspotscore": "1"}},
+                                    {"id": cid, "properties": {"hubspotscore": "2"}}]})
+    assert response.status_code == 400
+    assert response.json()["category"] == "VALIDATION_ERROR"
 
 
 def test_lifecycle_stage_never_moves_backwards(sandbox: Sandbox, api: Any) -> None:
