@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 from connectors.sandbox import salesforce_records as recs
 from connectors.sandbox.faults import proxy_page
 from connectors.sandbox.salesforce_auth import TokenIssuer
+from connectors.sandbox.salesforce_composite import run_composite
 from connectors.sandbox.soql import SoqlError, parse, run
 from connectors.sandbox.store import sf_time
 
@@ -109,7 +110,7 @@ class SalesforceEmulator:
     # -- data API ------------------------------------------------------------------------
 
     def _data_call(self, request: Request, version: str, rest: str) -> tuple[str, Response]:
-        label, handler = self._route(request.method, rest)
+        label, handler = self.route(request.method, rest)
         label = f"{request.method} {label}"
         if version not in API_VERSIONS:
             return label, sf_errors("NOT_FOUND", "The requested resource does not exist", 404)
@@ -119,22 +120,27 @@ class SalesforceEmulator:
                 denied = self._refuse_or_charge()
             if denied is not None:
                 return label, self._with_limits(denied)
-            if handler is None:
-                resp = sf_errors("NOT_FOUND", "The requested resource does not exist", 404)
-            else:
-                try:
-                    resp = handler(request, version, rest)
-                except _BadBody as exc:
-                    resp = sf_errors("JSON_PARSER_ERROR", str(exc), 400)
+            resp = self.invoke(handler, request, version, rest)
             return label, self._with_limits(self._maybe_garble(resp))
 
-    def _route(self, method: str, rest: str) -> tuple[str, Any]:
+    def invoke(self, handler: Any, request: Request, version: str, rest: str) -> Response:
+        """Run one handler (also for composite subrequests); bad JSON bodies become 400s."""
+        if handler is None:
+            return sf_errors("NOT_FOUND", "The requested resource does not exist", 404)
+        try:
+            response: Response = handler(request, version, rest)
+        except _BadBody as exc:
+            response = sf_errors("JSON_PARSER_ERROR", str(exc), 400)
+        return response
+
+    def route(self, method: str, rest: str) -> tuple[str, Any]:
         table: dict[tuple[str, str], Any] = {
             ("GET", "query"): self._query, ("GET", "queryAll"): self._query,
             ("PATCH", "composite/sobjects"): self._update,
             ("POST", "composite/sobjects"): self._create,
             ("GET", "limits"): self._limits, ("GET", "sobjects"): self._sobjects,
             ("GET", ""): self._resources,
+            ("POST", "composite"): lambda request, _v, _r: run_composite(self, request),
         }
         if (method, rest) in table:
             return rest or "resources", table[(method, rest)]
