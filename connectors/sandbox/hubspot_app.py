@@ -21,8 +21,10 @@ from connectors.sandbox.faults import Faults, proxy_page, truncate
 from connectors.sandbox.hubspot_objects import ApiError, HubSpotHandlers, error_body
 from connectors.sandbox.limits import HUBSPOT_TIERS, DailyCounter, HubSpotLimits, SlidingWindow
 from connectors.sandbox.store import SandboxStore
+from sync_agent.logs import get_logger
 
 SYSTEM = "hubspot"
+_log = get_logger("connectors.sandbox.hubspot")
 _OBJ = "<any(contacts, notes):obj>"
 _URLS = Map(
     [
@@ -111,6 +113,9 @@ class HubSpotApp:
             status, payload = self.handlers.dispatch(endpoint, kwargs, request)
         except ApiError as exc:
             status, payload = exc.status, exc.body(cid)
+        except Exception:  # an emulator bug must look like a HubSpot 500, not kill the server
+            _log.exception("hubspot_emulator_error", endpoint=endpoint, correlation_id=cid)
+            status, payload = 500, error_body("internal error", "INTERNAL_ERROR", cid)
         response = _json(status, payload)
         if 200 <= status < 300 and self.faults.roll(self.faults.malformed_rate):
             response.set_data(truncate(response.get_data()))

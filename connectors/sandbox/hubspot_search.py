@@ -134,7 +134,7 @@ def compile_filter(spec: Mapping[str, Any], types: Mapping[str, str]) -> Predica
         values = spec.get("values")
         if not isinstance(values, list) or not values:
             raise SearchError(f"Operator {operator} on {name} requires a non-empty 'values' list")
-        keys = {comparable(v, ptype) for v in values}
+        keys = {comparable(_scalar(v, name), ptype) for v in values}
         if operator == "IN":
             return lambda p: _present(p.get(name)) and comparable(p.get(name), ptype) in keys
         return lambda p: comparable(p.get(name), ptype) not in keys
@@ -174,7 +174,13 @@ def _comparison(operator: str, name: str, ptype: str, key: tuple[int, Any]) -> P
 def _required(spec: Mapping[str, Any], key: str, name: str) -> Any:
     if spec.get(key) is None:
         raise SearchError(f"Operator {spec.get('operator')} on {name} requires '{key}'")
-    return spec[key]
+    return _scalar(spec[key], name)
+
+
+def _scalar(value: Any, name: str) -> Any:
+    if not isinstance(value, (str, int, float, bool)):
+        raise SearchError(f"Filter value for {name} must be a string or number")
+    return value
 
 
 def compile_groups(groups: Any, types: Mapping[str, str]) -> Predicate:

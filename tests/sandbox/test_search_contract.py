@@ -230,3 +230,12 @@ class TestTenThousandCap:
         assert len(last_ok.json()["results"]) == 200
         body = assert_validation_error(api.search({"limit": 200, "after": "10000"}))
         assert "10000" in body["message"]
+
+
+def test_non_scalar_filter_values_are_400_not_a_crash(api: Any) -> None:
+    body = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ",
+                                           "value": {"nested": 1}}]}]}
+    assert_validation_error(api.search(body))
+    body = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "IN",
+                                           "values": [["a"]]}]}]}
+    assert_validation_error(api.search(body))
