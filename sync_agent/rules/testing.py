@@ -15,7 +15,7 @@ A test file (``rules/tests/*.toml``)::
     expect = "rejected"                 # accepted | rejected | review
     reason = "gate:business_email"      # optional: must be among the reasons
     score = 42.5                        # optional, to 0.01
-    fast_lane = "trial_and_webinar"     # optional
+    fast_lane = "trial_and_webinar"     # optional ("" = no fast lane)
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def _expected_lines(case: dict[str, Any]) -> list[str]:
     if "reasons" in case:
         lines.append(f"reasons: {', '.join(map(str, case['reasons']))}")
     if "fast_lane" in case:
-        lines.append(f"fast_lane: {case['fast_lane']}")
+        lines.append(f"fast_lane: {case['fast_lane'] or '(none)'}")
     return lines
 
 
@@ -216,5 +216,5 @@ def _actual_lines(case: dict[str, Any], decision: Decision) -> list[str]:
     if "reasons" in case:
         lines.append(f"reasons: {', '.join(decision.reasons)}")
     if "fast_lane" in case:
-        lines.append(f"fast_lane: {decision.fast_lane}")
+        lines.append(f"fast_lane: {decision.fast_lane or '(none)'}")
     return lines
