@@ -216,7 +216,8 @@ def _check_sections(data: Mapping[str, Any], col: _Collector) -> dict[str, Any]:
             ):
                 col.add(
                     where,
-                    f"expected {' or '.join(t.__name__ for t in _TYPES[key])}, got {type(value).__name__}",
+                    f"expected {' or '.join(t.__name__ for t in _TYPES[key])}, got "
+                    f"{type(value).__name__}",
                 )
             else:
                 out[key] = value
@@ -363,7 +364,7 @@ def _check_schedule(value: Any, where: str, col: _Collector) -> Schedule:
 
 
 def find_config(path: str | Path | None) -> Path:
-    """The config to use: ``path``, else ``./sync-agent.toml``; ConfigError pointing at the sandbox otherwise."""
+    """``path``, else ``./sync-agent.toml``; else a ConfigError pointing at the sandbox."""
     candidate = Path(path) if path else Path.cwd() / DEFAULT_CONFIG_NAME
     if candidate.is_file():
         return candidate

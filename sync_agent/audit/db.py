@@ -144,7 +144,8 @@ class AuditLog(QueriesMixin):
     ) -> int:
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO runs (pipeline, mode, started_at, rules_name, rules_hash) VALUES (?,?,?,?,?)",
+                "INSERT INTO runs (pipeline, mode, started_at, rules_name, rules_hash) VALUES "
+                "(?,?,?,?,?)",
                 (pipeline, mode, iso(now), rules_name, rules_hash),
             )
             return int(cur.lastrowid or 0)
@@ -185,14 +186,15 @@ class AuditLog(QueriesMixin):
     ) -> None:
         c.execute(
             "INSERT INTO cursors (pipeline, kind, position, updated_at) VALUES (?,?,?,?) "
-            "ON CONFLICT (pipeline, kind) DO UPDATE SET position=excluded.position, updated_at=excluded.updated_at",
+            "ON CONFLICT (pipeline, kind) DO UPDATE SET position=excluded.position, "
+            "updated_at=excluded.updated_at",
             (pipeline, kind, dumps(dict(position)), iso(now)),
         )
 
     # ------------------------------------------------------------------ the outbox
 
     def priors(self, pipeline: str, lead_keys: Sequence[str]) -> dict[str, Prior]:
-        """For each known lead: accepted ever (not dry run)? and its latest decision's rules/version."""
+        """For each known lead: ever accepted (dry runs aside)? latest rules and content?"""
         out: dict[str, Prior] = {}
         for chunk in _chunks(list(lead_keys), 500):
             marks = ",".join("?" * len(chunk))
@@ -201,7 +203,8 @@ class AuditLog(QueriesMixin):
                 "(SELECT d2.rules_hash || char(31) || IFNULL(d2.fingerprint, '') FROM decisions d2 "
                 " WHERE d2.lead_key = d.lead_key AND d2.pipeline = d.pipeline AND d2.dry_run = 0 "
                 " ORDER BY d2.id DESC LIMIT 1) AS latest "
-                f"FROM decisions d WHERE pipeline = ? AND dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key"
+                "FROM decisions d WHERE pipeline = ? AND dry_run = 0 AND lead_key IN "
+                f"({marks}) GROUP BY lead_key"
             )
             for row in self.rows(sql, [pipeline, *chunk]):
                 rules_hash, _, fingerprint = (row["latest"] or "").partition(chr(31))
@@ -229,7 +232,8 @@ class AuditLog(QueriesMixin):
                 if new.write and not dry_run:
                     for sink in sinks:
                         cur = c.execute(
-                            "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, state, created_at, updated_at) "
+                            "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, "
+                            "state, created_at, updated_at) "
                             "VALUES (?,?,?,?,'pending',?,?)",
                             (decision_id, pipeline, sink, new.handoff_key, iso(now), iso(now)),
                         )
@@ -240,7 +244,8 @@ class AuditLog(QueriesMixin):
                             )
                         )
             c.executemany(
-                "INSERT INTO malformed (run_id, pipeline, source, raw_id, reason, seen_at) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO malformed (run_id, pipeline, source, raw_id, reason, seen_at) "
+                "VALUES (?,?,?,?,?,?)",
                 [
                     (run_id, pipeline, source, str(raw), str(reason), iso(now))
                     for raw, reason in malformed
@@ -263,8 +268,10 @@ class AuditLog(QueriesMixin):
         mql_date = m.fields.get("mql_date")
         status = "dry_run" if dry_run else (new.status if not new.write else "pending")
         cur = c.execute(
-            "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, outcome, score, "
-            "reasons, explanation, fast_lane, rules_name, rules_hash, snapshot, modified_at, fingerprint, "
+            "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, "
+            "outcome, score, "
+            "reasons, explanation, fast_lane, rules_name, rules_hash, snapshot, modified_at, "
+            "fingerprint, "
             "mql_date, decided_at, handoff_key, note, dry_run, status) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
@@ -298,7 +305,8 @@ class AuditLog(QueriesMixin):
         """Committed BEFORE a sink is called: a crash after this makes the retry reconcile."""
         with self.transaction() as c:
             c.executemany(
-                "UPDATE writes SET state='in_flight', attempts=attempts+1, sent=1, updated_at=? WHERE id=?",
+                "UPDATE writes SET state='in_flight', attempts=attempts+1, sent=1, "
+                "updated_at=? WHERE id=?",
                 [(iso(now), i) for i in write_ids],
             )
 
@@ -363,7 +371,8 @@ class AuditLog(QueriesMixin):
         found = [r["id"] for r in self.rows(sql, params)]
         with self.transaction() as c:
             c.executemany(
-                "UPDATE writes SET state='pending', attempts=0, next_attempt_at=NULL, updated_at=? WHERE id=?",
+                "UPDATE writes SET state='pending', attempts=0, next_attempt_at=NULL, "
+                "updated_at=? WHERE id=?",
                 [(iso(now), i) for i in found],
             )
         return found
@@ -381,7 +390,8 @@ class AuditLog(QueriesMixin):
     ) -> tuple[int, bool]:
         """Resume the unfinished backfill with the same window, else start one: (id, resumed)."""
         found = self.rows(
-            "SELECT id, until_ms FROM backfills WHERE pipeline=? AND since_ms=? AND IFNULL(requested_until,'')=? "
+            "SELECT id, until_ms FROM backfills WHERE pipeline=? AND since_ms=? AND "
+            "IFNULL(requested_until,'')=? "
             "AND reevaluate=? AND status='running' ORDER BY id DESC LIMIT 1",
             (pipeline, since_ms, requested_until or "", int(reevaluate)),
         )
@@ -389,7 +399,8 @@ class AuditLog(QueriesMixin):
             return int(found[0]["id"]), True
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO backfills (pipeline, since_ms, until_ms, requested_until, reevaluate, status, started_at) "
+                "INSERT INTO backfills (pipeline, since_ms, until_ms, requested_until, "
+                "reevaluate, status, started_at) "
                 "VALUES (?,?,?,?,?,'running',?)",
                 (pipeline, since_ms, until_ms, requested_until, int(reevaluate), iso(now)),
             )
@@ -414,9 +425,11 @@ class AuditLog(QueriesMixin):
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO aggregates (day, pipeline, source, outcome, decisions) "
-                f"SELECT substr(decided_at,1,10), pipeline, source, outcome, COUNT(*) FROM decisions "
+                "SELECT substr(decided_at,1,10), pipeline, source, outcome, COUNT(*) FROM "
+                "decisions "
                 f"WHERE decided_at < ? AND dry_run = 0 AND {done} GROUP BY 1,2,3,4 "
-                "ON CONFLICT (day, pipeline, source, outcome) DO UPDATE SET decisions = decisions + excluded.decisions",
+                "ON CONFLICT (day, pipeline, source, outcome) DO UPDATE SET decisions = "
+                "decisions + excluded.decisions",
                 (cutoff,),
             )
             doomed = f"SELECT id FROM decisions WHERE decided_at < ? AND {done}"

@@ -94,14 +94,16 @@ class QueriesMixin:
         """Every decision for a lead (key ``hubspot:101``, source id, or CRM id), oldest first,
         with its explanation, rules version and write results."""
         decisions = self.rows(
-            "SELECT * FROM decisions WHERE lead_key = ? OR source_id = ? OR crm_ids LIKE ? ORDER BY id",
+            "SELECT * FROM decisions WHERE lead_key = ? OR source_id = ? OR crm_ids LIKE ? "
+            "ORDER BY id",
             (lead, lead, f'%"{lead}"%'),
         )
         for d in decisions:
             for key in ("crm_ids", "reasons", "explanation", "snapshot"):
                 d[key] = json.loads(d[key])
             d["writes"] = self.rows(
-                "SELECT id, sink, state, attempts, last_error, target_id, next_attempt_at, updated_at "
+                "SELECT id, sink, state, attempts, last_error, target_id, next_attempt_at, "
+                "updated_at "
                 "FROM writes WHERE decision_id = ? ORDER BY id",
                 (d["id"],),
             )
@@ -116,7 +118,8 @@ class QueriesMixin:
         joiner = " AND " if where else "WHERE "
         while True:
             batch = self.rows(
-                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM decisions {where}{joiner}id > ? ORDER BY id LIMIT {page}",
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM decisions {where}{joiner}id > ? "
+                f"ORDER BY id LIMIT {page}",
                 [*params, last],
             )
             if not batch:

@@ -129,7 +129,8 @@ def _reasons(
     params: list[Any],
 ) -> None:
     sql = (
-        f"SELECT {key} AS k, j.value AS reason, COUNT(*) AS n FROM decisions, json_each(decisions.reasons) j "
+        f"SELECT {key} AS k, j.value AS reason, COUNT(*) AS n FROM decisions, "
+        "json_each(decisions.reasons) j "
         f"WHERE {cond} AND outcome = 'rejected' GROUP BY 1, 2 ORDER BY n DESC"
     )
     for r in log.rows(sql, params):
@@ -146,7 +147,8 @@ def _criteria(
 ) -> None:
     """Top-level checks that did not pass on rejected leads, by name."""
     sql = (
-        f"SELECT {key} AS k, json_extract(j.value, '$.kind') || ':' || json_extract(j.value, '$.name') AS crit, "
+        f"SELECT {key} AS k, json_extract(j.value, '$.kind') || ':' || json_extract(j.value, "
+        "'$.name') AS crit, "
         "COUNT(*) AS n FROM decisions, json_each(decisions.explanation) j "
         f"WHERE {cond} AND outcome = 'rejected' AND json_extract(j.value, '$.passed') = 0 "
         "AND json_extract(j.value, '$.kind') IN ('gate', 'disqualifier', 'criterion', 'threshold') "
@@ -207,7 +209,8 @@ def _parse(value: Any) -> datetime | None:
 def render_text(report: Report) -> str:
     """The report as plain text for a terminal."""
     lines = [
-        f"SAL report{' since ' + report.since if report.since else ''} (generated {report.generated_at})"
+        f"SAL report{' since ' + report.since if report.since else ''} (generated "
+        f"{report.generated_at})"
     ]
     bands = ", ".join(f"{lo:g}–{hi:g} % {label}" for lo, hi, label in BANDS)
     lines.append(

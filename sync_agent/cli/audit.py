@@ -116,11 +116,13 @@ def list_cmd(
         echo_json(rows)
         return
     click.echo(
-        f"{'id':>6}  {'decided_at':25}  {'pipeline':14}  {'lead':22}  {'outcome':9}  {'score':>6}  status"
+        f"{'id':>6}  {'decided_at':25}  {'pipeline':14}  {'lead':22}  {'outcome':9}  "
+        f"{'score':>6}  status"
     )
     for r in rows:
         click.echo(
-            f"{r['id']:>6}  {r['decided_at'][:25]:25}  {r['pipeline'][:14]:14}  {r['lead_key'][:22]:22}  "
+            f"{r['id']:>6}  {r['decided_at'][:25]:25}  {r['pipeline'][:14]:14}  "
+            f"{r['lead_key'][:22]:22}  "
             f"{r['outcome']:9}  {r['score']:6.1f}  {r['status']}"
         )
     click.echo(f"{len(rows)} decision(s)", err=True)
@@ -131,7 +133,7 @@ def list_cmd(
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @config_option
 def show(lead: str, as_json: bool, config_path: Path | None) -> None:
-    """Every decision for LEAD (hubspot:101, a source id or a CRM id): why, rules version, writes."""
+    """Every decision for LEAD (hubspot:101, a source or CRM id): why, rules, writes."""
     from sync_agent.audit import AuditLog
 
     config = load(config_path, logging=False)
@@ -144,11 +146,13 @@ def show(lead: str, as_json: bool, config_path: Path | None) -> None:
         return
     for d in decisions:
         click.echo(
-            f"Decision #{d['id']} ({d['pipeline']}, run {d['run_id']}{', dry run' if d['dry_run'] else ''})"
+            f"Decision #{d['id']} ({d['pipeline']}, run "
+            f"{d['run_id']}{', dry run' if d['dry_run'] else ''})"
         )
         click.echo(f"  lead {d['lead_key']}  crm ids {d['crm_ids']}")
         click.echo(
-            f"  {d['outcome'].upper()} score {d['score']:g} at {d['decided_at']}  status {d['status']}"
+            f"  {d['outcome'].upper()} score {d['score']:g} at {d['decided_at']}  status "
+            f"{d['status']}"
         )
         click.echo(f"  rules {d['rules_name']} {d['rules_hash']}")
         for reason in d["reasons"]:

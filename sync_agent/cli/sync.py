@@ -7,11 +7,12 @@ render the summaries, exit with the code the summaries earn (0 ok, 1 failures,
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,8 @@ def _finish(summaries: list[Any], as_json: bool) -> None:
 def _line(s: Any) -> str:
     c = s.counts()
     text = (
-        f"{s.pipeline}: {s.mode} #{s.run_id} {s.outcome} — read {c['read']}, decided {c['decided']} "
+        f"{s.pipeline}: {s.mode} #{s.run_id} {s.outcome} — read {c['read']}, decided "
+        f"{c['decided']} "
         f"(accepted {c['accepted']}, rejected {c['rejected']}, review {c['review']}), "
         f"skipped {c['skipped_accepted'] + c['skipped_unchanged']}, malformed {c['malformed']}; "
         f"writes: {c['written']} written, {c['write_skipped']} skipped, {c['retryable']} to retry, "
@@ -297,21 +299,6 @@ def register(main: click.Group) -> None:
     """Attach the sync engine's commands (and the optional demo/connector groups) to ``main``."""
     for command in (run, backfill, replay, report, prune, audit, config_group):
         main.add_command(command)
-    try:
-        from sync_agent.cli.demo import demo
-
-        main.add_command(demo)
-    except ImportError:
-        pass
-    try:
-        from sync_agent.cli.hubspot import hubspot
-
-        main.add_command(hubspot)
-    except ImportError:
-        pass
-    try:
-        from sync_agent.cli.salesforce import salesforce
-
-        main.add_command(salesforce)
-    except ImportError:
-        pass
+    for module, name in (("demo", "demo"), ("hubspot", "hubspot"), ("salesforce", "salesforce")):
+        with suppress(ImportError):  # written by other work streams; absent until they land
+            main.add_command(getattr(importlib.import_module(f"sync_agent.cli.{module}"), name))

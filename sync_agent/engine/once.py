@@ -44,7 +44,7 @@ def prepare(
     *,
     sinks: bool = True,
 ) -> Pipeline | RunSummary:
-    """Build the pipeline, or record a failed run (bad ruleset, bad connector options) and return it."""
+    """Build the pipeline, or record (and return) a failed run: bad ruleset or options."""
     try:
         return build_pipeline(config, spec, sinks=sinks)
     except (FatalError, ImportError, OSError) as exc:

@@ -167,7 +167,7 @@ def execute(
     start: Mapping[str, Any] | None,
     until_ms: int | None = None,
 ) -> RunSummary:
-    """Run the pipeline from ``start`` (resume, read, decide, record, write) and finish the run row."""
+    """Run from ``start`` (resume, read, decide, record, write); finish the run row."""
     s = ctx.summary
     s.run_id = ctx.audit.start_run(
         ctx.pipeline.name, s.mode, ctx.clock(), ctx.pipeline.rules_name, ctx.pipeline.rules_hash

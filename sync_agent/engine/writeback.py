@@ -75,7 +75,7 @@ class WriteBack:
         self.counts = counts or WriteCounts()
 
     def write_items(self, items: Sequence[OutboxItem]) -> None:
-        """Write ``items`` sink by sink, in batches; raises the first FatalError after recording it."""
+        """Write ``items`` sink by sink, in batches; a FatalError is recorded, then raised."""
         by_sink: dict[str, list[OutboxItem]] = defaultdict(list)
         for item in items:
             by_sink[item.sink].append(item)

@@ -164,7 +164,8 @@ class FakeRules:
     """Accept when lead_score >= the threshold written in the ruleset file (``threshold = N``)."""
 
     def load(self, path: Any) -> FakeRuleset:
-        text = open(path, encoding="utf-8").read()
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
         if "broken" in text:
             raise RulesError("bad ruleset", [Problem(str(path), "criteria", "broken on purpose")])
         threshold = float(text.split("=")[1])

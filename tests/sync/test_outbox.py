@@ -1,4 +1,4 @@
-"""Exactly-once write-back: a crash at each step, then a re-run, loses nothing, writes nothing twice.
+"""Exactly-once write-back: a crash at each step, then a re-run: nothing lost, nothing twice.
 
 The crash is a BaseException raised at the chosen step (the process "dies" there: nothing
 after it runs); the audit database on disk is all the next run sees.
