@@ -19,10 +19,19 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote_plus
 
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceExpiredSession
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
 
 from connectors.salesforce.auth import Credentials, fetch_token
 from connectors.salesforce.errors import MalformedResponse, translate
@@ -31,6 +40,12 @@ from sync_agent.errors import AuthError, BudgetExhausted, ConfigError, Retriable
 from sync_agent.logs import get_logger
 
 T = TypeVar("T")
+#: Composite allows at most 5 collection or query subrequests per call.
+COMPOSITE_HEAVY = 5
+_SUB_ERRORS: dict[int, type[SalesforceError]] = {
+    300: SalesforceMoreThanOneRecord, 400: SalesforceMalformedRequest,
+    401: SalesforceExpiredSession, 403: SalesforceRefusedRequest, 404: SalesforceResourceNotFound,
+}
 
 
 class CaPinnedSession(requests.Session):
@@ -193,6 +208,66 @@ class SalesforceClient:
         return self.call(path, lambda sf: _results(sf.restful(
             path, method=method, json=body, timeout=self.settings.timeout), len(records)))
 
+    def collections(self, method: str, path: str,
+                    chunks: Sequence[Sequence[Mapping[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """Several collection calls; folded 5 per Composite call when ``use_composite``."""
+        if not self.settings.use_composite or len(chunks) <= 1:
+            return [self.collection(method, path, chunk) for chunk in chunks]
+        out: list[list[dict[str, Any]]] = []
+        for start in range(0, len(chunks), COMPOSITE_HEAVY):
+            group = chunks[start : start + COMPOSITE_HEAVY]
+            subs = [(method, path, {"allOrNone": False, "records": list(c)}) for c in group]
+            bodies = self.composite(subs)
+            out += [_results(body, len(chunk)) for body, chunk in zip(bodies, group, strict=True)]
+        return out
+
+    def query_many(self, soqls: Sequence[str], *,
+                   include_deleted: bool = False) -> list[dict[str, Any]]:
+        """The records of several queries; folded 5 per Composite call when ``use_composite``."""
+        if not self.settings.use_composite or len(soqls) <= 1:
+            return [r for q in soqls for r in self.query_all(q, include_deleted=include_deleted)]
+        endpoint = "queryAll" if include_deleted else "query"
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(soqls), COMPOSITE_HEAVY):
+            group = soqls[start : start + COMPOSITE_HEAVY]
+            subs = [("GET", f"{endpoint}?q={quote_plus(q)}", None) for q in group]
+            for body in self.composite(subs):
+                page = _page(body)
+                records += page["records"]
+                if not page["done"]:
+                    records += self._rest_of(page["nextRecordsUrl"])
+        return records
+
+    def _rest_of(self, url: str) -> list[dict[str, Any]]:
+        """Follow ``nextRecordsUrl`` to the end of a query (rare for matching queries)."""
+        records: list[dict[str, Any]] = []
+        while True:
+            page = self.call("query_more", lambda sf, u=url: _page(  # type: ignore[misc]
+                sf.query_more(u, identifier_is_url=True, timeout=self.settings.timeout)))
+            records += page["records"]
+            if page["done"]:
+                return records
+            url = page["nextRecordsUrl"]
+
+    def composite(self, subs: Sequence[tuple[str, str, Any]]) -> list[Any]:
+        """One Composite call (ONE API call); the subrequest bodies in order.
+
+        A failed subrequest (HTTP >= 300) fails the whole call with the translated error of
+        that subrequest, so it is retried or reported like a plain call would be.
+        """
+        base = f"/services/data/v{self.settings.api_version}/"
+        request = {"allOrNone": False, "compositeRequest": [
+            {"method": method, "url": base + path, "referenceId": f"r{i}",
+             **({"body": body} if body is not None else {})}
+            for i, (method, path, body) in enumerate(subs)]}
+
+        def send(sf: Salesforce) -> list[Any]:
+            answer = sf.restful("composite", method="POST", json=request,
+                                timeout=self.settings.timeout)
+            return _composite_bodies(answer, len(subs), sf.base_url + "composite")
+
+        return self.call("composite", send)
+
     def get(self, path: str) -> Any:
         return self.call(path, lambda sf: sf.restful(path, timeout=self.settings.timeout))
 
@@ -207,6 +282,23 @@ def _page(result: Any) -> dict[str, Any]:
     if not all(isinstance(r, dict) for r in result["records"]):
         raise MalformedResponse("Salesforce query answer has non-object records")
     return result
+
+
+def _composite_bodies(answer: Any, expected: int, url: str) -> list[Any]:
+    """Subrequest bodies of a Composite answer, checked; a failed subrequest raises."""
+    items = answer.get("compositeResponse") if isinstance(answer, dict) else None
+    if not isinstance(items, list) or len(items) != expected:
+        raise MalformedResponse("Salesforce composite answer lacks compositeResponse entries")
+    bodies = []
+    for i, item in enumerate(items):
+        status = item.get("httpStatusCode") if isinstance(item, dict) else None
+        if not isinstance(status, int) or item.get("referenceId") != f"r{i}":
+            raise MalformedResponse("Salesforce composite answer has a malformed entry")
+        if status >= 300:
+            exc_class = _SUB_ERRORS.get(status, SalesforceGeneralError)
+            raise exc_class(url, status, "composite", item.get("body"))
+        bodies.append(item.get("body"))
+    return bodies
 
 
 def _results(result: Any, expected: int) -> list[dict[str, Any]]:

@@ -63,6 +63,7 @@ class SalesforceSettings:
     id_chunk: int = 200
     # sink: write-back
     batch_size: int = MAX_COLLECTION  # records per collection call, 1..200
+    use_composite: bool = True  # fold up to 5 collections/queries into one Composite call
     lock_retries: int = 2  # in-call retries of UNABLE_TO_LOCK_ROW records
     status_accepted: str = "SAL - Accepted"
     status_rejected: str = "SAL - Rejected"

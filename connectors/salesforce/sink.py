@@ -87,62 +87,51 @@ class SalesforceSink:
 
     def _lookup(self, field: str, values: list[str], chunk: int,
                 include_deleted: bool) -> list[m.LeadRow]:
-        rows: list[m.LeadRow] = []
-        for start in range(0, len(values), chunk):
-            part = values[start : start + chunk]
-            soql = format_soql("SELECT {:literal} FROM Lead WHERE {:literal} IN {}",
-                               ", ".join(m.LEAD_MATCH_FIELDS), field, part)
-            for record in self.client.query_all(soql, include_deleted=include_deleted):
-                row = m.LeadRow.from_record(record)
-                if row is not None:
-                    rows.append(row)
-        return rows
+        soqls = [format_soql("SELECT {:literal} FROM Lead WHERE {:literal} IN {}",
+                             ", ".join(m.LEAD_MATCH_FIELDS), field, values[start : start + chunk])
+                 for start in range(0, len(values), chunk)]
+        records = self.client.query_many(soqls, include_deleted=include_deleted)
+        return [row for r in records if (row := m.LeadRow.from_record(r)) is not None]
 
     # -- writes ----------------------------------------------------------------------------
 
     def _update_leads(self, pairs: list[Pair], results: dict[str, WriteResult]) -> list[Pair]:
         """Send the Lead updates; return the pairs whose update landed."""
-        def send(chunk: list[Pair]) -> list[dict[str, Any]]:
-            records = [m.lead_update(h, lead, self.settings) for h, lead in chunk]
-            return self.client.collection("PATCH", "composite/sobjects", records)
-
-        done: list[Pair] = []
-        for chunk in m.rounds(pairs, self.settings.batch_size):
-            done += self._with_lock_retries(chunk, send, results, "lead")
-        return done
+        return self._send(pairs, m.lead_update, "composite/sobjects", results, "lead",
+                          lambda todo: m.rounds(todo, self.settings.batch_size))
 
     def _upsert_tasks(self, pairs: list[Pair], results: dict[str, WriteResult]) -> None:
-        path = f"composite/sobjects/Task/{self.settings.task_key_field}"
-
-        def send(chunk: list[Pair]) -> list[dict[str, Any]]:
-            records = [m.task_upsert(h, lead, self.settings) for h, lead in chunk]
-            return self.client.collection("PATCH", path, records)
-
         size = self.settings.batch_size
-        for start in range(0, len(pairs), size):
-            self._with_lock_retries(pairs[start : start + size], send, results, "task")
+        self._send(pairs, m.task_upsert, f"composite/sobjects/Task/{self.settings.task_key_field}",
+                   results, "task", lambda todo: [todo[i : i + size]
+                                                  for i in range(0, len(todo), size)])
 
-    def _with_lock_retries(
-        self, chunk: list[Pair], send: Callable[[list[Pair]], list[dict[str, Any]]],
-        results: dict[str, WriteResult], kind: str,
+    def _send(
+        self, pairs: list[Pair], build: Callable[[Handoff, m.LeadRow, SalesforceSettings], Any],
+        path: str, results: dict[str, WriteResult], kind: str,
+        chunker: Callable[[list[Pair]], list[list[Pair]]],
     ) -> list[Pair]:
-        """Send ``chunk``; re-send only the lock failures; record every other failure."""
+        """Send every chunk; re-send only lock failures (with backoff); record other failures."""
         ok: list[Pair] = []
-        pending = chunk
+        pending = pairs
         for attempt in range(self.settings.lock_retries + 1):
+            chunks = chunker(pending)
+            bodies = [[build(h, lead, self.settings) for h, lead in chunk] for chunk in chunks]
+            answers = self.client.collections("PATCH", path, bodies) if bodies else []
             retry: list[Pair] = []
-            for pair, outcome in zip(pending, send(pending), strict=True):
-                if outcome["success"]:
-                    ok.append(pair)
-                    continue
-                code, detail = describe_errors(outcome.get("errors"))
-                status = record_status(code)
-                if status is WriteStatus.RETRYABLE and attempt < self.settings.lock_retries:
-                    retry.append(pair)
-                    continue
-                handoff, lead = pair
-                reason = SKIP_REASONS.get(code) or f"{kind}: {detail}"
-                results[handoff.key] = WriteResult(handoff.key, status, reason, lead.id)
+            for chunk, answer in zip(chunks, answers, strict=True):
+                for pair, outcome in zip(chunk, answer, strict=True):
+                    if outcome["success"]:
+                        ok.append(pair)
+                        continue
+                    code, detail = describe_errors(outcome.get("errors"))
+                    status = record_status(code)
+                    if status is WriteStatus.RETRYABLE and attempt < self.settings.lock_retries:
+                        retry.append(pair)
+                        continue
+                    handoff, lead = pair
+                    reason = SKIP_REASONS.get(code) or f"{kind}: {detail}"
+                    results[handoff.key] = WriteResult(handoff.key, status, reason, lead.id)
             if not retry:
                 break
             self.client.sleep(self.client.backoff(attempt + 1, None))

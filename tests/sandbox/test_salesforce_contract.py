@@ -340,3 +340,54 @@ def test_simple_salesforce_restful_collections_over_https(https_sandbox):
     result = sf.restful("composite/sobjects", method="PATCH", json={
         "allOrNone": False, "records": [upd(lid, Status="Working - Contacted")]})
     assert result == [{"id": lid, "success": True, "errors": []}]
+
+
+# -- Composite ----------------------------------------------------------------------------
+
+
+def composite(api: Api, subs: list[dict[str, Any]], all_or_none: bool = False) -> Any:
+    return api.client.post(f"{V}/composite", json={"allOrNone": all_or_none,
+                                                   "compositeRequest": subs},
+                           headers=api.headers())
+
+
+def sub_update(ref: str, lid: str, **fields: Any) -> dict[str, Any]:
+    return {"method": "PATCH", "url": f"{V}/composite/sobjects", "referenceId": ref,
+            "body": {"allOrNone": False, "records": [upd(lid, **fields)]}}
+
+
+def test_composite_answers_in_order_and_counts_as_one_api_call(api):
+    lid = lead(api.store, "c@example.com")
+    before = api.store.api_usage["sf_api_used"]
+    response = composite(api, [
+        {"method": "GET", "url": f"{V}/query?q=SELECT+Id+FROM+Lead", "referenceId": "q"},
+        sub_update("u", lid, Status="Working - Contacted"),
+    ])
+    assert response.status_code == 200
+    items = response.get_json()["compositeResponse"]
+    assert [i["referenceId"] for i in items] == ["q", "u"]
+    assert all(set(i) >= {"body", "httpHeaders", "httpStatusCode", "referenceId"} for i in items)
+    assert items[0]["body"]["records"][0]["Id"] == lid
+    assert items[1]["body"] == [{"id": lid, "success": True, "errors": []}]
+    assert api.store.api_usage["sf_api_used"] == before + 1
+
+
+def test_composite_limits_25_subrequests_and_5_collections_or_queries(api):
+    lid = lead(api.store, "c@example.com")
+    many = [{"method": "GET", "url": f"{V}/limits", "referenceId": f"l{i}"} for i in range(26)]
+    assert composite(api, many).status_code == 400
+    heavy = [sub_update(f"u{i}", lid, SAL_Score__c=i) for i in range(6)]
+    assert composite(api, heavy).status_code == 400
+    assert composite(api, heavy[:5]).status_code == 200
+
+
+def test_composite_all_or_none_rolls_everything_back(api):
+    lid = lead(api.store, "c@example.com")
+    items = composite(api, [
+        sub_update("ok", lid, Status="Working - Contacted"),
+        {"method": "GET", "url": f"{V}/query?q=SELECT+Nope+FROM+Lead", "referenceId": "bad"},
+    ], all_or_none=True).get_json()["compositeResponse"]
+    assert items[1]["httpStatusCode"] == 400
+    assert items[0]["httpStatusCode"] == 400
+    assert items[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert api.store.leads[lid]["Status"] == "MQL"

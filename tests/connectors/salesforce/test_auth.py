@@ -10,7 +10,7 @@ from sf_kit import client_secrets, no_sleep, options, session_secrets, sf_calls
 
 from connectors.salesforce import SalesforceClient, SalesforceSettings, check_connection
 from connectors.salesforce.errors import MalformedResponse
-from sync_agent.errors import AuthError, ConfigError, RetriableError
+from sync_agent.errors import AuthError, ConfigError, PermanentApiError, RetriableError
 from sync_agent.logs import MASK, Redactor
 
 
@@ -120,3 +120,35 @@ def test_token_endpoint_failures(status, body, ctype, expected):
                   content_type=ctype)
     with pytest.raises(expected):
         unit_client().get("limits")
+
+
+INSTANCE = "https://acme.my.salesforce.test"
+
+
+def session_client(**opts):
+    settings = SalesforceSettings.from_options({"instance_url": INSTANCE, "max_attempts": 1,
+                                                **opts})
+    return SalesforceClient(settings, {"SALESFORCE_SESSION_ID": "00D!x"}, sleep=no_sleep)
+
+
+@responses.activate
+@pytest.mark.parametrize(("answer", "expected"), [
+    ({"compositeResponse": [{"body": [], "httpHeaders": {}, "httpStatusCode": 200,
+                             "referenceId": "r0"}]}, MalformedResponse),
+    ({"compositeResponse": [
+        {"body": [{"id": "1", "success": True, "errors": []}], "httpHeaders": {},
+         "httpStatusCode": 200, "referenceId": "r0"},
+        {"body": [{"errorCode": "INVALID_FIELD", "message": "x"}], "httpHeaders": {},
+         "httpStatusCode": 400, "referenceId": "r1"}]}, PermanentApiError),
+    ({"compositeResponse": [
+        {"body": None, "httpHeaders": {}, "httpStatusCode": 503, "referenceId": "r0"},
+        {"body": None, "httpHeaders": {}, "httpStatusCode": 503, "referenceId": "r1"}]},
+     RetriableError),
+    ({"results": []}, MalformedResponse),
+])
+def test_composite_answers_are_checked(answer, expected):
+    responses.add(responses.POST, f"{INSTANCE}/services/data/v62.0/composite", json=answer,
+                  headers={"Sforce-Limit-Info": "api-usage=5/100"})
+    record = {"attributes": {"type": "Lead"}, "id": "00Q5g0000000001EAA", "Status": "x"}
+    with pytest.raises(expected):
+        session_client().collections("PATCH", "composite/sobjects", [[record], [record]])

@@ -106,26 +106,44 @@ def test_unknown_lead_id_falls_back_to_email(sb):
 def test_batching_costs_ceil_m_over_200_calls_per_record_kind(sb, m):
     ids = [add_lead(sb.store, f"lead{i}@example.com") for i in range(m)]
     handoffs = [handoff(str(i), lead_id=lid) for i, lid in enumerate(ids)]
-    before_update = sf_calls(sb.store, "PATCH composite/sobjects")
-    before_upsert = sf_calls(sb.store, "PATCH composite/sobjects/upsert")
-    before_query = sf_calls(sb.store, "GET queryAll") + sf_calls(sb.store, "GET query")
-    results = sink_for(sb).write(handoffs)
+    results = sink_for(sb, use_composite=False).write(handoffs)
     assert all(r.status is WriteStatus.WRITTEN for r in results)
     calls = math.ceil(m / 200)
-    assert sf_calls(sb.store, "PATCH composite/sobjects") - before_update == calls
-    assert sf_calls(sb.store, "PATCH composite/sobjects/upsert") - before_upsert == calls
-    queries = sf_calls(sb.store, "GET queryAll") + sf_calls(sb.store, "GET query") - before_query
-    assert queries == calls
+    assert sf_calls(sb.store, "PATCH composite/sobjects") == calls
+    assert sf_calls(sb.store, "PATCH composite/sobjects/upsert") == calls
+    assert sf_calls(sb.store, "GET queryAll") == calls
     assert len(sb.store.tasks) == m
+    assert all(lead["Status"] == "SAL - Accepted" for lead in sb.store.leads.values())
 
 
-def test_email_matching_is_chunked_to_keep_urls_short(sb):
+@pytest.mark.parametrize("m", [1, 201, 1001, 2400])
+def test_composite_folds_up_to_five_collections_or_queries_per_call(sb, m):
+    ids = [add_lead(sb.store, f"lead{i}@example.com") for i in range(m)]
+    handoffs = [handoff(str(i), lead_id=lid) for i, lid in enumerate(ids)]
+    results = sink_for(sb, use_composite=True).write(handoffs)
+    assert all(r.status is WriteStatus.WRITTEN for r in results)
+    per_kind = math.ceil(m / 200)
+    folded = 1 if per_kind == 1 else math.ceil(per_kind / 5)
+    data_calls = sf_calls(sb.store) - sf_calls(sb.store, "POST oauth2/token")
+    assert data_calls == 3 * folded <= 3 * per_kind
+    assert len(sb.store.tasks) == m
+    assert all(lead["Status"] == "SAL - Accepted" for lead in sb.store.leads.values())
+
+
+@pytest.mark.parametrize(("composite", "endpoint", "calls"), [
+    (False, "GET query", 3),
+    (True, "POST composite", 2),  # the 3 queries in one, the 2 update collections in another
+])
+def test_email_matching_is_chunked_to_keep_urls_short(sb, composite, endpoint, calls):
     for i in range(250):
         add_lead(sb.store, f"e{i}@example.com")
     handoffs = [handoff(str(i), email=f"e{i}@example.com") for i in range(250)]
-    results = sink_for(sb, email_chunk=100).write(handoffs)
+    sink = sink_for(sb, email_chunk=100, use_composite=composite, create_task=False)
+    results = sink.write(handoffs)
     assert all(r.status is WriteStatus.WRITTEN for r in results)
-    assert sf_calls(sb.store, "GET query") == 3
+    assert sf_calls(sb.store, endpoint) == calls
+    if composite:
+        assert sf_calls(sb.store, "GET query") == 0
 
 
 def test_lock_errors_are_retried_in_call_and_then_succeed(sb):
