@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from connectors.sandbox import hubspot_search as hs
+from connectors.sandbox.hubspot_properties import handle_properties
 from connectors.sandbox.hubspot_validate import (
     ApiError,
     check_batch_size,
@@ -24,7 +25,7 @@ from connectors.sandbox.hubspot_validate import (
     error_body,
     property_types,
 )
-from connectors.sandbox.properties import LIFECYCLE_STAGES, property_def
+from connectors.sandbox.properties import LIFECYCLE_STAGES
 from connectors.sandbox.store import SandboxStore, hs_time
 
 __all__ = ["ApiError", "HubSpotHandlers", "error_body"]
@@ -43,21 +44,6 @@ DEFAULT_PROPERTIES = {
 ALWAYS = {
     "contacts": ["createdate", "hs_object_id", "lastmodifieddate"],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
-}
-PROPERTY_TYPES = {"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
-FIELD_TYPES = {
-    "booleancheckbox",
-    "calculation_equation",
-    "checkbox",
-    "date",
-    "file",
-    "html",
-    "number",
-    "phonenumber",
-    "radio",
-    "select",
-    "text",
-    "textarea",
 }
 NOTE_TO_CONTACT = 202
 _MAX_CACHE = 32
@@ -286,40 +272,7 @@ class HubSpotHandlers:
         self, obj: str, endpoint: str, name: str | None, body: dict[str, Any]
     ) -> tuple[int, Any]:
         """``GET/POST /crm/v3/properties/{obj}`` and ``GET .../{name}``."""
-        defs = self._defs(obj)
-        if endpoint == "properties_list":
-            return 200, {"results": list(defs.values())}
-        if endpoint == "properties_get":
-            if name not in defs:
-                raise ApiError(404, f"Unable to find property with name {name}", "OBJECT_NOT_FOUND")
-            return 200, defs[name]
-        return 201, self._create_property(defs, body)
-
-    def _create_property(self, defs: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        missing = [
-            f for f in ("name", "label", "type", "fieldType", "groupName") if not body.get(f)
-        ]
-        if missing:
-            raise ApiError(400, f"Missing required fields: {missing}", code="REQUIRED_FIELD")
-        if body["type"] not in PROPERTY_TYPES or body["fieldType"] not in FIELD_TYPES:
-            raise ApiError(400, f"Invalid type/fieldType {body['type']}/{body['fieldType']}")
-        name = str(body["name"])
-        if name in defs:
-            raise ApiError(409, f"Property named '{name}' already exists.", "OBJECT_ALREADY_EXISTS")
-        options = [str(o.get("value")) for o in body.get("options") or []]
-        if body["type"] == "enumeration" and not options:
-            raise ApiError(400, "Enumeration properties need options", code="INVALID_OPTIONS")
-        created = property_def(
-            name,
-            body["type"],
-            body["fieldType"],
-            body["groupName"],
-            options,
-            label=body["label"],
-            custom=True,
-        )
-        defs[name] = created
-        return created
+        return handle_properties(self._defs(obj), endpoint, name, body)
 
     # -- helpers -------------------------------------------------------------------------
 
