@@ -79,7 +79,7 @@ def to_date(raw: Any) -> Any:
     """An aware UTC datetime from ISO text, epoch milliseconds (HubSpot), date or datetime."""
     try:
         if isinstance(raw, datetime):
-            return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+            return raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
         if isinstance(raw, date):
             return datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
         if isinstance(raw, bool):
@@ -91,7 +91,7 @@ def to_date(raw: Any) -> Any:
             if _EPOCH.match(text):
                 return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
             parsed = datetime.fromisoformat(text)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError, TypeError):
         return BAD
     return BAD

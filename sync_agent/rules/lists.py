@@ -8,7 +8,6 @@ contents are part of the ruleset's hash.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,11 @@ from sync_agent.rules.context import Context, Where, type_name
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when possible."""
+    absolute = path.absolute()
     try:
-        return os.path.relpath(path)
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return str(absolute)
 
 
 def parse_list_text(text: str) -> tuple[str, ...]:

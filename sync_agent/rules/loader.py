@@ -33,7 +33,7 @@ def build_spec(
     for key in doc:
         if key not in TOP_KEYS:
             ctx.add(
-                Where(key, None, key),
+                Where(key, (key, 0), key),
                 f"unknown top-level key '{key}'",
                 did_you_mean(key, TOP_KEYS, "allowed: " + ", ".join(TOP_KEYS)),
             )
