@@ -44,10 +44,23 @@ class LeadRow:
 
 
 def lead_id_of(handoff: Handoff) -> str | None:
-    """The Salesforce Lead id the source gave, when it looks like one."""
+    """The Salesforce Lead id the source gave, as 18 characters, when it looks like one."""
     raw = handoff.mql.crm_ids.get("salesforce") or (
         handoff.mql.source_id if handoff.mql.source == "salesforce" else None)
-    return raw if isinstance(raw, str) and _SF_ID.match(raw) else None
+    if not isinstance(raw, str) or not _SF_ID.match(raw.strip()):
+        return None
+    raw = raw.strip()
+    return raw if len(raw) == 18 else raw + id_suffix(raw)
+
+
+def id_suffix(id15: str) -> str:
+    """The 3-character checksum turning a case-sensitive 15-char id into the 18-char form."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+    suffix = ""
+    for start in (0, 5, 10):
+        chunk = id15[start : start + 5]
+        suffix += alphabet[sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")]
+    return suffix
 
 
 def email_of(handoff: Handoff) -> str | None:

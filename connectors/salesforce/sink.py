@@ -11,6 +11,10 @@ Calls per batch of M handoffs (no per-lead calls anywhere):
   updates the same Task instead of creating a second one (no reconciliation call needed,
   ``recovering`` costs nothing extra).
 
+With ``use_composite`` (default) the queries, the update collections and the Task
+collections are each packed 5 per Composite call (one API call each); the Tasks still go
+out only after the Lead updates answered, for the leads whose update landed.
+
 ``UNABLE_TO_LOCK_ROW`` records are re-sent ``lock_retries`` times with backoff inside the
 call, then reported RETRYABLE; validation errors are PERMANENT; converted or deleted leads
 are SKIPPED with the reason.

@@ -21,6 +21,11 @@ def test_lead_id_must_look_like_a_salesforce_id():
     assert m.lead_id_of(handoff("1")) is None
 
 
+def test_15_character_ids_are_extended_to_18():
+    assert m.lead_id_of(handoff("1", lead_id=LID[:15])) == LID
+    assert m.id_suffix("001A0000006Vm9r") == "IAC"  # Salesforce's documented example
+
+
 def test_resolve_by_id_reports_deleted_and_converted_and_defers_unknown():
     h = handoff("1", lead_id=LID)
     assert m.resolve_by_id(h, {LID: row()}) == row()
