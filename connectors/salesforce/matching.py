@@ -30,6 +30,7 @@ class LeadRow:
     converted: bool
     deleted: bool
     owner_id: str | None
+    status: str | None = None
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> LeadRow | None:
@@ -40,7 +41,8 @@ class LeadRow:
         return cls(id=rid, email=str(record.get("Email") or "").strip().lower(),
                    converted=record.get("IsConverted") is True,
                    deleted=record.get("IsDeleted") is True,
-                   owner_id=owner if isinstance(owner, str) and owner else None)
+                   owner_id=owner if isinstance(owner, str) and owner else None,
+                   status=str(record["Status"]) if record.get("Status") is not None else None)
 
 
 def lead_id_of(handoff: Handoff) -> str | None:
@@ -124,7 +126,8 @@ def lead_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -
     decision = handoff.decision
     record: dict[str, Any] = {"attributes": {"type": "Lead"}, "id": lead.id}
     status = settings.status_for(decision.outcome.value)
-    if status:
+    movable = not settings.update_status_from or lead.status in settings.update_status_from
+    if status and movable:
         record["Status"] = status
     if settings.score_field:
         record[settings.score_field] = round(float(decision.score), 2)

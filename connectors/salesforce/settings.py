@@ -68,6 +68,7 @@ class SalesforceSettings:
     status_accepted: str = "SAL - Accepted"
     status_rejected: str = "SAL - Rejected"
     status_review: str = ""  # "" leaves Status unchanged
+    update_status_from: tuple[str, ...] = ()  # only move Status from these values (() = any)
     score_field: str = "SAL_Score__c"  # "" skips a field
     date_field: str = "SAL_Date__c"
     reason_field: str = "SAL_Reason__c"
@@ -96,10 +97,10 @@ class SalesforceSettings:
                                         hint="see docs/salesforce.md for the settings"))
             elif key == "field_map":
                 continue
-            elif key == "extra_fields":
+            elif key in ("extra_fields", "update_status_from"):
                 if not isinstance(value, (list, tuple)) or not all(
                         isinstance(v, str) for v in value):
-                    problems.append(Problem(file, where, "must be a list of Lead field names"))
+                    problems.append(Problem(file, where, "must be a list of strings"))
                 else:
                     values[key] = tuple(value)
             else:

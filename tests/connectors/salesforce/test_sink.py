@@ -257,3 +257,21 @@ def test_5xx_is_retried_with_backoff_through_the_injected_sleep(sb):
     [result] = sink.write([handoff("1", lead_id=lid)])
     assert result.status is WriteStatus.WRITTEN
     assert len(sleeps) == 2 and 1.0 <= sleeps[0] <= 2.0 and 2.0 <= sleeps[1] <= 4.0
+
+
+def test_status_moves_only_from_the_configured_values_but_sal_fields_always_land(sb):
+    fresh = add_lead(sb.store, "fresh@example.com", status="MQL")
+    worked = add_lead(sb.store, "worked@example.com", status="Working - Contacted")
+    sink = sink_for(sb, update_status_from=["MQL", "Open - Not Contacted"])
+    results = sink.write([handoff("f", lead_id=fresh, outcome=Outcome.REJECTED),
+                          handoff("w", lead_id=worked, outcome=Outcome.REJECTED)])
+    assert [r.status for r in results] == [WriteStatus.WRITTEN, WriteStatus.WRITTEN]
+    assert sb.store.leads[fresh]["Status"] == "SAL - Rejected"
+    assert sb.store.leads[worked]["Status"] == "Working - Contacted"
+    assert sb.store.leads[worked]["SAL_Reason__c"].startswith("rejected:")
+
+
+def test_emails_with_quotes_are_escaped_by_format_soql(sb):
+    lid = add_lead(sb.store, "o'brien+test@example.com")
+    [result] = sink_for(sb).write([handoff("q", email="O'Brien+test@example.com")])
+    assert (result.status, result.target_id) == (WriteStatus.WRITTEN, lid)
