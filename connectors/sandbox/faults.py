@@ -28,6 +28,8 @@ class Faults:
     """Fault knobs; rates are probabilities per request (0 = never, 1 = always).
 
     ``retry_after`` adds a ``Retry-After`` header (seconds) to injected 429s.
+    ``search_lag_ms`` hides records from HubSpot search until their last change is that old
+    (on the store clock), like HubSpot's search index lag.
     ``fail_next(n, status)`` queues exact failures for deterministic tests.
     """
 
@@ -39,6 +41,7 @@ class Faults:
     malformed_rate: float = 0.0
     seed: int = 0
     retry_after: float | None = None
+    search_lag_ms: int = 0
     sleep: Callable[[float], None] = time.sleep
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)

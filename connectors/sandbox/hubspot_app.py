@@ -65,7 +65,7 @@ class HubSpotApp:
         self.store = store
         self.faults = faults or Faults()
         self.limits = limits or HubSpotLimits()
-        self.handlers = HubSpotHandlers(store)
+        self.handlers = HubSpotHandlers(store, self.faults)
         self.burst = SlidingWindow(10, store.now)
         self.search_window = SlidingWindow(1, store.now)
         self.daily = DailyCounter(store.now)

@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from connectors.sandbox import hubspot_search as hs
+from connectors.sandbox.faults import Faults
 from connectors.sandbox.hubspot_properties import handle_properties
 from connectors.sandbox.hubspot_validate import (
     ApiError,
@@ -63,8 +64,9 @@ class _Cached:
 class HubSpotHandlers:
     """The endpoint implementations, bound to one store."""
 
-    def __init__(self, store: SandboxStore) -> None:
+    def __init__(self, store: SandboxStore, faults: Faults | None = None) -> None:
         self.store = store
+        self.faults = faults
         self._cache: dict[tuple[str, str], _Cached] = {}
 
     def dispatch(self, endpoint: str, kwargs: dict[str, Any], request: Request) -> tuple[int, Any]:
@@ -100,12 +102,26 @@ class HubSpotHandlers:
             ids = self._matching_ids(obj, body.get("filterGroups"), sort, types)
         except hs.SearchError as exc:
             raise ApiError(400, str(exc)) from exc
+        lag = self.faults.search_lag_ms if self.faults is not None else 0
+        if lag > 0:
+            ids = self._indexed(obj, ids, lag)
         wanted = self._wanted(obj, body.get("properties"))
         page = [_shape(records[i], wanted) for i in ids[after : after + limit]]
         result: dict[str, Any] = {"total": len(ids), "results": page}
         if after + limit < len(ids):
             result["paging"] = {"next": {"after": str(after + limit)}}
         return 200, result
+
+    def _indexed(self, obj: str, ids: list[str], lag_ms: int) -> list[str]:
+        """Only records whose last change is older than the index lag (HubSpot's is seconds)."""
+        cutoff = self.store.now().timestamp() * 1000 - lag_ms
+        stamp = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
+        records = self._records(obj)
+        return [
+            i
+            for i in ids
+            if (hs.to_millis(records[i]["properties"].get(stamp) or "0") or 0) <= cutoff
+        ]
 
     def _matching_ids(
         self, obj: str, groups: Any, sort: tuple[str, bool], types: dict[str, str]

@@ -77,6 +77,12 @@ def sandbox() -> None:
 )
 @click.option("--malformed-rate", type=float, default=0.0, help="Share of truncated JSON bodies.")
 @click.option(
+    "--search-lag-ms",
+    type=int,
+    default=0,
+    help="Hide records from HubSpot search until their last change is this old (index lag).",
+)
+@click.option(
     "--write-config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -95,6 +101,7 @@ def serve(
     latency_ms: int,
     session_expiry_every: int | None,
     malformed_rate: float,
+    search_lag_ms: int,
     write_config: Path | None,
 ) -> None:
     """Serve both emulators on 127.0.0.1 until Ctrl-C; prints one JSON line first."""
@@ -107,6 +114,7 @@ def serve(
         latency_ms=latency_ms,
         session_expiry_every=session_expiry_every,
         malformed_rate=malformed_rate,
+        search_lag_ms=search_lag_ms,
         seed=seed,
     )
     sb = Sandbox(

@@ -184,3 +184,23 @@ def test_faults_are_counted_like_real_answers(faulty: Sandbox, fapi: Any) -> Non
     faulty.faults.fail_next(1, 429, "hubspot")
     fapi.search({})
     assert faulty.store.request_count("hubspot", "contacts.search", 429) == before + 1
+
+
+def test_search_index_lag_hides_fresh_changes_until_indexed(make_api: Any) -> None:
+    """Freshly changed records reach HubSpot search late; reads by id see them at once."""
+    clock = FakeClock()
+    with Sandbox(contacts=0, clock=clock, faults=Faults(search_lag_ms=3000)) as sb:
+        api = make_api(sb.info())
+        cid = sb.store.add_contact({"email": "late@example.com",
+                                    "lifecyclestage": "marketingqualifiedlead"})
+        body = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ",
+                                               "value": "late@example.com"}]}]}
+        assert api.search(body).json()["total"] == 0
+        assert api.get(f"/crm/v3/objects/contacts/{cid}").status_code == 200
+        clock.advance(3)
+        assert [r["id"] for r in api.search(body).json()["results"]] == [cid]
+        api.post("/crm/v3/objects/contacts/batch/update",
+                 {"inputs": [{"id": cid, "properties": {"hubspotscore": "90"}}]})
+        assert api.search(body).json()["total"] == 0, "an update is invisible again for a while"
+        clock.advance(3)
+        assert api.search(body).json()["total"] == 1
