@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import responses
 from sf_kit import add_lead, client_secrets, no_sleep, options, sf_calls
 
 from connectors.base import Cursor
@@ -138,3 +139,53 @@ def test_budget_stops_between_pages(make_sandbox):
         for page in source_for(sb, daily_max_share=0.5).read(Cursor()):
             read += [m.source_id for m in page.mqls]
     assert len(read) == 400  # pages at used=4 and 5 were fetched; the 3rd would pass 50 %
+
+
+INSTANCE = "https://acme.my.salesforce.test"
+QUERY_URL = f"{INSTANCE}/services/data/v62.0/query/"
+
+
+def unit_source():
+    from connectors.salesforce import SalesforceClient, SalesforceSettings, SalesforceSource
+
+    settings = SalesforceSettings.from_options({"instance_url": INSTANCE, "max_attempts": 1})
+    client = SalesforceClient(settings, {"SALESFORCE_SESSION_ID": "00D!x"}, sleep=no_sleep)
+    return SalesforceSource(settings, client)
+
+
+@responses.activate
+def test_mistyped_records_become_malformed_entries_not_crashes():
+    responses.add(responses.GET, QUERY_URL, json={"totalSize": 3, "done": True, "records": [
+        {"attributes": {"type": "Lead"}, "Id": None,
+         "SystemModstamp": "2026-01-10T08:00:00.000+0000"},
+        {"attributes": {"type": "Lead"}, "Id": "00Q5g0000000009EAA", "SystemModstamp": 5},
+        {"attributes": {"type": "Lead"}, "Id": "00Q5g0000000010EAA",
+         "SystemModstamp": "2026-01-10T08:00:01.000+0000", "NumberOfEmployees": "lots"},
+    ]})
+    [page] = list(unit_source().read(Cursor()))
+    assert [m.source_id for m in page.mqls] == ["00Q5g0000000010EAA"]
+    assert page.mqls[0].fields["employees"] == "lots"  # kept as sent: the rules record it
+    assert sorted(page.malformed) == [("00Q5g0000000009EAA", "record has no valid SystemModstamp"),
+                                      ("?", "record has no id")]
+
+
+@responses.activate
+@pytest.mark.parametrize("answer", [
+    {"totalSize": 1, "done": False, "records": []},  # not done, no nextRecordsUrl
+    {"totalSize": 1, "done": "yes", "records": []},
+    {"totalSize": 1, "done": True, "records": ["not an object"]},
+    ["not", "a", "page"],
+])
+def test_malformed_pages_raise_retriable_errors_before_any_page_is_yielded(answer):
+    responses.add(responses.GET, QUERY_URL, json=answer)
+    with pytest.raises(RetriableError):
+        list(unit_source().read(Cursor({"modstamp": "2026-01-10T08:00:00.000+00:00"})))
+
+
+@responses.activate
+def test_html_error_page_is_retriable_with_status():
+    responses.add(responses.GET, QUERY_URL, body="<html>502 Bad Gateway</html>", status=502,
+                  content_type="text/html", headers={"X-Request-Id": "abc-123"})
+    with pytest.raises(RetriableError) as info:
+        list(unit_source().read(Cursor()))
+    assert info.value.status == 502 and info.value.correlation_id == "abc-123"
