@@ -98,7 +98,8 @@ class SalesforceEmulator:
         if path.rstrip("/") == "/services/oauth2/token":
             if request.method != "POST":
                 return "GET oauth2/token", sf_errors("METHOD_NOT_ALLOWED", "use POST", 405)
-            return "POST oauth2/token", self.auth.token(request)
+            with self.store.lock:
+                return "POST oauth2/token", self.auth.token(request)
         if path.rstrip("/") == "/services/data":
             return "GET versions", json_response(self._versions())
         match = _DATA.match(path)
