@@ -52,10 +52,10 @@ def decision_table(decision: Decision) -> Group:
         ("   decided at ", "dim"), (decision.decided_at.isoformat(), "dim"),
     )  # fmt: skip
     table = Table(show_lines=False, header_style="bold", expand=False)
-    table.add_column("check", no_wrap=True, overflow="ellipsis", max_width=50)
+    table.add_column("check", no_wrap=True, overflow="ellipsis", max_width=58)
     table.add_column("result", no_wrap=True)
     table.add_column("value seen", overflow="fold", max_width=32)
-    table.add_column("detail", overflow="fold", max_width=60)
+    table.add_column("detail", overflow="fold", max_width=52)
     for check in decision.explanation:
         _add_rows(table, check, 0)
     return Group(header, table)

@@ -67,7 +67,9 @@ def probe(write_rules: Writer) -> Callable[..., Any]:
     from sync_agent.rules import evaluate, load_ruleset
 
     def run(condition: str, lead: dict[str, Any], lists: dict[str, str] | None = None) -> Any:
-        path = write_rules(MINIMAL + f'\n[[gates]]\nname = "probe"\nwhen = {condition}\n', lists=lists)
+        path = write_rules(
+            MINIMAL + f'\n[[gates]]\nname = "probe"\nwhen = {condition}\n', lists=lists
+        )
         node = evaluate(lead, load_ruleset(path), NOW).explanation[0]
         assert node.kind == "gate" and node.name == "probe"
         return node

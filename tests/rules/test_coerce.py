@@ -59,6 +59,8 @@ def test_to_text_spells_numbers_and_booleans_as_people_do() -> None:
     assert to_text({"a": 1}) is BAD
 
 
-@pytest.mark.parametrize(("raw", "missing"), [(None, True), ("", True), ("  ", True), ("0", False), (0, False)])
+@pytest.mark.parametrize(
+    ("raw", "missing"), [(None, True), ("", True), ("  ", True), ("0", False), (0, False)]
+)
 def test_blank_values_count_as_missing(raw: object, missing: bool) -> None:
     assert is_missing(raw) is missing

@@ -1,5 +1,7 @@
 """Every operator, on values as sources send them, through load + evaluate."""
 
+# ruff: noqa: E501 - tables of rule snippets and leads read best one case per line
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -95,7 +97,9 @@ def test_missing_value_is_explained(probe: Probe) -> None:
 
 
 def test_leaf_records_the_value_seen_and_a_readable_label(probe: Probe) -> None:
-    node = probe('{ field = "employees", op = "between", value = [50, 5000] }', {"employees": "120"})
+    node = probe(
+        '{ field = "employees", op = "between", value = [50, 5000] }', {"employees": "120"}
+    )
     assert node.children[0].name == "employees between 50 and 5000"
     assert node.children[0].value == "120"
 
@@ -104,7 +108,12 @@ def test_values_of_different_types_are_never_confused(
     write_rules: Callable[..., Any], minimal: str, now: datetime
 ) -> None:
     """Memoised nodes are keyed by type too: True is not the number 1, "1" is."""
-    path = write_rules(minimal + '\n[[gates]]\nname = "probe"\nfield = "employees"\nop = "gte"\nvalue = 1\n')
+    path = write_rules(
+        minimal + '\n[[gates]]\nname = "probe"\nfield = "employees"\nop = "gte"\nvalue = 1\n'
+    )
     ruleset = load_ruleset(path)
-    results = [evaluate({"employees": v}, ruleset, now).explanation[0].passed for v in ("1", 1, True, 1.0, "1")]
+    results = [
+        evaluate({"employees": v}, ruleset, now).explanation[0].passed
+        for v in ("1", 1, True, 1.0, "1")
+    ]
     assert results == [True, True, False, True, True]

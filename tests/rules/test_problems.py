@@ -1,11 +1,11 @@
 """Broken rulesets: every problem is found at once, located, and explained with a hint,
 through the library (load_ruleset / check_rulesets) and through `sync-agent rules check`."""
 
+# ruff: noqa: E501 - tables of rule snippets and leads read best one case per line
+
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -65,7 +65,9 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "expected", "line"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize(
+    ("text", "expected", "line"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
 def test_library_reports_the_problem_with_location_and_hint(
     tmp_path: Path, text: str, expected: list[str], line: int | None
 ) -> None:
@@ -78,11 +80,17 @@ def test_library_reports_the_problem_with_location_and_hint(
         assert match.line == line
 
 
-@pytest.mark.parametrize(("text", "expected", "line"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
-def test_cli_check_exits_1_with_a_clear_message(tmp_path: Path, text: str, expected: list[str], line: int | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected", "line"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
+def test_cli_check_exits_1_with_a_clear_message(
+    tmp_path: Path, text: str, expected: list[str], line: int | None
+) -> None:
     result = CliRunner().invoke(main, ["rules", "check", str(_write(tmp_path, text))])
     assert result.exit_code == 1
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
+    )
     assert all(part in result.output for part in expected), result.output
     assert "broken.toml" in result.output
     if line is not None:
@@ -98,10 +106,15 @@ def _find(problems: list[Problem], expected: list[str]) -> Problem:
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(b"\x00\x01\x02binary\xff", "binary file"), ("name = 'caf\xe9'\n".encode("latin-1"), "not valid UTF-8")],
+    [
+        (b"\x00\x01\x02binary\xff", "binary file"),
+        ("name = 'caf\xe9'\n".encode("latin-1"), "not valid UTF-8"),
+    ],
     ids=["binary", "latin1"],
 )
-def test_unreadable_bytes_are_reported_not_raised(tmp_path: Path, data: bytes, message: str) -> None:
+def test_unreadable_bytes_are_reported_not_raised(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_bytes(data)
     report = check_rulesets(path)
@@ -119,7 +132,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(RulesError) as caught:
         load_ruleset(_write(tmp_path, text))
     texts = " | ".join(str(p) for p in caught.value.problems)
-    for part in ("weights add up to 50", "unknown field 'contry'", "bad regular expression", "unknown operator 'isin'"):
+    for part in (
+        "weights add up to 50",
+        "unknown field 'contry'",
+        "bad regular expression",
+        "unknown operator 'isin'",
+    ):
         assert part in texts
     assert len(caught.value.problems) == 4
 
@@ -174,5 +192,3 @@ def test_more_invalid_shapes_are_problems_not_crashes(tmp_path: Path, snippet: s
     with pytest.raises(RulesError) as caught:
         load_ruleset(_write(tmp_path, GOOD_TAIL + "\n" + snippet))
     assert caught.value.problems and all(p.message for p in caught.value.problems)
-
-

@@ -1,0 +1,43 @@
+"""The fast node constructors build exactly what the dataclass constructors build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sync_agent.model import Check, Decision, Outcome
+from sync_agent.rules.checks import make_check, make_decision
+
+
+def test_make_check_equals_the_dataclass() -> None:
+    child = Check("condition", "x present", True, "", "v")
+    fast = make_check(
+        "criterion",
+        "c",
+        True,
+        "1 of 1",
+        None,
+        5.0,
+        10.0,
+        (make_check("condition", "x present", True, "", "v"),),
+    )
+    slow = Check("criterion", "c", True, "1 of 1", None, 5.0, 10.0, (child,))
+    assert fast == slow and hash(fast) == hash(slow)
+    assert fast.to_dict() == slow.to_dict()
+    assert repr(fast) == repr(slow)
+
+
+def test_make_decision_equals_the_dataclass() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    args = (
+        Outcome.ACCEPTED,
+        80.0,
+        ("score 80 >= 70",),
+        (Check("threshold", "t", True),),
+        "sal",
+        "ab" * 32,
+        now,
+        None,
+    )
+    fast, slow = make_decision(*args), Decision(*args)
+    assert fast == slow and fast.to_dict() == slow.to_dict()
+    assert Decision.from_dict(fast.to_dict()) == slow
