@@ -91,6 +91,8 @@ def to_date(raw: Any) -> Any:
             if _EPOCH.match(text):
                 return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
             parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is UTC:  # the usual "Z" suffix: nothing to convert
+                return parsed
             return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError, TypeError):
         return BAD

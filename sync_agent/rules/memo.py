@@ -50,24 +50,23 @@ class HitRate:
 class ValueMemo:
     """A leaf's nodes by value seen: ``key(raw, now)``, then ``by_value`` / ``put``."""
 
-    __slots__ = ("by_value", "now", "rate", "timed")
+    __slots__ = ("by_value", "rate", "timed")
 
     def __init__(self, timed: bool) -> None:
         self.by_value: dict[Any, Check] = {}
         self.timed = timed
-        self.now: datetime | None = None
         self.rate = HitRate()
 
     def key(self, raw: Any, now: datetime) -> Any:
-        """The memo key, or None when ``raw`` cannot be one (unhashable) or memo is off."""
+        """The memo key, or None when ``raw`` cannot be one (unhashable) or memo is off.
+
+        Date conditions carry ``now`` in the key: a node is never served for another clock.
+        """
         if not self.rate.on:
             return None
-        if self.timed and now != self.now:
-            self.by_value.clear()
-            self.now = now
-        if raw.__class__ is str:
+        if raw.__class__ is str and not self.timed:
             return raw
-        key = (raw.__class__, raw)
+        key = (raw.__class__, raw, now) if self.timed else (raw.__class__, raw)
         try:
             hash(key)
         except TypeError:
@@ -117,7 +116,8 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
     """Memoise a whole rule or criterion on the lead values it reads.
 
     A subtree's node is a pure function of the raw values of its plain fields, of its
-    derived values (``email_domain`` ...) and of ``now`` when ``timed``. Plain values are
+    derived values (``email_domain`` ...) and of ``now`` when ``timed`` (then part of the
+    key, so that concurrent evaluations with different clocks never mix). Plain values are
     stored only when they are all text (or absent): text never equals a number or a
     boolean, so a lookup with 1, 1.0 or True never hits an entry made from other types.
     Derived values always have the same type per field, so they are safe as they are.
@@ -126,17 +126,15 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
     if fields is None:
         return node
     memo: dict[tuple[Any, ...], Check] = {}
-    clock: list[datetime | None] = [None]
     rate = HitRate()
 
     def cached(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         if not rate.on:
             return node(lead, now, cache)
-        if timed and now != clock[0]:
-            memo.clear()
-            clock[0] = now
         values = tuple(map(lead.get, fields))
         full = values + tuple([get(lead, now, cache) for get in derived]) if derived else values
+        if timed:
+            full += (now,)
         try:
             hit = memo.get(full)
         except TypeError:  # an unhashable value

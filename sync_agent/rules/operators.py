@@ -150,7 +150,20 @@ def _make_other(leaf: Leaf) -> Predicate:
     if op == "matches":
         search = leaf.pattern.search if leaf.pattern else None
         return lambda v, now: search is not None and search(v) is not None
-    span = timedelta(days=float(target))
+    return _relative_days(op, timedelta(days=float(target)))
+
+
+def _relative_days(op: str, span: timedelta) -> Predicate:
+    """within_days / older_than_days, computing the cut-off once per clock value."""
+    last: list[tuple[datetime, datetime]] = []  # [(now, now - span)], replaced whole
+
+    def cutoff(now: datetime) -> datetime:
+        pair = last[0] if last else None
+        if pair is None or pair[0] is not now:
+            pair = (now, now - span)
+            last[:] = [pair]
+        return pair[1]
+
     if op == "within_days":
-        return lambda v, now: v >= now - span
-    return lambda v, now: v < now - span
+        return lambda v, now: v >= cutoff(now)
+    return lambda v, now: v < cutoff(now)
