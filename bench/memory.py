@@ -1,0 +1,68 @@
+"""Peak RSS of the agent process during backfills of 20,000 and 100,000 MQLs.
+
+The sandbox runs in another process (``sync-agent sandbox serve``, limits off); the agent
+runs ``sync-agent backfill`` as a child of this script, and its peak RSS is read from
+``wait4``'s resource usage for that one child. Targets: the 100k peak under 200 MB and
+within 1.2x of the 20k peak (the agent streams; it holds no whole-history lists).
+
+    .venv/bin/python bench/memory.py [--sizes 20000 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sandbox import emit  # noqa: E402
+
+CLI = [sys.executable, "-m", "sync_agent.cli"]
+
+
+def peak_rss_mb(mqls: int, seed: int) -> tuple[float, int]:
+    """Backfill ``mqls`` MQLs from a fresh sandbox; the agent's peak RSS and exit code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "sync-agent.toml"
+        sandbox = subprocess.Popen(
+            [*CLI, "sandbox", "serve", "--contacts", str(mqls), "--mql-share", "1.0",
+             "--seed", str(seed), "--write-config", str(config)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert sandbox.stdout is not None
+            json.loads(sandbox.stdout.readline())  # ready once it printed its JSON line
+            subprocess.run([*CLI, "hubspot", "setup-properties", "--config", str(config)],
+                           check=True, capture_output=True)  # fmt: skip
+            agent = subprocess.Popen(
+                [*CLI, "backfill", "--since", "2000-01-01", "--config", str(config), "--json"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            _, status, usage = os.wait4(agent.pid, 0)
+            agent.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=30)
+    return usage.ru_maxrss / 1024, agent.returncode  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs=2, default=[20_000, 100_000])
+    args = parser.parse_args()
+    small, large = args.sizes
+    rss_small, rc_small = peak_rss_mb(small, seed=21)
+    rss_large, rc_large = peak_rss_mb(large, seed=22)
+    print(f"peak RSS: {rss_small:.1f} MB for {small:,} MQLs (exit {rc_small}), "
+          f"{rss_large:.1f} MB for {large:,} MQLs (exit {rc_large}); "
+          f"ratio {rss_large / rss_small:.2f}")  # fmt: skip
+    emit({"peak_rss_mb_20k": round(rss_small, 1), "peak_rss_mb_100k": round(rss_large, 1)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m sync_agent.cli``: the same as the ``sync-agent`` command."""
+
+from sync_agent.cli import main
+
+main()

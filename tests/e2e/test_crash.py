@@ -1,0 +1,102 @@
+"""SIGKILL the agent at random instants during a sync; no handoff is lost or written twice.
+
+The sandbox runs in this test process (it outlives every agent); the agent runs as
+``sync-agent run --once`` in a child process that is killed with SIGKILL after a random
+delay, again and again, then restarted until a pass completes. The CRM state in the
+sandbox must then agree with the audit log: every accepted lead has its SAL status and
+exactly one note and (when it has a Salesforce lead) exactly one task; nothing is pending.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.sandbox import Sandbox
+from sync_agent.demo import prepare_sandbox
+
+MQLS = 3000
+KILLS = 10
+
+
+@pytest.fixture()
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(contacts=MQLS, seed=5, mql_share=1.0) as sb:
+        yield sb
+
+
+def agent(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync_agent.cli", "run", "--once", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def kill_at_random(config: Path, rng: random.Random) -> int:
+    """Start the agent and SIGKILL it after a random delay; how many kills landed mid-run."""
+    landed = 0
+    for _ in range(KILLS):
+        proc = agent(config)
+        try:
+            proc.wait(timeout=rng.uniform(0.8, 4.0))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            landed += 1
+    return landed
+
+
+def finish(config: Path) -> None:
+    """Run passes until one exits cleanly (resuming what the killed ones left)."""
+    for _ in range(5):
+        proc = agent(config)
+        _, err = proc.communicate(timeout=240)
+        if proc.returncode == 0:
+            return
+    raise AssertionError(f"agent never finished cleanly: {err.decode()[-2000:]}")
+
+
+def test_sigkill_at_random_points_loses_nothing_and_writes_nothing_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config, _ = prepare_sandbox(sandbox, tmp_path)
+    landed = kill_at_random(config.path, random.Random(20261125))
+    finish(config.path)
+    assert landed >= 3, "too few kills landed mid-run for this test to mean anything"
+
+    db = sqlite3.connect(config.audit_db)
+    decided = {key for (key,) in db.execute("SELECT DISTINCT lead_key FROM decisions")}
+    accepted = dict(db.execute(
+        "SELECT lead_key, handoff_key FROM decisions WHERE outcome = 'accepted'"
+    ).fetchall())  # fmt: skip
+    open_writes = db.execute(
+        "SELECT count(*) FROM writes WHERE state IN ('pending', 'in_flight', 'retryable')"
+    ).fetchone()[0]
+    sf_written = {k for (k,) in db.execute(
+        "SELECT handoff_key FROM writes WHERE sink = 'salesforce' AND state = 'written'"
+    )}  # fmt: skip
+    state = sandbox.state()
+    assert len(accepted) > 20, "the seeded data should give many accepted handoffs"
+
+    # nothing lost: every MQL in HubSpot was decided, every write settled
+    assert decided == {f"hubspot:{c['id']}" for c in state["contacts"]}
+    assert open_writes == 0
+    # nothing twice: one note per accepted handoff, one task per Salesforce-written one
+    notes = Counter(n["properties"].get("sal_handoff_key") for n in state["notes"])
+    tasks = Counter(t["SAL_Handoff_Key__c"] for t in state["tasks"])
+    assert set(notes) == set(accepted.values())
+    assert max(notes.values()) == 1
+    assert set(tasks) == set(accepted.values()) & sf_written
+    assert max(tasks.values(), default=1) == 1
+    # the CRM agrees with the audit log on every accepted lead
+    status = {f"hubspot:{c['id']}": c["properties"].get("sal_status") for c in state["contacts"]}
+    assert all(status[key] == "accepted" for key in accepted)
