@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import delta, emit, request_totals  # noqa: E402
+from _sandbox import delta, emit, request_totals
 
-from connectors.sandbox import HubSpotLimits, Sandbox  # noqa: E402
-from sync_agent.demo import prepare_sandbox  # noqa: E402
-from sync_agent.engine import backfill  # noqa: E402
-from sync_agent.logs import configure_logging  # noqa: E402
+from connectors.sandbox import HubSpotLimits, Sandbox
+from sync_agent.demo import prepare_sandbox
+from sync_agent.engine import backfill
+from sync_agent.logs import configure_logging
 
 
 def main() -> None:

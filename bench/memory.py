@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import emit  # noqa: E402
+from _sandbox import emit
 
 CLI = [sys.executable, "-m", "sync_agent.cli"]
 
