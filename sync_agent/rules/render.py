@@ -65,9 +65,19 @@ def _add_rows(table: Table, check: Check, depth: int) -> None:
     name = check.name if check.kind == "condition" else f"{check.kind} {check.name}"
     label = Text("  " * depth + ("└ " if depth else "") + name, "bold" if depth == 0 else "")
     value = "" if check.value is None else _show(check.value)
-    table.add_row(label, verdict_text(check), value, check.detail)
+    table.add_row(label, verdict_text(check), value, _detail(check))
     for child in check.children:
         _add_rows(table, child, depth + 1)
+
+
+def _detail(check: Check) -> str:
+    """Rule descriptions only where they explain the outcome: a failed gate, a firing
+    disqualifier, a matching fast lane; criteria and conditions always show theirs."""
+    if check.kind in ("gate", "disqualifier"):
+        return check.detail if not check.passed else ""
+    if check.kind == "fast_lane":
+        return check.detail if check.passed else ""
+    return check.detail
 
 
 def _show(value: Any) -> str:

@@ -45,10 +45,8 @@ def _counted(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
     weight, name, mode = criterion.weight, criterion.name, criterion.scoring
     points = [s.points or 0.0 for s in criterion.checks]
     count = len(points)
-    details = [f"{k} of {count} checks met" for k in range(count + 1)]
 
-    def build(children: tuple[Check, ...]) -> Check:
-        met = [c.passed for c in children]
+    def score(met: tuple[bool, ...]) -> tuple[float, str]:
         hits = sum(met)
         if mode == "share":
             earned = round(weight * hits / count, 2)
@@ -58,25 +56,39 @@ def _counted(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
             earned = weight if hits == count else 0.0
         else:
             earned = weight if hits else 0.0
-        return make_check(
-            "criterion", name, earned > 0, details[hits], None, earned, weight, children
-        )
+        return earned, f"{hits} of {count} checks met"
 
-    return build
+    return _by_pattern(name, weight, score)
 
 
 def _tiers(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
     weight, name = criterion.weight, criterion.name
     tiers = [(s.points or 0.0) for s in criterion.checks]
-    details = [f"tier {i + 1} of {len(tiers)} met: {p:g} points" for i, p in enumerate(tiers)]
+
+    def score(met: tuple[bool, ...]) -> tuple[float, str]:
+        for index, ok in enumerate(met):
+            if ok:
+                return tiers[index], f"tier {index + 1} of {len(tiers)} met: {tiers[index]:g} points"
+        return 0.0, "no tier met"
+
+    return _by_pattern(name, weight, score)
+
+
+def _by_pattern(
+    name: str, weight: float, score: Callable[[tuple[bool, ...]], tuple[float, str]]
+) -> Callable[[tuple[Check, ...]], Check]:
+    """The criterion node: points depend only on which checks passed, so they are
+    computed once per pattern of passes (a few dozen patterns at most in practice)."""
+    patterns: dict[tuple[bool, ...], tuple[float, str]] = {}
 
     def build(children: tuple[Check, ...]) -> Check:
-        for index, child in enumerate(children):
-            if child.passed:
-                earned = tiers[index]
-                return make_check(
-                    "criterion", name, earned > 0, details[index], None, earned, weight, children
-                )
-        return make_check("criterion", name, False, "no tier met", None, 0.0, weight, children)
+        met = tuple([c.passed for c in children])
+        scored = patterns.get(met)
+        if scored is None:
+            if len(patterns) >= 4096:
+                patterns.clear()
+            scored = patterns[met] = score(met)
+        earned, detail = scored
+        return make_check("criterion", name, earned > 0, detail, None, earned, weight, children)
 
     return build
