@@ -54,12 +54,13 @@ class HubSpotClient:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
+        self.clock = clock or time.time
         self.sleep = sleep or time.sleep
         self.rng = rng or random.Random()
         config = LimitConfig(settings.burst_per_10s, settings.search_per_s, settings.daily,
                              settings.daily_max_share)
         self.limiter: RateLimiter = shared_limiter(
-            settings.base_url, token, config, clock=clock or time.time, sleep=self.sleep
+            settings.base_url, token, config, clock=self.clock, sleep=self.sleep
         )
         extra: dict[str, Any] = {}
         if settings.ca_bundle:

@@ -16,6 +16,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.errors import UnexpectedResponse
 from connectors.hubspot.settings import HubSpotSettings
+from sync_agent.errors import PermanentApiError
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,17 @@ def setup_properties(client: HubSpotClient, settings: HubSpotSettings, *,
             present[spec.object_type] = existing_property_names(client, spec.object_type)
     missing = [s for s in wanted if s.name not in present[s.object_type]]
     existing = [s for s in wanted if s.name in present[s.object_type]]
-    if not dry_run:
-        for spec in missing:
+    created: list[PropertySpec] = []
+    for spec in [] if dry_run else missing:
+        try:
             client.create_property(spec.object_type, spec.to_sdk())
-    return SetupReport(missing, existing, dry_run)
+        except PermanentApiError as error:
+            if error.status != 409:  # 409: a retried create that had landed, or a race
+                raise
+            existing.append(spec)
+            continue
+        created.append(spec)
+    return SetupReport(missing if dry_run else created, existing, dry_run)
 
 
 __all__: list[Any] = ["PropertySpec", "SetupReport", "setup_properties", "wanted_properties"]

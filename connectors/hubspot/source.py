@@ -39,7 +39,15 @@ class HubSpotSource:
         self.last_reader: KeysetReader | None = None
 
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
+        """Pages of MQLs modified after the cursor and up to ``until_ms``.
+
+        ``until_ms=None`` means "up to when this read started": a run reads a fixed
+        window, so records modified while it runs (our own write-back bumps
+        ``lastmodifieddate``) are left to the next run instead of chasing them forever.
+        """
         s = self.settings
+        if until_ms is None:
+            until_ms = int(self.client.clock() * 1000)
         reader = KeysetReader(self._search, page_size=s.page_size, cap=s.search_cap,
                               overlap_ms=s.overlap_ms, max_seen=s.max_seen, until_ms=until_ms)
         self.last_reader = reader
@@ -48,8 +56,8 @@ class HubSpotSource:
             page = self._page(hits, position)
             count += len(page.mqls)
             yield page
-        self.log.info("hubspot_read_done", mqls=count, slices=reader.slices,
-                      restarts=reader.restarts, calls=self.client.calls)
+        self.log.info("hubspot_read_done", mqls=count, queries=reader.queries,
+                      ties=reader.ties)
 
     def _page(self, hits: list[Hit], position: Position) -> Page:
         mqls: list[MQL] = []

@@ -63,15 +63,17 @@ def test_a_whole_slice_sharing_one_timestamp_neither_loops_nor_skips():
     search = FakeSearch(records, cap=40)
     ids, reader = _read(search, page_size=10, cap=40, overlap_ms=0)
     assert Counter(ids) == Counter(str(i) for i in records)
-    assert search.calls <= len(records) // 10 + 2 * reader.slices
+    assert reader.ties == 1
+    assert search.calls <= len(records) // 10 + 2
 
 
-def test_small_ties_at_a_slice_boundary_restart_with_gte():
-    records = {i: i // 3 for i in range(1, 301)}  # three records per timestamp
-    search = FakeSearch(records, cap=50)
-    ids, reader = _read(search, page_size=10, cap=50, overlap_ms=0)
+def test_small_ties_at_page_ends_restart_with_gte():
+    records = {i: i // 3 for i in range(1, 1001)}  # three records per timestamp
+    search = FakeSearch(records, cap=200)
+    ids, reader = _read(search, page_size=50, cap=200, overlap_ms=0)
     assert Counter(ids) == Counter(str(i) for i in records)
-    assert search.calls <= 300 // 10 + reader.slices
+    assert reader.ties == 0
+    assert search.calls <= 1000 // 50 + 1000 // 200
 
 
 def test_until_bounds_the_read():
