@@ -62,7 +62,7 @@ class Result:
 
 
 Search = Callable[[Query], Result]
-#: Where the next slice starts: (ms, "GTE" | "GT" | "EQ"); ms None = from the start.
+#: Where the next page starts: (ms, "GTE" | "GT" | "EQ"); ms None = from the start.
 Bound = tuple[int | None, str]
 
 

@@ -1,6 +1,6 @@
 """The HubSpot MQL source: contacts matching the MQL filter, modified since a cursor.
 
-The slicing logic lives in :mod:`connectors.hubspot.keyset` (pure); this module turns its
+The paging logic lives in :mod:`connectors.hubspot.keyset` (pure); this module turns its
 keyset queries into search requests (SDK models), checks every response's shape before
 trusting it, and maps contacts to canonical MQLs. A page is yielded only after its
 response was fully validated, so a malformed answer raises before any cursor moves.

@@ -200,3 +200,24 @@ def test_writing_back_while_reading_skips_nothing(small_sandbox, clock):
         clock.now += 1  # time passes while the engine decides
         sink.write([handoff(m.source_id) for m in page.mqls])
     assert Counter(seen) == Counter(sb.store.mqls())  # each once; the writes are next run's
+
+
+def test_records_hidden_by_search_index_lag_are_read_by_the_next_run(small_sandbox, clock):
+    sb = small_sandbox
+    sb.faults.search_lag_ms = 5_000
+    try:
+        source, _ = connect(sb, clock)
+        fresh = sb.store.mqls()[:3]
+        clock.now += 1
+        sb.store.set_modified(fresh, clock.dt())  # changed just now: not yet searchable
+        cursor = Cursor()
+        first = []
+        for page in source.read(cursor):
+            first += [m.source_id for m in page.mqls]
+            cursor = page.cursor
+        assert not set(fresh) & set(first)
+        clock.now += 6  # the index caught up
+        later = [m.source_id for page in source.read(cursor) for m in page.mqls]
+        assert sorted(later) == sorted(fresh)
+    finally:
+        sb.faults.search_lag_ms = 0
