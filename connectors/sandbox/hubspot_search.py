@@ -73,7 +73,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=500_000, typed=True)
 def comparable(value: Any, prop_type: str) -> tuple[int, Any]:
     """A sort/compare key: numbers and dates numerically, everything else as lower text.
 
