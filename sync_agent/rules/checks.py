@@ -10,11 +10,15 @@ unchanged, see tests/rules/test_checks.py).
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sync_agent.model import Check, Decision, Outcome
 
 _new = object.__new__
+#: C-level accessors for hot loops (``map(PASSED, checks)``).
+PASSED = attrgetter("passed")
+POINTS = attrgetter("points")
 _set = object.__setattr__
 
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sync_agent.model import CANONICAL_FIELDS, Check
-from sync_agent.rules.checks import make_check
+from sync_agent.rules.checks import PASSED, make_check
 from sync_agent.rules.coerce import BAD, COERCERS, KIND_WORDS, MISSING, is_missing
-from sync_agent.rules.derived import DERIVED_FIELDS, days_since_source, make_resolver
+from sync_agent.rules.derived import DERIVED_FIELDS, days_since_source, is_free, make_resolver
 from sync_agent.rules.memo import DerivedGetter, MemoKey, ValueMemo, child_memo
 from sync_agent.rules.operators import make_predicate
 from sync_agent.rules.spec import Combo, Condition, Leaf
@@ -54,6 +54,16 @@ def memo_fields(condition: Condition, free_domains: Collection[str]) -> MemoKey:
 
 def derived_getter(name: str, free_domains: Collection[str]) -> DerivedGetter:
     """``(lead, now, cache) -> value`` of a derived field, computed once per evaluation."""
+    if name == "is_free_email":  # reuse the evaluation's email_domain
+        domain_of = derived_getter("email_domain", free_domains)
+
+        def free(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Any:
+            value = cache.get(name, cache)
+            if value is cache:
+                value = cache[name] = is_free(domain_of(lead, now, cache), free_domains)
+            return value
+
+        return free
     resolve = make_resolver(name, free_domains)
 
     def get(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Any:
@@ -82,7 +92,7 @@ def _compile_combo(combo: Combo, free_domains: Collection[str]) -> Node:
             return make_check(
                 "condition", "not", not children[0].passed, "", None, None, None, children
             )
-        flags = [c.passed for c in children]
+        flags = list(map(PASSED, children))
         passed = all(flags) if mode == "all" else any(flags)
         return make_check("condition", label, passed, "", None, None, None, children)
 
@@ -103,6 +113,8 @@ def _compile_leaf(leaf: Leaf, free_domains: Collection[str]) -> Node:
     name = leaf.field
 
     def decide(raw: Any, now: datetime) -> Check:
+        if not rate.on:  # a high-cardinality field: evaluate directly
+            return build(raw, MISSING if is_missing(raw) else coerce(raw), now)
         key = key_of(raw, now)
         check = by_value.get(key) if key is not None else None
         if check is not None:

@@ -100,7 +100,7 @@ def make_resolver(name: str, free_domains: Collection[str]) -> Resolver:
     if name == "email_domain":
         return lambda lead, now: _email_domain(lead.get("email"))
     if name == "is_free_email":
-        return lambda lead, now: _is_free(_email_domain(lead.get("email")), free_domains)
+        return lambda lead, now: is_free(_email_domain(lead.get("email")), free_domains)
     source = days_since_source(name)
     if source is not None and name not in CANONICAL_FIELDS and not is_raw(name):
         return lambda lead, now: _days_since(read_field(lead, source), now)
@@ -116,7 +116,8 @@ def _email_domain(email: Any) -> Any:
     return domain or Unreadable(email, "not an e-mail address")
 
 
-def _is_free(domain: Any, free_domains: Collection[str]) -> Any:
+def is_free(domain: Any, free_domains: Collection[str]) -> Any:
+    """``is_free_email`` from an ``email_domain`` value (missing and unreadable pass through)."""
     if domain is None or isinstance(domain, Unreadable):
         return domain
     return domain in free_domains

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sync_agent.model import Check, Decision, Outcome
-from sync_agent.rules.checks import make_check, make_decision
+from sync_agent.rules.checks import PASSED, POINTS, make_check, make_decision
 from sync_agent.rules.compiler import Node, compile_condition, memo_fields
 from sync_agent.rules.memo import child_memo, subtree_memo
 from sync_agent.rules.scoring import compile_criterion
@@ -67,7 +67,7 @@ def compile_ruleset(spec: RulesetSpec, ruleset_hash: str) -> Evaluator:
             now = now.replace(tzinfo=UTC)
         cache: dict[Any, Any] = {}
         checks = [node(lead, now, cache) for node in nodes]
-        score = round(sum([c.points for c in checks[first_criterion:]]), 2)  # type: ignore[misc]
+        score = round(sum(map(POINTS, checks[first_criterion:])), 2)
         checks.append(threshold(score))
         outcome, reasons, lane = verdict(checks, score)
         return make_decision(outcome, score, reasons, tuple(checks), name, ruleset_hash, now, lane)
@@ -97,23 +97,33 @@ def _threshold(spec: RulesetSpec) -> Callable[[float], Check]:
 
 def _verdict(spec: RulesetSpec) -> Callable[[list[Check], float], Verdict]:
     accept, review = spec.accept, spec.review
-    blocking = len(spec.gates) + len(spec.disqualifiers)
-    lanes = slice(blocking, blocking + len(spec.fast_lanes))
-    blocked_reasons = [f"gate:{r.name}" for r in spec.gates]
-    blocked_reasons += [f"disqualifier:{r.name}" for r in spec.disqualifiers]
-    lane_reasons = {r.name: (f"fast_lane:{r.name}",) for r in spec.fast_lanes}
+    names = [f"gate:{r.name}" for r in spec.gates]
+    names += [f"disqualifier:{r.name}" for r in spec.disqualifiers]
+    blocking = list(enumerate(names))
+    start = len(blocking)
+    lanes = [(start + i, r.name, (f"fast_lane:{r.name}",)) for i, r in enumerate(spec.fast_lanes)]
+    by_score: dict[float, Verdict] = {}
 
-    def verdict(checks: list[Check], score: float) -> Verdict:
-        blocked = [blocked_reasons[i] for i in range(blocking) if not checks[i].passed]
-        if blocked:
-            return Outcome.REJECTED, tuple(blocked), None
-        for lane in checks[lanes]:
-            if lane.passed:
-                return Outcome.ACCEPTED, lane_reasons[lane.name], lane.name
+    def on_score(score: float) -> Verdict:
+        """The score's verdict, memoised: scores take few distinct values."""
         if score >= accept:
             return Outcome.ACCEPTED, (f"score {score:g} >= {accept:g}",), None
         if review is not None and score >= review:
             return Outcome.REVIEW, (f"score {score:g} in review band {review:g}-{accept:g}",), None
         return Outcome.REJECTED, (f"score {score:g} < {accept:g}",), None
+
+    def verdict(checks: list[Check], score: float) -> Verdict:
+        if not all(map(PASSED, checks[:start])):
+            blocked = [reason for i, reason in blocking if not checks[i].passed]
+            return Outcome.REJECTED, tuple(blocked), None
+        for index, name, reasons in lanes:
+            if checks[index].passed:
+                return Outcome.ACCEPTED, reasons, name
+        found = by_score.get(score)
+        if found is None:
+            if len(by_score) > 4096:
+                by_score.clear()
+            found = by_score[score] = on_score(score)
+        return found
 
     return verdict

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from sync_agent.model import Check
 
-LIMIT = 4096
+LIMIT = 16384
 WINDOW = 2048
 NodeFn = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
 DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
@@ -125,6 +125,8 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
     fields, derived, timed = key
     if fields is None:
         return node
+    if len(fields) + len(derived) == 1 and not timed:
+        return _single_memo(node, fields[0] if fields else None, derived[0] if derived else None)
     memo: dict[tuple[Any, ...], Check] = {}
     rate = HitRate()
 
@@ -151,3 +153,43 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
         return check
 
     return cached
+
+
+def _single_memo(node: NodeFn, field: str | None, derived: DerivedGetter | None) -> NodeFn:
+    """:func:`subtree_memo` for the common rule reading one field: keyed on the value."""
+    memo: dict[Any, Check] = {}
+    rate = HitRate()
+
+    def miss(value: Any, lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        check = node(lead, now, cache)
+        rate.missed()
+        if derived is not None or value is None or value.__class__ is str:
+            if len(memo) >= LIMIT or not rate.on:
+                memo.clear()
+            memo[value] = check
+        return check
+
+    def by_field(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        if rate.on:
+            value = lead.get(field)  # type: ignore[arg-type]
+            try:
+                hit = memo.get(value)
+            except TypeError:  # an unhashable value
+                return node(lead, now, cache)
+            if hit is not None:
+                rate.hits += 1
+                return hit
+            return miss(value, lead, now, cache)
+        return node(lead, now, cache)
+
+    def by_derived(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        if rate.on:
+            value = derived(lead, now, cache)  # type: ignore[misc]
+            hit = memo.get(value)
+            if hit is not None:
+                rate.hits += 1
+                return hit
+            return miss(value, lead, now, cache)
+        return node(lead, now, cache)
+
+    return by_field if derived is None else by_derived

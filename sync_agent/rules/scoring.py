@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_agent.model import Check
-from sync_agent.rules.checks import make_check
+from sync_agent.rules.checks import PASSED, make_check
 from sync_agent.rules.compiler import compile_condition, memo_fields
 from sync_agent.rules.memo import MemoKey, child_memo, subtree_memo
 from sync_agent.rules.spec import Criterion
@@ -68,7 +68,9 @@ def _tiers(criterion: Criterion) -> Callable[[tuple[Check, ...]], Check]:
     def score(met: tuple[bool, ...]) -> tuple[float, str]:
         for index, ok in enumerate(met):
             if ok:
-                return tiers[index], f"tier {index + 1} of {len(tiers)} met: {tiers[index]:g} points"
+                return tiers[
+                    index
+                ], f"tier {index + 1} of {len(tiers)} met: {tiers[index]:g} points"
         return 0.0, "no tier met"
 
     return _by_pattern(name, weight, score)
@@ -82,7 +84,7 @@ def _by_pattern(
     patterns: dict[tuple[bool, ...], tuple[float, str]] = {}
 
     def build(children: tuple[Check, ...]) -> Check:
-        met = tuple([c.passed for c in children])
+        met = tuple(map(PASSED, children))
         scored = patterns.get(met)
         if scored is None:
             if len(patterns) >= 4096:
