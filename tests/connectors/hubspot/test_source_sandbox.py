@@ -27,6 +27,7 @@ def big() -> Iterator[tuple[Sandbox, FakeClock]]:
         yield sb, clock
 
 
+@pytest.mark.slow
 def test_reads_25000_mqls_across_the_cap_exactly_once_with_few_calls(big):
     sb, clock = big
     source, _ = connect(sb, clock)
