@@ -60,8 +60,10 @@ STAGES = ["marketingqualifiedlead", "lead", "customer", "salesqualifiedlead", ""
 TIMELINES = ["this quarter", "next year", "", "immediate", "6-12 months"]
 
 
-def _date(rng: random.Random) -> str:
+def _date(rng: random.Random, exact: bool) -> str:
     when = NOW - timedelta(days=rng.randint(0, 90), hours=rng.randint(0, 23))
+    if exact:  # millisecond timestamps: practically every value is unique
+        when -= timedelta(milliseconds=rng.randint(0, 3_600_000))
     roll = rng.random()
     if roll < 0.15:
         return ""
@@ -72,7 +74,7 @@ def _date(rng: random.Random) -> str:
     return when.strftime("%Y-%m-%d")
 
 
-def synthetic_leads(count: int, seed: int) -> list[dict[str, str]]:
+def synthetic_leads(count: int, seed: int, exact_times: bool = False) -> list[dict[str, str]]:
     """Deterministic leads with every value a string, blanks and junk included."""
     rng = random.Random(seed)
     leads = []
@@ -94,8 +96,8 @@ def synthetic_leads(count: int, seed: int) -> list[dict[str, str]]:
                 "is_customer": pick(["false", "", "true", "false"]),
                 "demo_requested": pick(["true", "false", ""]),
                 "trial_started": pick(["true", "false", ""]),
-                "webinar_attended_date": _date(rng),
-                "last_activity_date": _date(rng),
+                "webinar_attended_date": _date(rng, exact_times),
+                "last_activity_date": _date(rng, exact_times),
                 "pricing_page_views": str(rng.randint(0, 5)),
                 "timeline": pick(TIMELINES),
             }
@@ -202,9 +204,12 @@ def main() -> int:
     )
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--exact-times", action="store_true", help="unique millisecond dates (worst case for reuse)"
+    )
     parser.add_argument("--ruleset", type=Path, default=ROOT / "rules" / "sal.toml")
     args = parser.parse_args()
-    leads = synthetic_leads(args.leads, args.seed)
+    leads = synthetic_leads(args.leads, args.seed, args.exact_times)
     ruleset = load_ruleset(args.ruleset)
     handwritten = make_handwritten(args.ruleset.parent)
 

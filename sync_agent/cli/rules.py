@@ -59,7 +59,7 @@ def test_cmd(path: Path, verbose: bool) -> None:
     \b
     Example:
       sync-agent rules test                  # every file in rules/tests/
-      sync-agent rules test rules/tests/sal_gates.toml -v
+      sync-agent rules test rules/tests/sal_gates_and_disqualifiers.toml -v
     """
     report = run_rule_tests(path)
     console = _console()
