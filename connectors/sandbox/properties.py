@@ -54,6 +54,8 @@ _CONTACT_PROPS: dict[str, tuple[str, str]] = {
     "trial_started": _BOOL,
     "webinar_attended_date": _DATE,
     "pricing_page_views": _NUMBER,
+    "notes_last_updated": _DATETIME,
+    "timeline": ("enumeration", "select"),
 }
 
 _READ_ONLY = {"lastmodifieddate", "createdate", "hs_object_id"}
@@ -93,6 +95,7 @@ _OPTIONS: dict[str, list[str]] = {
     ],
     "demo_requested": ["true", "false"],
     "trial_started": ["true", "false"],
+    "timeline": ["now", "this quarter", "0-3 months", "next year", "no timeline"],
 }
 
 
@@ -146,7 +149,8 @@ def default_contact_properties() -> dict[str, dict[str, Any]]:
             options=_OPTIONS.get(name),
             read_only=name in _READ_ONLY,
             custom=name
-            in ("demo_requested", "trial_started", "webinar_attended_date", "pricing_page_views"),
+            in ("demo_requested", "trial_started", "webinar_attended_date", "pricing_page_views",
+                     "timeline"),
         )
         for name, (t, f) in _CONTACT_PROPS.items()
     }

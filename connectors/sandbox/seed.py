@@ -140,14 +140,14 @@ class _Seeder:
         company = _pick(rng, self.companies)
         mql = rng.random() < mql_share
         title = _weighted(rng, TITLES)
-        if kind < 0.62:
+        if kind < 0.78:
             domain, company_name = company["domain"], company["name"]
-        elif kind < 0.84:
+        elif kind < 0.91:
             domain, company_name = (
                 _pick(rng, FREE_MAIL),
                 company["name"] if rng.random() < 0.5 else None,
             )
-        elif kind < 0.92:
+        elif kind < 0.96:
             domain, company_name, title = _pick(rng, STUDENT_MAIL), None, "Student"
         else:
             domain, company_name = _pick(rng, COMPETITORS), None
@@ -222,6 +222,13 @@ class _Seeder:
             if webinar
             else None,
             "pricing_page_views": str(_below(rng, 0, 14 if mql else 3)),
+            # the last sales/marketing activity: days before the last change
+            "notes_last_updated": _iso(modified - _below(rng, 40 if mql else 200) * DAY_MS)
+            if rng.random() < (0.8 if mql else 0.3)
+            else None,
+            "timeline": _pick(rng, ["now", "this quarter", "0-3 months", "next year", None])
+            if mql and rng.random() < 0.5
+            else None,
         }
 
     def lead(self, props: dict[str, str | None], status: str, created_ms: int) -> dict[str, Any]:
