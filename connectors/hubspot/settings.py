@@ -9,6 +9,7 @@ problem at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ DEFAULT_MQL_FILTER = ({"propertyName": "lifecyclestage", "operator": "EQ",
                        "value": "marketingqualifiedlead"},)
 _OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
               "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
+SEARCH_BODY_MAX = 3_000
 #: HubSpot allows 6 filters per group; the keyset uses at most 3 of them.
 MAX_USER_FILTERS = 3
 
@@ -136,7 +138,25 @@ class HubSpotSettings:
         if problems:
             raise ConfigError("invalid HubSpot settings", problems=problems)
         settings = cls(**values)
+        size = settings.search_body_size()
+        if size > SEARCH_BODY_MAX:
+            raise ConfigError("invalid HubSpot settings", problems=[Problem(
+                file, "field_map", f"a search request would be {size} characters; HubSpot "
+                f"accepts {SEARCH_BODY_MAX}", hint="map fewer properties or trim "
+                "extra_properties")])
         return settings
+
+    def search_body_size(self) -> int:
+        """The longest contacts search body we send (HubSpot refuses > 3,000 characters)."""
+        stamp = "1735689600000"
+        filters = [*self.mql_filter,
+                   {"propertyName": self.modified_property, "operator": "GTE", "value": stamp},
+                   {"propertyName": self.modified_property, "operator": "LTE", "value": stamp}]
+        body = {"filterGroups": [{"filters": filters}],
+                "sorts": [{"propertyName": self.modified_property, "direction": "ASCENDING"}],
+                "properties": self.properties_to_read(), "limit": self.page_size,
+                "after": "0"}
+        return len(json.dumps(body))
 
 
 _INTS = ("page_size", "search_cap", "overlap_ms", "max_seen", "batch_size", "note_max_chars",

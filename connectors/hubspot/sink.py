@@ -11,6 +11,7 @@ call. ``lifecyclestage`` is never written backwards: it is only written at all w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -51,6 +52,23 @@ Target = tuple[Handoff, str]
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def key_chunks(keys: Sequence[str], *, max_values: int = 100,
+               max_chars: int = 2_700) -> Iterator[list[str]]:
+    """Keys for ``IN`` searches: ≤ 100 values, and few enough characters that the whole
+    search body stays under HubSpot's 3,000-character limit (long keys: fewer per call)."""
+    chunk: list[str] = []
+    size = 0
+    for key in keys:
+        cost = len(json.dumps(key.lower())) + 2  # quotes, ", " separator
+        if chunk and (len(chunk) >= max_values or size + cost > max_chars):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(key)
+        size += cost
+    if chunk:
+        yield chunk
 
 
 class HubSpotSink:
@@ -185,7 +203,7 @@ class HubSpotSink:
         """``{handoff key: note id}`` for notes already carrying these keys (≤ 100 a call)."""
         prop = self.settings.sal.handoff_key
         found: dict[str, str] = {}
-        for chunk in chunks(list(keys), 100):
+        for chunk in key_chunks(keys):
             # HubSpot wants IN values on string properties in lowercase (it matches them
             # case-insensitively), so match what comes back the same way.
             wanted = {k.lower(): k for k in chunk}

@@ -46,3 +46,11 @@ def test_every_problem_is_reported_at_once():
     assert locations >= {"page_size", "tier", "nonsense", "daily_max_share", "field_map.bogus",
                          "mql_filter[0]", "advance_stage", "sal.colour"}
     assert all(p.file == "agent.toml" for p in caught.value.problems)
+
+
+def test_a_field_map_too_long_for_the_search_body_is_refused():
+    assert HubSpotSettings.from_options({}).search_body_size() < 3_000
+    many = [f"custom_property_number_{i}" for i in range(120)]
+    with pytest.raises(ConfigError) as caught:
+        HubSpotSettings.from_options({"extra_properties": many})
+    assert caught.value.problems[0].location == "field_map"

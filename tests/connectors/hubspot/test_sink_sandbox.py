@@ -158,3 +158,25 @@ def test_missing_sal_properties_fail_the_call_with_a_setup_hint(clock):
         _, sink = connect(sb, clock)
         with pytest.raises(PermanentApiError, match="setup-properties"):
             sink.write([handoff(sb.store.mqls()[0])])
+
+
+def test_recovery_search_stays_under_the_search_body_limit_with_long_keys(small_sandbox, clock):
+    sb = small_sandbox
+    _, sink = connect(sb, clock)
+    handoffs = [handoff(cid, key=f"sal-{int(cid):032x}") for cid in sb.store.mqls()[:150]]
+    sink.write(handoffs[:60])
+    results = sink.write(handoffs, recovering=True)
+    assert {r.status for r in results} == {WriteStatus.WRITTEN}
+    assert _notes_by_key(sb) == Counter(h.key for h in handoffs)
+    assert calls(sb, "notes.search", 400) == 0  # 150 keys of 36 characters: 3 searches
+    assert calls(sb, "notes.search", 200) == 3
+
+
+def test_key_chunks_respect_count_and_size():
+    from connectors.hubspot.sink import key_chunks
+
+    short = list(key_chunks([f"k{i}" for i in range(250)]))
+    assert [len(c) for c in short] == [100, 100, 50]
+    long = list(key_chunks(["x" * 100] * 100))
+    assert all(sum(len(k) + 4 for k in c) <= 2_700 for c in long)
+    assert sum(map(len, long)) == 100
