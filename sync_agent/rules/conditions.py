@@ -7,23 +7,17 @@ recorded in the :class:`Context` with a hint; a condition with problems yields `
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, did_you_mean, type_name
 from sync_agent.rules.derived import field_type, known_names
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
 from sync_agent.rules.spec import Combo, Condition, Leaf
+from sync_agent.rules.values import VALUE_HINTS, from_text, show, typed_value
 
 LEAF_KEYS = frozenset({"field", "op", "value", "list", "case_sensitive"})
 COMBINATORS = ("all", "any", "not")
 _FIELD_ADVICE = "raw source properties are written hubspot.<property> or salesforce.<Field>"
-_VALUE_HINTS = {
-    "number": "write numbers without quotes, e.g. 50",
-    "bool": "write true or false without quotes",
-    "string": 'put text in double quotes, e.g. "Germany"',
-    "date": "write dates without quotes, e.g. 2025-01-31 or 2025-01-31T09:00:00Z",
-}
 
 
 def parse_condition(node: Any, where: Where, ctx: Context) -> Condition | None:
@@ -231,11 +225,11 @@ def _valued_leaf(
         return _text_leaf(name, op, value, folded, where, ctx)
     if info.arg == "pair":
         return _pair_leaf(name, ftype, op, value, where, ctx)
-    typed = _typed_value(ftype, value, folded, where, ctx, ordered=op in ("gt", "gte", "lt", "lte"))
+    typed = typed_value(ftype, value, folded, where, ctx, ordered=op in ("gt", "gte", "lt", "lte"))
     if typed is None:
         return None
     kind, target = typed
-    return Leaf(name, op, kind, make_label(name, op, _show(value)), value=target)
+    return Leaf(name, op, kind, make_label(name, op, show(value)), value=target)
 
 
 def _text_leaf(
@@ -245,13 +239,13 @@ def _text_leaf(
         ctx.add(
             where,
             f"'{op}' needs a non-empty text value, got {type_name(value)}",
-            _VALUE_HINTS["string"],
+            VALUE_HINTS["string"],
         )
         return None
     kind = "istring" if folded else "string"
     if op != "matches":
         target = value.casefold() if folded else value
-        return Leaf(name, op, kind, make_label(name, op, _show(value)), value=target)
+        return Leaf(name, op, kind, make_label(name, op, show(value)), value=target)
     try:
         pattern = re.compile(value, re.IGNORECASE if folded else 0)
     except (re.error, RecursionError, OverflowError) as exc:
@@ -262,9 +256,7 @@ def _text_leaf(
             needle="value",
         )
         return None
-    return Leaf(
-        name, op, "string", make_label(name, op, _show(value)), value=value, pattern=pattern
-    )
+    return Leaf(name, op, "string", make_label(name, op, show(value)), value=value, pattern=pattern)
 
 
 def _pair_leaf(
@@ -277,8 +269,8 @@ def _pair_leaf(
             "value = [50, 5000]",
         )
         return None
-    low = _typed_value(ftype, value[0], False, where.at(0), ctx, ordered=True)
-    high = _typed_value(ftype, value[1], False, where.at(1), ctx, ordered=True)
+    low = typed_value(ftype, value[0], False, where.at(0), ctx, ordered=True)
+    high = typed_value(ftype, value[1], False, where.at(1), ctx, ordered=True)
     if low is None or high is None:
         return None
     if low[0] != high[0]:
@@ -289,7 +281,7 @@ def _pair_leaf(
             where, f"'between' range is empty: {value[0]} is above {value[1]}", "write [low, high]"
         )
         return None
-    label = make_label(name, op, f"{_show(value[0])} and {_show(value[1])}")
+    label = make_label(name, op, f"{show(value[0])} and {show(value[1])}")
     return Leaf(name, op, low[0], label, bounds=(low[1], high[1]))
 
 
@@ -321,9 +313,9 @@ def _members_leaf(
         shown = f"list {list_name}"
         if items is None:
             return None
-        items = [_from_text(ftype, item) for item in items]
+        items = [from_text(ftype, item) for item in items]
     else:
-        items, shown = node["value"], _show(node["value"])
+        items, shown = node["value"], show(node["value"])
         if not isinstance(items, list) or not items:
             ctx.add(
                 where,
@@ -331,7 +323,7 @@ def _members_leaf(
                 'value = ["DE", "FR"]',
             )
             return None
-    typed = [_typed_value(ftype, item, folded, where.at(i), ctx) for i, item in enumerate(items)]
+    typed = [typed_value(ftype, item, folded, where.at(i), ctx) for i, item in enumerate(items)]
     if any(t is None for t in typed):
         return None
     kinds = {t[0] for t in typed if t is not None}
@@ -340,83 +332,3 @@ def _members_leaf(
         return None
     members = frozenset(t[1] for t in typed if t is not None)
     return Leaf(name, op, kinds.pop(), make_label(name, op, shown), values=members)
-
-
-def _from_text(ftype: str | None, item: str) -> Any:
-    """List files hold text; for number fields read each line as a number."""
-    if ftype == "number":
-        try:
-            return int(item) if item.lstrip("-").isdigit() else float(item)
-        except ValueError:
-            return item
-    return item
-
-
-def _typed_value(
-    ftype: str | None,
-    value: Any,
-    folded: bool,
-    where: Where,
-    ctx: Context,
-    *,
-    ordered: bool = False,
-) -> tuple[str, Any] | None:
-    """(coercion kind, typed rule value) when ``value`` suits the field type; else a problem."""
-    vtype = _value_type(value)
-    wanted = ftype or vtype
-    if ordered and wanted not in (None, "number", "date"):
-        ctx.add(
-            where,
-            f"this comparison needs a number or a date, got {type_name(value)}",
-            _VALUE_HINTS["number"],
-            needle="value",
-        )
-        return None
-    if vtype is None or wanted != vtype:
-        expected = f"'{wanted}'" if ftype else "a text, number, true/false or date"
-        ctx.add(
-            where,
-            f"wrong value type: expected {expected} value, got {type_name(value)}",
-            _VALUE_HINTS.get(wanted or "", "") + _relative_hint(ftype, vtype),
-            needle="value",
-        )
-        return None
-    if vtype == "string":
-        return ("istring", value.casefold()) if folded else ("string", value)
-    if vtype == "number":
-        return "number", float(value)
-    if vtype == "date":
-        if isinstance(value, datetime):
-            return "date", value if value.tzinfo else value.replace(tzinfo=UTC)
-        return "day", value
-    return vtype, value
-
-
-def _relative_hint(ftype: str | None, vtype: str | None) -> str:
-    if ftype == "date" and vtype == "number":
-        return "; for 'N days ago' use within_days / older_than_days or a days_since_<field> field"
-    return ""
-
-
-def _value_type(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number" if value == value and abs(value) != float("inf") else None
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, date):  # datetime is a date too
-        return "date"
-    return None
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)

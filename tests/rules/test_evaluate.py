@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sync_agent.model import Check, Decision, Outcome
-from sync_agent.rules import evaluate, load_ruleset
+from sync_agent.rules import evaluate, load_ruleset, memo
 
 Probe = Callable[..., Check]
 Writer = Callable[..., Path]
@@ -280,9 +280,10 @@ def test_memoised_nodes_follow_the_clock(full: Any, write_rules: Writer) -> None
 
 
 def test_many_distinct_values_give_the_same_results_as_fresh_rulesets(
-    full: Any, write_rules: Writer, now: datetime
+    full: Any, write_rules: Writer, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Filling and switching off the memo caches never changes a decision."""
+    """Filling, clearing and switching off the memo caches never changes a decision."""
+    monkeypatch.setattr(memo, "LIMIT", 64)
     leads = [{"email": f"p{i}@corp{i % 7}.com", "lead_score": str(i % 100), "first_name": "A" * (i % 3)}
              for i in range(6000)]  # fmt: skip
     warm = [evaluate(lead, full, now) for lead in leads]
