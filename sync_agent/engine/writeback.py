@@ -73,6 +73,9 @@ class WriteBack:
         self.clock = clock
         self.log = log
         self.counts = counts or WriteCounts()
+        #: Sinks whose whole call failed retryably in this run: later batches for them are
+        #: parked without a call (the service is down or throttling; the next run retries).
+        self.down: dict[str, RetriableError] = {}
 
     def write_items(self, items: Sequence[OutboxItem]) -> None:
         """Write ``items`` sink by sink, in batches; a FatalError is recorded, then raised."""
@@ -91,6 +94,9 @@ class WriteBack:
         if sink is None:
             self._record(items, {}, f"sink {sink_name!r} is not configured for this pipeline", now)
             return
+        if sink_name in self.down:
+            self._park(items, self.down[sink_name], now)
+            return
         self.audit.mark_in_flight([i.write_id for i in items], now)
         with self.counts.lock:
             self.counts.calls += 1
@@ -103,6 +109,7 @@ class WriteBack:
             self._record(
                 items, {}, f"{type(exc).__name__}: {exc}", self.clock(), retry_after=exc.retry_after
             )
+            self.down[sink_name] = exc
             return
         except FatalError as exc:
             self.log.error(
@@ -121,6 +128,23 @@ class WriteBack:
             self._record(items, {}, f"sink error {type(exc).__name__}: {exc}", self.clock())
             return
         self._record(items, {r.key: r for r in results}, "sink returned no result", self.clock())
+
+    def _park(self, items: list[OutboxItem], exc: RetriableError, now: datetime) -> None:
+        """Leave writes for a sink that is down to a later run; no attempt is spent."""
+        when = next_attempt_at(
+            now,
+            1,
+            base=self.policy.backoff_base,
+            cap=self.policy.backoff_cap,
+            retry_after=exc.retry_after,
+        )
+        error = f"not attempted: sink unavailable in this run ({type(exc).__name__}: {exc})"
+        outcomes = [
+            WriteOutcome(i.write_id, "retryable", error, next_attempt_at=when) for i in items
+        ]
+        for o in outcomes:
+            self.counts.add(o.state)
+        self.audit.record_results(outcomes, now)
 
     def _record(
         self,

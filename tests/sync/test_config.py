@@ -130,10 +130,20 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
     repo = Path(__file__).resolve().parents[2]
     text = (repo / "config.example.toml").read_text()
     text = text.replace('ruleset = "rules/sal.toml"', f'ruleset = "{repo / "rules" / "sal.toml"}"')
-    for line in ("# mql_filter = [", "#   { property", "# ]", "# field_map", "# log_json", "# enabled"):
+    for line in (
+        "# mql_filter = [",
+        "#   { property",
+        "# ]",
+        "# field_map",
+        "# log_json",
+        "# enabled",
+    ):
         text = text.replace(line, line[2:])
     path = tmp_path / "example.toml"
     path.write_text(text)
     config = load_config(path, environ={})
-    assert config.pipelines[0].sinks == ("salesforce", "hubspot") and config.pipelines[0].enabled is False
+    assert (
+        config.pipelines[0].sinks == ("salesforce", "hubspot")
+        and config.pipelines[0].enabled is False
+    )
     assert config.connectors["hubspot"]["mql_filter"][1]["operator"] == "NOT_HAS_PROPERTY"

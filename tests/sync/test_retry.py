@@ -152,3 +152,23 @@ def test_broken_ruleset_is_a_recorded_rules_failure(make_config, worlds, clock, 
     assert summary.outcome == "rules" and "broken on purpose" in summary.error
     with AuditLog.open(config.audit_db) as log:
         assert log.runs()[0]["outcome"] == "rules"
+
+
+def test_a_sink_that_is_down_is_not_called_again_in_the_same_run(
+    make_config, worlds, clock
+) -> None:
+    src, crm = worlds
+    seed(src, 6)
+    config = make_config(page_size=2, batch=2, max_attempts=2)
+    crm.fail_calls.append(RetriableError("connection refused"))
+    [summary] = run_once(config, clock=clock)
+    assert crm.calls["write"] == 1, "later batches were parked without a call"
+    assert summary.writes.retryable == 6 and len(src.sal) == 6, "the other sink kept working"
+    with AuditLog.open(config.audit_db) as log:
+        attempts = [
+            r["attempts"] for r in log.rows("SELECT attempts FROM writes WHERE sink='fake2'")
+        ]
+    assert sorted(attempts) == [0, 0, 0, 0, 1, 1], "parking spends no attempt"
+    clock.advance(hours=2)
+    assert run_once(config, clock=clock)[0].writes.written == 6
+    assert set(crm.notes.values()) == {1} and len(crm.notes) == 6
