@@ -71,7 +71,7 @@ def try_load(path: Path) -> tuple[Ruleset | None, list[Problem]]:
                 display, "", "the ruleset is nested too deeply", "flatten the all/any/not nesting"
             )
         ]
-    if spec is None:
-        return None, problems
+    if spec is None:  # in file order; problems without a line (whole-file ones) last
+        return None, sorted(problems, key=lambda p: p.line or 1_000_000_000)
     ruleset_hash = content_hash(doc, finder.loaded)
     return Ruleset(spec.name, ruleset_hash, spec, path, compile_ruleset(spec, ruleset_hash)), []
