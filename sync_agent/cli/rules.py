@@ -123,7 +123,7 @@ def _read_lead(source: str) -> dict[str, Any]:
         raise click.ClickException(f"cannot read the lead {source}: {exc}") from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise click.ClickException(f"{source}: not valid JSON: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("fields"), dict):
         data = data["fields"]

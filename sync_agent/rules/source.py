@@ -41,6 +41,10 @@ def read_toml(path: Path, display: str) -> tuple[str, dict[str, Any]] | Problem:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return _syntax_problem(display, str(exc))
+    except RecursionError:
+        return Problem(
+            display, "", "the file is nested too deeply to read", "flatten the arrays and tables"
+        )
 
 
 def _content(line: str) -> str:

@@ -123,6 +123,14 @@ def test_unreadable_bytes_are_reported_not_raised(
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "text", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a = " * 3000 + "1" + "}" * 3000]
+)
+def test_absurdly_nested_files_are_a_problem_not_a_crash(tmp_path: Path, text: str) -> None:
+    report = check_rulesets(_write(tmp_path, text + "\n"))
+    assert not report.ok and "nested too deeply" in str(report.problems[0])
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = GOOD_TAIL.replace("weight = 100", "weight = 50") + (
         '\n[[gates]]\nname = "a"\nfield = "contry"\nop = "in"\nvalue = ["DE"]\n'
