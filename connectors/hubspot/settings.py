@@ -39,6 +39,13 @@ DEFAULT_FIELD_MAP: Mapping[str, str] = {
     "page_views": "hs_analytics_num_page_views",
     "conversion_events": "num_conversion_events",
     "recent_conversion": "recent_conversion_event_name",
+    # Intent and BANT signals are custom properties in most portals; these are the
+    # conventional names (the sandbox has them). Rename them under [connectors.hubspot.field_map].
+    "demo_requested": "demo_requested",
+    "trial_started": "trial_started",
+    "webinar_attended_date": "webinar_attended_date",
+    "pricing_page_views": "pricing_page_views",
+    "timeline": "timeline",
 }
 
 #: HubSpot's default lifecycle stages, in their forward order.

@@ -123,7 +123,7 @@ def test_records_modified_during_the_read_are_left_to_the_next_run_not_lost(smal
 def test_a_429_storm_is_survived_with_correct_results(clock):
     faults = Faults(rate_429=0.5, seed=1)
     with Sandbox(contacts=1500, seed=9, faults=faults, clock=clock.dt) as sb:
-        source, _ = connect(sb, clock, max_attempts=12, page_size=100)
+        source, _ = connect(sb, clock, max_attempts=30, page_size=100)
         ids = [m.source_id for page in source.read(Cursor()) for m in page.mqls]
         assert Counter(ids) == Counter(sb.store.mqls())
         assert calls(sb, "contacts.search", 429) > 3  # the storm happened
