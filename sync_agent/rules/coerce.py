@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 
@@ -55,6 +56,8 @@ def to_number(raw: Any) -> Any:
             value = float(text)
         except ValueError:
             return BAD
+    elif isinstance(raw, Decimal):  # e.g. read back from a database
+        value = float(raw) if raw.is_finite() else math.inf
     else:
         return BAD
     return value if math.isfinite(value) else BAD
@@ -115,6 +118,8 @@ def to_text(raw: Any) -> Any:
         return repr(raw) if isinstance(raw, float) and not raw.is_integer() else str(int(raw))
     if isinstance(raw, datetime | date):
         return raw.isoformat()
+    if isinstance(raw, Decimal):
+        return str(raw)
     return BAD
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +13,7 @@ from sync_agent.rules.coerce import BAD, is_missing, to_bool, to_date, to_day, t
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("72", 72.0), (" 12.5 ", 12.5), ("1,200", 1200.0), ("-3", -3.0), (7, 7.0), (2.5, 2.5),
+     (Decimal("12.50"), 12.5), (Decimal("NaN"), BAD),
      ("abc", BAD), ("1,5", BAD), ("nan", BAD), ("inf", BAD), (True, BAD), (None, BAD),
      ([1], BAD), (10**400, BAD)],
 )  # fmt: skip
