@@ -8,6 +8,7 @@ stopped (a budget stop, Ctrl-C, a crash), with the window's end fixed at its fir
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -30,8 +31,41 @@ def to_ms(value: date | datetime | str) -> int:
 
 
 def initial_cursor(since_ms: int) -> dict[str, Any]:
-    """The cursor that starts a read at ``since_ms`` (closed lower bound, nothing seen yet)."""
-    return {"modified_ms": since_ms, "seen_ids": []}
+    """The cursor that starts a read at ``since_ms``, in every source's vocabulary.
+
+    HubSpot's cursor is ``{"modified_ms", "seen_ids"}``, Salesforce's ``{"modstamp",
+    "seen_ids"}``; each source ignores the other's key.
+    """
+    moment = datetime.fromtimestamp(since_ms / 1000, UTC)
+    return {
+        "modified_ms": since_ms,
+        "modstamp": moment.isoformat(timespec="milliseconds"),
+        "seen_ids": [],
+    }
+
+
+def position_ms(position: Mapping[str, Any]) -> int | None:
+    """Where a cursor stands in time (epoch ms), if the source's cursor says so."""
+    if isinstance(position.get("modified_ms"), int):
+        return int(position["modified_ms"])
+    stamp = position.get("modstamp")
+    if isinstance(stamp, str):
+        try:
+            return to_ms(stamp.replace("+0000", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def estimate_total(
+    done: int, since_ms: int, until_ms: int, position: Mapping[str, Any]
+) -> int | None:
+    """Leads in the window, extrapolated from how far in time the cursor has moved."""
+    at = position_ms(position)
+    if at is None or until_ms <= since_ms or done <= 0:
+        return None
+    fraction = (min(at, until_ms) - since_ms) / (until_ms - since_ms)
+    return max(done, int(done / fraction)) if fraction >= 0.02 else None
 
 
 def backfill(
@@ -71,6 +105,7 @@ def backfill(
                 stop=stop,
             )
             if dry_run:
+                ctx.estimate = _estimator(since_ms, until_ms)
                 out.append(
                     execute(
                         ctx,
@@ -86,6 +121,7 @@ def backfill(
             start_ms, end_ms = audit.backfill_window(job)
             kind = f"backfill:{job}"
             start = audit.get_cursor(spec.name, kind) or initial_cursor(start_ms)
+            ctx.estimate = _estimator(position_ms(start) or start_ms, end_ms)
             summary = execute(ctx, cursor_kind=kind, start=start, until_ms=end_ms)
             if summary.outcome in ("ok", "failures"):
                 audit.finish_backfill(job, clock())
@@ -93,3 +129,7 @@ def backfill(
             if stop is not None and stop.is_set():
                 break
     return out
+
+
+def _estimator(since_ms: int, until_ms: int) -> Any:
+    return lambda done, position: estimate_total(done, since_ms, until_ms, position)

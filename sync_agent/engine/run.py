@@ -131,6 +131,8 @@ class RunContext:
     progress: Progress | None = None
     stop: threading.Event | None = None
     total_hint: int | None = None
+    #: (leads done, cursor position) -> estimated total, for the progress bar's ETA
+    estimate: Callable[[int, Mapping[str, Any]], int | None] | None = None
     log: Any = None
 
     def writeback(self) -> WriteBack:
@@ -238,6 +240,8 @@ def _read_loop(
                 writer.submit(pending)
                 pending = []
             if ctx.progress:
+                if ctx.estimate is not None:
+                    ctx.total_hint = ctx.estimate(ctx.summary.read, page.cursor.to_dict())
                 ctx.progress(ctx.summary.read, ctx.total_hint)
             if ctx.stop is not None and ctx.stop.is_set():
                 ctx.summary.outcome = "interrupted"

@@ -111,3 +111,31 @@ def test_dry_run_backfill_writes_nothing_and_leaves_no_checkpoint(
 def test_dates_are_utc_milliseconds() -> None:
     assert to_ms("2026-01-05") == int(T0.replace(hour=0).timestamp() * 1000)
     assert to_ms(T0) == to_ms("2026-01-05T09:00:00Z")
+
+
+def test_progress_gets_a_total_estimate_from_the_cursor_position(
+    make_config, worlds, clock
+) -> None:
+    src, _ = worlds
+    seed(src, 10)  # one lead per hour from T0 + 1 h
+    config = make_config(page_size=5)
+    calls: list[tuple[int, int | None]] = []
+    backfill(
+        config,
+        since=T0,
+        until=T0 + timedelta(hours=20),
+        clock=clock,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls[0] == (5, 20), "5 leads in the first 5 of 20 hours: about 20 in all"
+    assert calls[-1][0] == 10
+
+
+def test_initial_cursor_speaks_both_sources() -> None:
+    from sync_agent.engine.backfill import initial_cursor, position_ms
+
+    cursor = initial_cursor(to_ms(T0))
+    assert cursor["modified_ms"] == to_ms(T0) and cursor["modstamp"].startswith(
+        "2026-01-05T09:00:00"
+    )
+    assert position_ms({"modstamp": cursor["modstamp"]}) == to_ms(T0)
