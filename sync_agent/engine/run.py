@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
@@ -178,9 +180,11 @@ def execute(
         "sync_agent.engine", run_id=s.run_id, pipeline=ctx.pipeline.name, mode=s.mode
     )
     try:
-        if not ctx.dry_run:
-            resume(ctx)
-        _read_loop(ctx, cursor_kind, start, until_ms)
+        # Bound for every logger on this thread and the writer's (connectors included).
+        with structlog.contextvars.bound_contextvars(run_id=s.run_id, pipeline=ctx.pipeline.name):
+            if not ctx.dry_run:
+                resume(ctx)
+            _read_loop(ctx, cursor_kind, start, until_ms)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
         if s.outcome == "error" and isinstance(exc, Exception):

@@ -8,6 +8,7 @@ the writer; the page loop sees it on its next submit (or at close) and stops too
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections import defaultdict
@@ -206,7 +207,11 @@ class AsyncWriter:
         self.writeback = writeback
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._loop, name="sync-agent-writer", daemon=True)
+        # The writer logs with the run's bound context (run_id, pipeline), connectors' logs too.
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(
+            target=context.run, args=(self._loop,), name="sync-agent-writer", daemon=True
+        )
         self.thread.start()
 
     def _loop(self) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
+
 from connectors.base import Cursor, Page
 from sync_agent.errors import ConfigError, Problem, RulesError
 from sync_agent.model import MQL, Check, Decision, Handoff, Outcome, WriteResult, WriteStatus
@@ -105,6 +107,7 @@ class FakeSink:
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         w = self.world
         w.calls["write_recovering" if recovering else "write"] += 1
+        structlog.get_logger("fake").info("fake_sink_write", sink=self.name, handoffs=len(handoffs))
         if w.fail_calls:
             raise w.fail_calls.pop(0)
         results = []

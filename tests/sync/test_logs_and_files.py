@@ -52,6 +52,10 @@ def test_rendered_logs_never_contain_secrets_or_lead_contact_data(
     text = out.getvalue()
     events = [json.loads(line) for line in text.splitlines()]
     assert any(e["event"] == "sink_retryable" for e in events), "the failure was logged"
+    sink_events = [e for e in events if e["event"] == "fake_sink_write"]
+    assert sink_events and all(e["run_id"] == 1 and e["pipeline"] == "mqls" for e in sink_events), (
+        "connector logs on the writer thread carry the run's context"
+    )
     assert token not in text
     assert "acme-corp.com" not in text and "555 0100" not in text
 
