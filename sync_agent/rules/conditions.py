@@ -62,6 +62,7 @@ def _parse_combo(
         return None
     items = [parse_condition(item, inner.at(i), ctx) for i, item in enumerate(body)]
     clean = [c for c in items if c is not None]
+    # mode is all or any here, a str from COMBINATORS that mypy cannot narrow to the Literal
     return Combo(mode, tuple(clean)) if len(clean) == len(items) else None  # type: ignore[arg-type]
 
 

@@ -169,27 +169,30 @@ def _single_memo(node: NodeFn, field: str | None, derived: DerivedGetter | None)
             memo[value] = check
         return check
 
+    def lookup(value: Any, lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+        try:
+            hit = memo.get(value)
+        except TypeError:  # an unhashable value
+            return node(lead, now, cache)
+        if hit is None:
+            return miss(value, lead, now, cache)
+        rate.hits += 1
+        return hit
+
+    if derived is not None:
+        get_derived = derived
+
+        def by_derived(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
+            if rate.on:
+                return lookup(get_derived(lead, now, cache), lead, now, cache)
+            return node(lead, now, cache)
+
+        return by_derived
+    name = str(field)
+
     def by_field(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         if rate.on:
-            value = lead.get(field)  # type: ignore[arg-type]
-            try:
-                hit = memo.get(value)
-            except TypeError:  # an unhashable value
-                return node(lead, now, cache)
-            if hit is not None:
-                rate.hits += 1
-                return hit
-            return miss(value, lead, now, cache)
+            return lookup(lead.get(name), lead, now, cache)
         return node(lead, now, cache)
 
-    def by_derived(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
-        if rate.on:
-            value = derived(lead, now, cache)  # type: ignore[misc]
-            hit = memo.get(value)
-            if hit is not None:
-                rate.hits += 1
-                return hit
-            return miss(value, lead, now, cache)
-        return node(lead, now, cache)
-
-    return by_field if derived is None else by_derived
+    return by_field
