@@ -200,3 +200,20 @@ def test_more_invalid_shapes_are_problems_not_crashes(tmp_path: Path, snippet: s
     with pytest.raises(RulesError) as caught:
         load_ruleset(_write(tmp_path, GOOD_TAIL + "\n" + snippet))
     assert caught.value.problems and all(p.message for p in caught.value.problems)
+
+
+def test_lines_are_found_in_inline_style_rulesets_too(tmp_path: Path) -> None:
+    text = (
+        "threshold = { accept_at = 70 }\n"
+        "gates = [\n"
+        '  { name = "a", field = "email", op = "present" },\n'
+        '  { name = "b", field = "countri", op = "present" },\n'
+        "]\n"
+        'criteria = [ { name = "c", weight = 100, checks = [ { field = "email", op = "presnt" } ] } ]\n'
+    )
+    with pytest.raises(RulesError) as caught:
+        load_ruleset(_write(tmp_path, text))
+    assert [(p.location, p.line) for p in caught.value.problems] == [
+        ("gates.b.field", 4),
+        ("criteria.c.checks[0].op", 6),
+    ]
