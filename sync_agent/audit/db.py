@@ -419,22 +419,37 @@ class AuditLog(QueriesMixin):
     # ------------------------------------------------------------------ retention
 
     def prune(self, before: datetime) -> int:
-        """Delete finished decisions decided before ``before``, keeping daily aggregates."""
+        """Delete finished decisions decided before ``before``, keeping daily aggregates.
+
+        Accepted decisions are never deleted (they are what stops a lead from being handed
+        off twice): their snapshot, explanation and note are emptied instead. Open writes
+        and dead letters awaiting replay are kept.
+        """
         cutoff = iso(before)
-        done = "status IN ('written','skipped','dead','dry_run')"
+        doomed = (
+            "decided_at < ? AND status IN ('written','skipped','dry_run') "
+            "AND NOT (outcome = 'accepted' AND dry_run = 0)"
+        )
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO aggregates (day, pipeline, source, outcome, decisions) "
-                "SELECT substr(decided_at,1,10), pipeline, source, outcome, COUNT(*) FROM "
-                "decisions "
-                f"WHERE decided_at < ? AND dry_run = 0 AND {done} GROUP BY 1,2,3,4 "
+                "SELECT substr(decided_at,1,10), pipeline, source, outcome, COUNT(*) "
+                f"FROM decisions WHERE {doomed} AND dry_run = 0 GROUP BY 1,2,3,4 "
                 "ON CONFLICT (day, pipeline, source, outcome) DO UPDATE SET decisions = "
                 "decisions + excluded.decisions",
                 (cutoff,),
             )
-            doomed = f"SELECT id FROM decisions WHERE decided_at < ? AND {done}"
-            c.execute(f"DELETE FROM writes WHERE decision_id IN ({doomed})", (cutoff,))
-            cur = c.execute(f"DELETE FROM decisions WHERE decided_at < ? AND {done}", (cutoff,))
+            c.execute(
+                "DELETE FROM writes WHERE decision_id IN "
+                f"(SELECT id FROM decisions WHERE {doomed})",
+                (cutoff,),
+            )
+            cur = c.execute(f"DELETE FROM decisions WHERE {doomed}", (cutoff,))
+            c.execute(
+                "UPDATE decisions SET snapshot = '{}', explanation = '[]', note = '' "
+                "WHERE decided_at < ? AND outcome = 'accepted' AND status IN ('written','skipped')",
+                (cutoff,),
+            )
             c.execute("DELETE FROM malformed WHERE seen_at < ?", (cutoff,))
             return int(cur.rowcount)
 

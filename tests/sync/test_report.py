@@ -54,13 +54,21 @@ def test_assessment_bands() -> None:
     assert assess(50.0) == "outside the benchmark bands"
 
 
-def test_prune_keeps_aggregates(make_config, worlds, clock) -> None:
-    src, _ = worlds
+def test_prune_keeps_aggregates_acceptances_and_dead_letters(make_config, worlds, clock) -> None:
+    src, crm = worlds
     seed(src)
+    crm.per_key["4"] = WriteResult("", WriteStatus.PERMANENT, "INVALID_FIELD")
     config = make_config()
     run_once(config, clock=clock)
     with AuditLog.open(config.audit_db) as log:
         removed = log.prune(clock.now.replace(year=2027))
-        assert removed == 10 and log.list_decisions() == []
+        assert removed == 6, "the 6 written rejections; not the 3 SALs, not the dead letter"
         [row] = log.rows("SELECT SUM(decisions) AS n FROM aggregates")
-    assert row["n"] == 10
+        kept = log.list_decisions(limit=None)
+        assert len(log.dead_letters()) == 1
+    assert row["n"] == 6
+    assert sorted(d["outcome"] for d in kept) == ["accepted"] * 3 + ["rejected"]
+    src.touch("1", minute=500)  # an accepted lead changes after its history was pruned
+    clock.advance(days=1)
+    [again] = run_once(config, clock=clock)
+    assert again.skipped_accepted == 1 and set(crm.notes.values()) == {1}
