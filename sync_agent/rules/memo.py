@@ -31,20 +31,21 @@ DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
 
 
 class HitRate:
-    """Counts hits per window of lookups; ``on`` turns False for good below 20 %."""
+    """Hits and misses per window of ``WINDOW`` misses; ``on`` turns False for good when
+    fewer than one lookup in five hit. Callers add to ``hits`` and call :meth:`missed`."""
 
-    __slots__ = ("hits", "lookups", "on")
+    __slots__ = ("hits", "misses", "on")
 
     def __init__(self) -> None:
         self.hits = 0
-        self.lookups = 0
+        self.misses = 0
         self.on = True
 
     def missed(self) -> None:
-        self.lookups += 1
-        if self.lookups >= WINDOW:
-            self.on = self.hits * 5 >= self.lookups
-            self.hits = self.lookups = 0
+        self.misses += 1
+        if self.misses >= WINDOW:
+            self.on = self.hits * 5 >= self.hits + self.misses
+            self.hits = self.misses = 0
 
 
 class ValueMemo:

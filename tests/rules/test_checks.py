@@ -1,4 +1,4 @@
-"""The fast node constructors build exactly what the dataclass constructors build."""
+"""The fast node constructors build what the dataclass constructors build; memo switches."""
 
 from __future__ import annotations
 
@@ -41,3 +41,14 @@ def test_make_decision_equals_the_dataclass() -> None:
     fast, slow = make_decision(*args), Decision(*args)
     assert fast == slow and fast.to_dict() == slow.to_dict()
     assert Decision.from_dict(fast.to_dict()) == slow
+
+
+def test_memo_switches_itself_off_only_when_few_lookups_hit() -> None:
+    from sync_agent.rules.memo import WINDOW, HitRate
+
+    busy, idle = HitRate(), HitRate()
+    for _ in range(WINDOW):
+        busy.hits += 1  # one hit for every miss: 50 %
+        busy.missed()
+        idle.missed()  # never a hit
+    assert busy.on and not idle.on
