@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sync_agent.model import MQL, Decision, Outcome
@@ -73,15 +74,17 @@ def lead_fingerprint(mql: MQL) -> str:
     The same content decided under the same ruleset is skipped on a re-read, so the
     re-reads our own write-back causes (it bumps the modification date) cost no writes.
     """
-    kept = {}
-    for name, value in mql.fields.items():
-        lowered = name.lower()
-        raw = lowered.split(".", 1)[1] if "." in lowered else ""
-        if raw.startswith("sal_") or any(v in lowered for v in VOLATILE):
-            continue
-        kept[name] = value.isoformat() if isinstance(value, datetime) else value
+    kept = {name: value for name, value in mql.fields.items() if not _volatile(name)}
     blob = json.dumps(kept, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4096)
+def _volatile(name: str) -> bool:
+    """Field names repeat on every lead: decide once per name."""
+    lowered = name.lower()
+    raw = lowered.split(".", 1)[1] if "." in lowered else ""
+    return raw.startswith("sal_") or any(v in lowered for v in VOLATILE)
 
 
 def compose_note(mql: MQL, decision: Decision, *, sla_hours: float, key: str) -> str:

@@ -268,16 +268,18 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
     counts = {"accepted": 0, "rejected": 0, "review": 0}
     for mql in mqls:
         prior = priors.get(mql.key)
-        if prior is not None and not ctx.reevaluate:
-            if prior.accepted:
-                s.skipped_accepted += 1
-                continue
-            if (
-                prior.rules_hash == ctx.pipeline.rules_hash
-                and prior.fingerprint == lead_fingerprint(mql)
-            ):
-                s.skipped_unchanged += 1
-                continue
+        if prior is not None and prior.accepted and not ctx.reevaluate:
+            s.skipped_accepted += 1
+            continue
+        fingerprint = lead_fingerprint(mql)
+        if (
+            prior is not None
+            and not ctx.reevaluate
+            and prior.rules_hash == ctx.pipeline.rules_hash
+            and prior.fingerprint == fingerprint
+        ):
+            s.skipped_unchanged += 1
+            continue
         decided = _decide(ctx, mql, now, malformed)
         if decided is None:
             continue
@@ -290,7 +292,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
                 decided.note,
                 write=not already,
                 status="skipped" if already else "pending",
-                fingerprint=lead_fingerprint(decided.mql),
+                fingerprint=fingerprint,
             )
         )
         counts[decided.decision.outcome.value] += 1
