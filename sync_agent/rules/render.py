@@ -51,11 +51,12 @@ def decision_table(decision: Decision) -> Group:
         ("\nruleset ", "dim"), (f"{decision.ruleset_name} {decision.ruleset_hash[:12]}", "dim"),
         ("   decided at ", "dim"), (decision.decided_at.isoformat(), "dim"),
     )  # fmt: skip
-    table = Table(show_lines=False, header_style="bold", expand=False)
-    table.add_column("check", no_wrap=True, overflow="ellipsis", max_width=58)
-    table.add_column("result", no_wrap=True)
-    table.add_column("value seen", overflow="fold", max_width=32)
-    table.add_column("detail", overflow="fold", max_width=52)
+    table = Table(show_lines=False, header_style="bold", expand=True)
+    # Ratios share a narrow terminal fairly; min widths keep every column readable at 80.
+    table.add_column("check", overflow="fold", ratio=4, min_width=22, max_width=58)
+    table.add_column("result", no_wrap=True, min_width=7)
+    table.add_column("value seen", overflow="fold", ratio=2, min_width=12, max_width=32)
+    table.add_column("detail", overflow="fold", ratio=3, min_width=14, max_width=52)
     for check in decision.explanation:
         _add_rows(table, check, 0)
     return Group(header, table)
