@@ -28,6 +28,7 @@ from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
 from sync_agent.engine.handoff import compose_note, handoff_key, lead_fingerprint
 from sync_agent.engine.pipeline import Pipeline
+from sync_agent.engine.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
 from sync_agent.errors import (
     AuthError,
@@ -235,8 +236,9 @@ def _read_loop(
     """
     writer = None if ctx.dry_run else AsyncWriter(ctx.writeback())
     pending: list[Any] = []
+    pages = Prefetcher(ctx.pipeline.source.read(Cursor.from_dict(start), until_ms=until_ms))
     try:
-        for page in ctx.pipeline.source.read(Cursor.from_dict(start), until_ms=until_ms):
+        for page in pages:
             pending += record_page(ctx, page, cursor_kind)
             if writer is not None and len(pending) >= ctx.pipeline.config.batch_size * len(
                 ctx.pipeline.sinks or (1,)
@@ -254,6 +256,7 @@ def _read_loop(
         if writer is not None and pending:
             writer.submit(pending)
     finally:
+        pages.close()
         if writer is not None:
             writer.close()
 
@@ -347,9 +350,10 @@ def _decide(
         malformed.append((mql.source_id, f"evaluation failed: {type(exc).__name__}: {exc}"))
         return None
     key = handoff_key(ctx.pipeline.name, mql, decision)
-    note = compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
+    note = (  # only accepted handoffs become a note/task for sales
+        compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
+        if decision.outcome is Outcome.ACCEPTED
+        else ""
+    )
     return _Decided(mql, decision, key, note)
 
-
-def is_accepted(outcome: str) -> bool:
-    return outcome == Outcome.ACCEPTED.value

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from connectors.base import Cursor, Page
-from sync_agent.errors import ConfigError, Problem, RulesError
+from sync_agent.errors import ConfigError, Problem, RetriableError, RulesError
 from sync_agent.model import MQL, Check, Decision, Handoff, Outcome, WriteResult, WriteStatus
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -37,6 +37,7 @@ class World:
     fail_calls: list[BaseException] = field(default_factory=list)  # raised by the next write calls
     per_key: dict[str, WriteResult] = field(default_factory=dict)  # forced per-lead results
     crash_after_apply: list[BaseException] = field(default_factory=list)
+    read_fails_after: int | None = None  # pages served before the source raises
 
     def add(self, cid: str, score: int, minute: int, **props: Any) -> None:
         props.setdefault("email", f"lead{cid}@example.com")
@@ -77,6 +78,12 @@ class FakeSource:
         )
         rows = [c for c in rows if not (c["modified_ms"] == low and c["id"] in seen)]
         for start in range(0, len(rows), self.page_size):
+            if (
+                self.world.read_fails_after is not None
+                and self.reads >= self.world.read_fails_after
+            ):
+                self.world.read_fails_after = None
+                raise RetriableError("502 Bad Gateway (HTML)", status=502)
             self.reads += 1
             chunk = rows[start : start + self.page_size]
             mqls, bad = [], []

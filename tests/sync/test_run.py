@@ -122,3 +122,17 @@ def test_decision_snapshot_explanation_and_note_are_recorded(make_config, worlds
     assert "Follow up within 24 h" in d["note"] and "Demo requested: yes" in d["note"]
     assert {w["sink"] for w in d["writes"]} == {"fake", "fake2"}
     assert list(crm.notes) == [d["handoff_key"]]
+
+
+def test_a_source_failure_keeps_what_was_read_and_the_next_run_continues(
+    make_config, worlds, clock
+) -> None:
+    src, crm = worlds
+    seed(src, 9)
+    src.read_fails_after = 2
+    config = make_config(page_size=3)
+    [failed] = run_once(config, clock=clock)
+    assert failed.outcome == "source_error" and failed.exit_code == 1 and "502" in failed.error
+    assert failed.decided == 6 and len(crm.sal) == 6, "the pages read before the error are written"
+    [rest] = run_once(config, clock=clock)
+    assert rest.outcome == "ok" and rest.decided == 3 and len(crm.sal) == 9
