@@ -253,11 +253,13 @@ def _read_loop(
                 ctx.summary.outcome = "interrupted"
                 ctx.log.info("stop_requested")
                 break
-        if writer is not None and pending:
-            writer.submit(pending)
     finally:
         pages.close()
         if writer is not None:
+            # What was recorded still goes out, even when the source failed mid-read
+            # (a writer that already failed fatally is not fed: close() raises its error).
+            if pending and writer.error is None:
+                writer.submit(pending)
             writer.close()
 
 
