@@ -373,10 +373,7 @@ def find_config(path: str | Path | None) -> Path:
         f"`sync-agent sandbox serve --write-config {DEFAULT_CONFIG_NAME}` in one terminal and "
         f"retry here, or run `sync-agent demo`. For real accounts copy config.example.toml."
     )
-    raise ConfigError(
-        message,
-        [Problem(str(candidate), "", "file not found", "sync-agent sandbox serve --write-config")],
-    )
+    raise ConfigError(message)  # one clear message; no per-problem list to repeat it
 
 
 # --------------------------------------------------------------------------- sandbox
