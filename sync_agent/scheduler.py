@@ -67,7 +67,11 @@ class JobTracker:
 
 
 def pipeline_job(
-    config: Config, name: str, stop: threading.Event, tracker: JobTracker
+    config: Config,
+    name: str,
+    stop: threading.Event,
+    tracker: JobTracker,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Any]:
     """One scheduled pass of pipeline ``name`` (its errors reach the listener)."""
     from sync_agent.engine import run_once
@@ -75,7 +79,7 @@ def pipeline_job(
     if stop.is_set():
         return []
     with tracker:
-        return run_once(config, pipeline=name, stop=stop)
+        return run_once(config, pipeline=name, stop=stop, clock=clock)
 
 
 def record_job_event(
@@ -107,6 +111,7 @@ def build_scheduler(
     pipeline: str | None = None,
 ) -> BaseScheduler:
     """A scheduler with one job per enabled pipeline, or just ``pipeline`` (not started)."""
+    injected = clock  # passed on to the runs (None: the real clock)
     clock = clock or (lambda: datetime.now(UTC))
     stop = stop or threading.Event()
     tracker = tracker or JobTracker()
@@ -115,7 +120,7 @@ def build_scheduler(
         sched.add_job(
             job,
             make_trigger(spec.schedule),
-            args=(config, spec.name, stop, tracker),
+            args=(config, spec.name, stop, tracker, injected),
             id=spec.name,
             name=f"pipeline {spec.name}",
             max_instances=1,

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,15 +162,19 @@ def test_dead_letters_are_replayed_once_the_cause_is_fixed(sandbox, tmp_path) ->
 
 def test_scheduled_job_with_an_injected_clock(sandbox, tmp_path) -> None:
     config = make_config(sandbox, tmp_path)
-    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    # a fixed clock after the sandbox's data (a run reads what was modified before its start)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
     sched = build_scheduler(
         config, scheduler=BackgroundScheduler(timezone=UTC), clock=lambda: start
     )
     [job] = sched.get_jobs()
     assert job.next_run_time == start
-    assert job.trigger.get_next_fire_time(start, start).minute == 1  # every_minutes = 1
+    next_fire = job.trigger.get_next_fire_time(start, start)
+    assert next_fire == start + timedelta(minutes=1)  # every_minutes = 1
     [summary] = job.func(*job.args)  # what the executor runs, without waiting for it
     assert summary.decided == len(sandbox.store.mqls())
+    with AuditLog.open(config.audit_db) as log:
+        assert log.runs()[0]["started_at"] == start.isoformat()
     assert_crm_matches_audit(sandbox, config)
 
 

@@ -90,6 +90,7 @@ def test_one_job_per_pipeline_never_overlapping(make_config, worlds, clock) -> N
     )
     [job] = sched.get_jobs()
     assert job.id == "mqls" and job.max_instances == 1 and job.coalesce is True
+    assert job.args[-1] is clock
     assert job.misfire_grace_time == config.misfire_grace_seconds
     assert job.next_run_time == clock(), "every pipeline also runs at start-up"
 
@@ -99,8 +100,12 @@ def test_the_job_runs_one_pass_and_honours_stop(make_config, worlds, clock) -> N
     src.add("1", 90, minute=1)
     config = make_config()
     stop, tracker = threading.Event(), scheduler.JobTracker()
-    [summary] = scheduler.pipeline_job(config, "mqls", stop, tracker)
+    [summary] = scheduler.pipeline_job(config, "mqls", stop, tracker, clock)
     assert summary.decided == 1 and crm.sal == {"1": "accepted"} and tracker.running == 0
+    with AuditLog.open(config.audit_db) as log:
+        assert log.runs()[0]["started_at"] == clock().isoformat(), (
+            "the job runs on the injected clock"
+        )
     stop.set()
     assert scheduler.pipeline_job(config, "mqls", stop, tracker) == []
 
