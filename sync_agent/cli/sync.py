@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -21,6 +22,7 @@ import click
 
 from sync_agent.cli.audit import DATE_FORMATS, audit, config_option, load, prune, report, utc
 from sync_agent.errors import AgentLocked
+from sync_agent.logs import configure_logging
 
 
 @contextmanager
@@ -167,6 +169,9 @@ def backfill(
     from sync_agent.engine import backfill as run_backfill
 
     config = load(config_path)
+    if sys.stderr.isatty() and config.log_level == "INFO":
+        # per-batch log lines would tear the progress bar: warnings only while it is shown
+        configure_logging(level="WARNING", redact_pii=config.redact_pii, json=config.log_json)
     try:
         with stop_on_signals() as stop, _progress() as progress:
             summaries = run_backfill(
@@ -200,7 +205,8 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
 
     class Rate(ProgressColumn):
         def render(self, task: Any) -> Text:
-            return Text(f"{task.speed or 0:,.0f} leads/s")
+            rate = task.completed / task.elapsed if task.elapsed else 0.0
+            return Text(f"{rate:,.0f} leads/s")
 
     bar = Progress(
         TextColumn("backfill"),
@@ -219,6 +225,8 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
 
     with bar:
         yield update
+        done = bar.tasks[0].completed
+        bar.update(task, completed=done, total=done)  # a finished window shows a full bar
 
 
 @click.command("replay")
