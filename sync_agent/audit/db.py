@@ -18,7 +18,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,64 +26,22 @@ import sqlite_utils
 
 from sync_agent.audit.migrations import migrate
 from sync_agent.audit.queries import QueriesMixin
-from sync_agent.model import MQL, Decision, Handoff, WriteStatus, _jsonable
+from sync_agent.audit.records import (
+    NewDecision,
+    OutboxItem,
+    Outcome,
+    Prior,
+    chunks,
+    decision_from_row,
+    dumps,
+    iso,
+    outbox_item,
+)
+from sync_agent.model import Handoff, _jsonable
+
+__all__ = ["AuditLog", "NewDecision", "OutboxItem", "Outcome", "Prior", "decision_from_row"]
 
 OPEN_STATES = ("pending", "in_flight", "retryable")
-
-
-def dumps(value: Any) -> str:
-    """JSON for the audit columns: datetimes as ISO strings, unknown types as text."""
-    return json.dumps(value, default=_jsonable, ensure_ascii=False, sort_keys=True)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-@dataclass(frozen=True)
-class NewDecision:
-    """A decision to record; ``write`` says whether it gets pending writes (one per sink)."""
-
-    mql: MQL
-    decision: Decision
-    handoff_key: str
-    note: str
-    write: bool = True
-    status: str = "pending"
-    fingerprint: str = ""
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """A write waiting for (or being retried by) a sink."""
-
-    write_id: int
-    decision_id: int
-    sink: str
-    attempts: int
-    sent: bool
-    handoff: Handoff
-
-
-@dataclass(frozen=True)
-class Prior:
-    """What the log knows about a lead: ever accepted? latest decision's rules and content."""
-
-    accepted: bool
-    rules_hash: str
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A write's new state after a sink answered."""
-
-    write_id: int
-    state: str
-    error: str = ""
-    target_id: str | None = None
-    next_attempt_at: datetime | None = None
-    refund: bool = False  # the attempt did not count (fatal error: operator must act)
 
 
 class AuditLog(QueriesMixin):
@@ -196,7 +153,7 @@ class AuditLog(QueriesMixin):
     def priors(self, pipeline: str, lead_keys: Sequence[str]) -> dict[str, Prior]:
         """For each known lead: ever accepted (dry runs aside)? latest rules and content?"""
         out: dict[str, Prior] = {}
-        for chunk in _chunks(list(lead_keys), 500):
+        for chunk in chunks(list(lead_keys), 500):
             marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT lead_key, MAX(outcome = 'accepted') AS accepted, "
@@ -330,7 +287,7 @@ class AuditLog(QueriesMixin):
                 ],
             )
             ids = [o.write_id for o in outcomes]
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
                 c.execute(_ROLLUP.format(marks=marks), chunk)
 
@@ -355,7 +312,7 @@ class AuditLog(QueriesMixin):
             sql += f" AND w.id IN ({','.join('?' * len(ids))})"
             params += list(ids)
         sql += " ORDER BY w.id LIMIT ?"
-        return [_outbox_item(r) for r in self.rows(sql, [*params, limit])]
+        return [outbox_item(r) for r in self.rows(sql, [*params, limit])]
 
     def requeue_dead(
         self, pipeline: str | None, ids: Sequence[int] | None, now: datetime
@@ -465,55 +422,3 @@ UPDATE decisions SET status = (
     FROM writes w WHERE w.decision_id = decisions.id)
 WHERE id IN (SELECT decision_id FROM writes WHERE id IN ({marks}))
 """
-
-
-def _outbox_item(row: Mapping[str, Any]) -> OutboxItem:
-    """Rebuild the handoff a write carries from its decision row (resume after a crash)."""
-    modified = row["modified_at"]
-    mql = MQL(
-        source=row["source"],
-        source_id=row["source_id"],
-        fields=json.loads(row["snapshot"]),
-        modified_at=datetime.fromisoformat(modified) if modified else None,
-        crm_ids=json.loads(row["crm_ids"]),
-    )
-    decision = decision_from_row(row)
-    handoff = Handoff(row["handoff_key"], mql, decision, row["note"])
-    return OutboxItem(
-        int(row["wid"]),
-        int(row["id"]),
-        row["sink"],
-        int(row["attempts"]),
-        bool(row["sent"]),
-        handoff,
-    )
-
-
-def decision_from_row(row: Mapping[str, Any]) -> Decision:
-    return Decision.from_dict(
-        {
-            "outcome": row["outcome"],
-            "score": row["score"],
-            "reasons": json.loads(row["reasons"]),
-            "explanation": json.loads(row["explanation"]),
-            "ruleset_name": row["rules_name"],
-            "ruleset_hash": row["rules_hash"],
-            "decided_at": row["decided_at"],
-            "fast_lane": row["fast_lane"],
-        }
-    )
-
-
-def state_for(status: WriteStatus) -> str:
-    """The outbox state a sink's per-handoff status maps to (before retry limits)."""
-    return {
-        WriteStatus.WRITTEN: "written",
-        WriteStatus.SKIPPED: "skipped",
-        WriteStatus.RETRYABLE: "retryable",
-        WriteStatus.PERMANENT: "dead",
-    }[status]
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -1,0 +1,111 @@
+"""Rows of the audit log as Python values: what the outbox carries, and their conversions.
+
+Pure (no I/O): :mod:`sync_agent.audit.db` writes these, the engine reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sync_agent.model import MQL, Decision, Handoff, _jsonable
+
+
+def dumps(value: Any) -> str:
+    """JSON for the audit columns: datetimes as ISO strings, unknown types as text."""
+    return json.dumps(value, default=_jsonable, ensure_ascii=False, sort_keys=True)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """A decision to record; ``write`` says whether it gets pending writes (one per sink)."""
+
+    mql: MQL
+    decision: Decision
+    handoff_key: str
+    note: str
+    write: bool = True
+    status: str = "pending"
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A write waiting for (or being retried by) a sink."""
+
+    write_id: int
+    decision_id: int
+    sink: str
+    attempts: int
+    sent: bool
+    handoff: Handoff
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the log knows about a lead: ever accepted? latest decision's rules and content."""
+
+    accepted: bool
+    rules_hash: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A write's new state after a sink answered."""
+
+    write_id: int
+    state: str
+    error: str = ""
+    target_id: str | None = None
+    next_attempt_at: datetime | None = None
+    refund: bool = False  # the attempt did not count (fatal error: operator must act)
+
+
+def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
+    """Rebuild the handoff a write carries from its decision row (resume after a crash)."""
+    modified = row["modified_at"]
+    mql = MQL(
+        source=row["source"],
+        source_id=row["source_id"],
+        fields=json.loads(row["snapshot"]),
+        modified_at=datetime.fromisoformat(modified) if modified else None,
+        crm_ids=json.loads(row["crm_ids"]),
+    )
+    decision = decision_from_row(row)
+    handoff = Handoff(row["handoff_key"], mql, decision, row["note"])
+    return OutboxItem(
+        int(row["wid"]),
+        int(row["id"]),
+        row["sink"],
+        int(row["attempts"]),
+        bool(row["sent"]),
+        handoff,
+    )
+
+
+def decision_from_row(row: Mapping[str, Any]) -> Decision:
+    return Decision.from_dict(
+        {
+            "outcome": row["outcome"],
+            "score": row["score"],
+            "reasons": json.loads(row["reasons"]),
+            "explanation": json.loads(row["explanation"]),
+            "ruleset_name": row["rules_name"],
+            "ruleset_hash": row["rules_hash"],
+            "decided_at": row["decided_at"],
+            "fast_lane": row["fast_lane"],
+        }
+    )
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
