@@ -59,7 +59,7 @@ class PipelineConfig:
     ruleset: Path
     sinks: tuple[str, ...]
     schedule: Schedule = field(default_factory=lambda: Schedule(every_minutes=15))
-    batch_size: int = 1000
+    batch_size: int = 2000
     enabled: bool = True
 
 
@@ -318,10 +318,10 @@ def _check_pipelines(
             col.add(f"{where}.ruleset", "a ruleset file path is required")
         elif not rules_path.is_file():
             col.add(f"{where}.ruleset", f"ruleset file not found: {rules_path}")
-        batch = item.get("batch_size", 1000)
+        batch = item.get("batch_size", 2000)
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 2000:
             col.add(f"{where}.batch_size", "must be an integer from 1 to 2000")
-            batch = 1000
+            batch = 2000
         enabled = item.get("enabled", True)
         if not isinstance(enabled, bool):
             col.add(f"{where}.enabled", "must be true or false")
@@ -395,7 +395,7 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
     ``salesforce_login_url`` (defaults to the instance URL), ``ca_bundle`` (path of the
     sandbox CA), ``audit_db`` (default ``sync-agent.db``), ``secrets_file`` (default
     ``sync-agent.secrets.toml``), ``ruleset`` (default the repository's ``rules/sal.toml``),
-    ``every_minutes`` (default 1), ``batch_size`` (default 1000), and extra option tables
+    ``every_minutes`` (default 1), ``batch_size`` (default 2000), and extra option tables
     ``hubspot_options`` / ``salesforce_options`` merged into the connector tables.
     """
     secrets_file = info.get("secrets_file")
@@ -432,7 +432,7 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
         f"ruleset = {_q(info.get('ruleset', REPO_RULES))}",
         'sinks = ["salesforce", "hubspot"]',
         f"schedule = {{ every_minutes = {info.get('every_minutes', 1)} }}",
-        f"batch_size = {int(info.get('batch_size', 1000))}",
+        f"batch_size = {int(info.get('batch_size', 2000))}",
         "",
     ]
     return "\n".join(lines)
