@@ -112,5 +112,6 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+        text = f"{where}: {self.location}: {self.message}" if self.location else ""
+        text = text or f"{where}: {self.message}"
         return f"{text} (hint: {self.hint})" if self.hint else text

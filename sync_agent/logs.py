@@ -16,7 +16,10 @@ from typing import Any, TextIO
 
 import structlog
 
-_SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[_-]?key|private[_-]?key|session[_-]?id|authorization)", re.I)
+_SECRET_KEY = re.compile(
+    r"(token|secret|password|passwd|api[_-]?key|private[_-]?key|session[_-]?id|authorization)",
+    re.I,
+)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{7,}\d(?![\w.])")
 MASK = "[redacted]"
@@ -36,7 +39,9 @@ class Redactor:
     def __init__(self, redact_pii: bool = True) -> None:
         self.redact_pii = redact_pii
 
-    def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         for key in list(event):
             event[key] = self._clean(key, event[key])
         return event
@@ -77,7 +82,9 @@ def configure_logging(
     out = stream or sys.stderr
     use_json = (not out.isatty()) if json is None else json
     renderer: Any = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=out.isatty())
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(
         processors=[
