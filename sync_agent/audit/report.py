@@ -128,9 +128,11 @@ def _reasons(
     cond: str,
     params: list[Any],
 ) -> None:
+    # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
     sql = (
-        f"SELECT {key} AS k, j.value AS reason, COUNT(*) AS n FROM decisions, "
-        "json_each(decisions.reasons) j "
+        f"SELECT {key} AS k, CASE WHEN j.value GLOB 'score * < *' "
+        "THEN 'score < ' || substr(j.value, instr(j.value, ' < ') + 3) ELSE j.value END "
+        "AS reason, COUNT(*) AS n FROM decisions, json_each(decisions.reasons) j "
         f"WHERE {cond} AND outcome = 'rejected' GROUP BY 1, 2 ORDER BY n DESC"
     )
     for r in log.rows(sql, params):
