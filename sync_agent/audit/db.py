@@ -36,8 +36,9 @@ from sync_agent.audit.records import (
     dumps,
     iso,
     outbox_item,
+    slim_handoff,
 )
-from sync_agent.model import Handoff, _jsonable
+from sync_agent.model import _jsonable
 
 __all__ = ["AuditLog", "NewDecision", "OutboxItem", "Outcome", "Prior", "decision_from_row"]
 
@@ -187,6 +188,7 @@ class AuditLog(QueriesMixin):
             for new in decisions:
                 decision_id = self._insert_decision(c, run_id, pipeline, new, now, dry_run)
                 if new.write and not dry_run:
+                    handoff = slim_handoff(new.handoff_key, new.mql, new.decision, new.note)
                     for sink in sinks:
                         cur = c.execute(
                             "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, "
@@ -194,7 +196,6 @@ class AuditLog(QueriesMixin):
                             "VALUES (?,?,?,?,'pending',?,?)",
                             (decision_id, pipeline, sink, new.handoff_key, iso(now), iso(now)),
                         )
-                        handoff = Handoff(new.handoff_key, new.mql, new.decision, new.note)
                         items.append(
                             OutboxItem(
                                 int(cur.lastrowid or 0), decision_id, sink, 0, False, handoff

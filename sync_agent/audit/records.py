@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -79,8 +79,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         modified_at=datetime.fromisoformat(modified) if modified else None,
         crm_ids=json.loads(row["crm_ids"]),
     )
-    decision = decision_from_row(row)
-    handoff = Handoff(row["handoff_key"], mql, decision, row["note"])
+    handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
     return OutboxItem(
         int(row["wid"]),
         int(row["id"]),
@@ -88,6 +87,23 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         int(row["attempts"]),
         bool(row["sent"]),
         handoff,
+    )
+
+
+def slim_handoff(key: str, mql: MQL, decision: Decision, note: str) -> Handoff:
+    """The handoff as sinks get it: canonical fields only, no explanation tree.
+
+    Sinks write SAL fields from the outcome, score, reasons and dates, match by the
+    canonical fields and crm ids, and take the context from the note; the full snapshot and
+    explanation stay in the audit log. Keeping write batches small in memory is what lets a
+    100,000-lead backfill run in constant memory with large batches in flight.
+    """
+    fields = {k: v for k, v in mql.fields.items() if "." not in k}
+    return Handoff(
+        key,
+        replace(mql, fields=fields),
+        replace(decision, explanation=()),
+        note,
     )
 
 
