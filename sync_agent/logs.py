@@ -21,8 +21,16 @@ _SECRET_KEY = re.compile(
     re.I,
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{7,}\d(?![\w.])")
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{7,}\d(?![\w.])")
+_NOT_A_PHONE = re.compile(r"[\d.]+|\d{4}-\d{2}-\d{2}.*")  # IP addresses, decimals, dates
 MASK = "[redacted]"
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    """Mask a phone-number-like run, but not IP addresses, decimals or ISO dates."""
+    text = match.group()
+    digits = sum(c.isdigit() for c in text)
+    return text if digits < 9 or _NOT_A_PHONE.fullmatch(text) else "[phone]"
 
 _registered_secrets: set[str] = set()
 
@@ -63,7 +71,7 @@ class Redactor:
                 text = text.replace(secret, MASK)
         if self.redact_pii:
             text = _EMAIL.sub("[email]", text)
-            text = _PHONE.sub("[phone]", text)
+            text = _PHONE.sub(_mask_phone, text)
         return text
 
 
