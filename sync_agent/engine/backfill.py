@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sync_agent.config import Config
-from sync_agent.engine.once import opened, prepare
-from sync_agent.engine.run import Clock, Progress, RunContext, RunSummary, execute, utc_now
+from sync_agent.engine.once import each_pipeline, opened
+from sync_agent.engine.run import Clock, Progress, RunSummary, execute, utc_now
 
 
 def to_datetime(value: date | datetime | str) -> datetime:
@@ -88,22 +88,14 @@ def backfill(
     requested = to_datetime(until).isoformat() if until is not None else None
     out: list[RunSummary] = []
     with opened(config, lock=not dry_run) as audit:
-        for spec in config.selected(pipeline):
-            built = prepare(config, audit, spec, mode, clock, sinks=not dry_run)
-            if isinstance(built, RunSummary):
-                out.append(built)
+        runs = each_pipeline(
+            config, audit, pipeline, mode, clock,
+            dry_run=dry_run, progress=progress, stop=stop, reevaluate=reevaluate,
+        )  # fmt: skip
+        for spec, ctx in runs:
+            if isinstance(ctx, RunSummary):
+                out.append(ctx)
                 continue
-            ctx = RunContext(
-                config,
-                audit,
-                built,
-                RunSummary(spec.name, mode),
-                clock=clock,
-                dry_run=dry_run,
-                reevaluate=reevaluate,
-                progress=progress,
-                stop=stop,
-            )
             if dry_run:
                 ctx.estimate = _estimator(since_ms, until_ms)
                 out.append(
@@ -126,8 +118,6 @@ def backfill(
             if summary.outcome in ("ok", "failures"):
                 audit.finish_backfill(job, clock())
             out.append(summary)
-            if stop is not None and stop.is_set():
-                break
     return out
 
 

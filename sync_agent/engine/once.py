@@ -80,29 +80,49 @@ def run_once(
     mode = "dry-run" if dry_run else "run"
     out: list[RunSummary] = []
     with opened(config, lock=not dry_run) as audit:
-        for spec in config.selected(pipeline):
-            built = prepare(config, audit, spec, mode, clock, sinks=not dry_run)
-            if isinstance(built, RunSummary):
-                out.append(built)
+        runs = each_pipeline(
+            config, audit, pipeline, mode, clock, dry_run=dry_run, progress=progress, stop=stop
+        )
+        for spec, ctx in runs:
+            if isinstance(ctx, RunSummary):
+                out.append(ctx)
                 continue
-            ctx = RunContext(
-                config,
-                audit,
-                built,
-                RunSummary(spec.name, mode),
-                clock=clock,
-                dry_run=dry_run,
-                progress=progress,
-                stop=stop,
-            )
             # Read up to the run's start only: our own write-backs bump the leads' modification
             # dates, and chasing them would make a run re-read what it just wrote.
             until_ms = int(clock().timestamp() * 1000)
             start = audit.get_cursor(spec.name, "run")
             out.append(execute(ctx, cursor_kind="run", start=start, until_ms=until_ms))
-            if stop is not None and stop.is_set():
-                break
     return out
+
+
+def each_pipeline(
+    config: Config,
+    audit: AuditLog,
+    pipeline: str | None,
+    mode: str,
+    clock: Clock,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+    stop: threading.Event | None,
+    reevaluate: bool = False,
+) -> Iterator[tuple[PipelineConfig, RunContext | RunSummary]]:
+    """Each selected pipeline with its run context, or the failed run of one that can't be built.
+
+    Shared by runs and backfills; stops early once ``stop`` is set (SIGTERM/SIGINT).
+    """
+    for spec in config.selected(pipeline):
+        built = prepare(config, audit, spec, mode, clock, sinks=not dry_run)
+        if isinstance(built, RunSummary):
+            yield spec, built
+        else:
+            summary = RunSummary(spec.name, mode)
+            yield spec, RunContext(
+                config, audit, built, summary, clock=clock, dry_run=dry_run,
+                reevaluate=reevaluate, progress=progress, stop=stop,
+            )  # fmt: skip
+        if stop is not None and stop.is_set():
+            return
 
 
 def exit_code(summaries: list[RunSummary]) -> int:
