@@ -81,7 +81,7 @@ def mutate(doc: Any, path: list[int], replacement: Any) -> Any:
     return copy
 
 
-def _load_only_rules_error(path: Path) -> None:
+def assert_only_rules_error(path: Path) -> None:
     try:
         ruleset = load_ruleset(path)
     except RulesError as exc:
@@ -97,7 +97,7 @@ def test_mutated_sal_documents_never_raise_anything_but_rules_error(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "lists").symlink_to(REPO / "rules" / "lists")
-        _load_only_rules_error(write_doc(mutate(SAL_DOC, path, replacement), Path(folder)))
+        assert_only_rules_error(write_doc(mutate(SAL_DOC, path, replacement), Path(folder)))
 
 
 @SETTINGS
@@ -105,7 +105,7 @@ def test_mutated_sal_documents_never_raise_anything_but_rules_error(
                                         "fast_lanes", "criteria", "extra"]), values, max_size=6))  # fmt: skip
 def test_random_documents_never_raise_anything_but_rules_error(doc: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        _load_only_rules_error(write_doc(doc, Path(folder)))
+        assert_only_rules_error(write_doc(doc, Path(folder)))
 
 
 @SETTINGS
@@ -114,7 +114,7 @@ def test_random_bytes_never_raise_anything_but_rules_error(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bytes.toml"
         path.write_bytes(data)
-        _load_only_rules_error(path)
+        assert_only_rules_error(path)
 
 
 lead_values = st.one_of(

@@ -50,8 +50,10 @@ def test_the_budget_resets_on_a_new_day():
     limiter = _limiter(clock, burst=1000, daily=2, share=1.0)
     limiter.acquire()
     limiter.acquire()
+    assert limiter.used_today == 2  # a third call today would raise BudgetExhausted
     clock.now += 86_400
-    limiter.acquire()
+    limiter.acquire()  # no BudgetExhausted: the count started again
+    assert limiter.used_today == 1
 
 
 def test_server_headers_tighten_our_view():
