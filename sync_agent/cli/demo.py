@@ -13,6 +13,7 @@ from rich.panel import Panel
 
 from sync_agent.audit.report import render_text
 from sync_agent.demo import DemoResult, run_demo
+from sync_agent.logs import configure_logging
 
 
 @click.command("demo")
@@ -39,6 +40,7 @@ def demo(contacts: int, seed: int, workdir: Path | None) -> None:
       sync-agent demo --contacts 5000 --workdir /tmp/sal-demo
       sqlite3 /tmp/sal-demo/sync-agent.db 'select outcome, count(*) from decisions group by 1'
     """
+    configure_logging(level="WARNING")  # the demo narrates itself; warnings still show
     console = Console()
     console.rule(f"sync-agent demo: sandbox with {contacts:,} contacts (seed {seed})")
     with ExitStack() as stack:
