@@ -155,6 +155,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
     if col.problems:
         raise ConfigError(f"{path}: {len(col.problems)} problem(s)", col.problems)
     secrets_file = base / values["secrets_file"] if values.get("secrets_file") else None
+    _share_follow_up_sla(connectors, values)
     return Config(
         path=path,
         audit_db=base / values.get("audit_db", "sync-agent.db"),
@@ -164,6 +165,13 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         secrets_file=secrets_file,
         **{k: values[k] for k in _SCALARS if k in values},
     )
+
+
+def _share_follow_up_sla(connectors: dict[str, dict[str, Any]], values: Mapping[str, Any]) -> None:
+    """One SLA for the note and the task: ``[writeback] follow_up_sla_hours`` sets the
+    Salesforce Task's due date too, unless ``[connectors.salesforce] sla_hours`` overrides it."""
+    if "salesforce" in connectors and "follow_up_sla_hours" in values:
+        connectors["salesforce"].setdefault("sla_hours", values["follow_up_sla_hours"])
 
 
 _SCALARS = (

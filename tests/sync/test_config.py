@@ -147,3 +147,20 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         and config.pipelines[0].enabled is False
     )
     assert config.connectors["hubspot"]["mql_filter"][1]["operator"] == "NOT_HAS_PROPERTY"
+
+
+def test_the_writeback_sla_sets_the_salesforce_task_due_date_unless_overridden(tmp_path) -> None:
+    """One follow-up SLA for the note and the task; a connector-level value still wins."""
+    from sync_agent.config import load_config
+
+    ruleset = tmp_path / "r.toml"
+    ruleset.write_text("")  # existence is what the config checks; the engine loads it later
+    base = (
+        '[writeback]\nfollow_up_sla_hours = 8\n[connectors.hubspot]\n[connectors.salesforce]\n{sf}'
+        '[[pipelines]]\nname = "p"\nsource = "hubspot"\nruleset = "r.toml"\n'
+        'sinks = ["salesforce"]\nschedule = {{ every_minutes = 5 }}\n'
+    )
+    (tmp_path / "a.toml").write_text(base.format(sf=""))
+    (tmp_path / "b.toml").write_text(base.format(sf="sla_hours = 48\n"))
+    assert load_config(tmp_path / "a.toml", environ={}).connectors["salesforce"]["sla_hours"] == 8
+    assert load_config(tmp_path / "b.toml", environ={}).connectors["salesforce"]["sla_hours"] == 48
