@@ -35,6 +35,7 @@ _SECTIONS: dict[str, set[str]] = {
         "follow_up_sla_hours",
         "backoff_base_seconds",
         "backoff_max_seconds",
+        "reconcile_after_seconds",
     },
     "scheduler": {"misfire_grace_seconds"},
 }
@@ -81,6 +82,7 @@ class Config:
     follow_up_sla_hours: float = 24.0
     backoff_base_seconds: float = 60.0
     backoff_max_seconds: float = 3600.0
+    reconcile_after_seconds: float = 60.0
     misfire_grace_seconds: int = 300
 
     def pipeline(self, name: str) -> PipelineConfig:
@@ -183,6 +185,7 @@ _SCALARS = (
     "follow_up_sla_hours",
     "backoff_base_seconds",
     "backoff_max_seconds",
+    "reconcile_after_seconds",
     "misfire_grace_seconds",
 )
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -196,6 +199,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "follow_up_sla_hours": (int, float),
     "backoff_base_seconds": (int, float),
     "backoff_max_seconds": (int, float),
+    "reconcile_after_seconds": (int, float),
     "misfire_grace_seconds": (int,),
 }
 

@@ -259,13 +259,16 @@ class AuditLog(QueriesMixin):
         )
         return int(cur.lastrowid or 0)
 
-    def mark_in_flight(self, write_ids: Sequence[int], now: datetime) -> None:
-        """Committed BEFORE a sink is called: a crash after this makes the retry reconcile."""
+    def mark_in_flight(
+        self, write_ids: Sequence[int], now: datetime, reconcile_at: datetime | None = None
+    ) -> None:
+        """Committed BEFORE a sink is called: a crash after this makes the retry reconcile,
+        not before ``reconcile_at`` (the results, when they come, set the next attempt)."""
         with self.transaction() as c:
             c.executemany(
                 "UPDATE writes SET state='in_flight', attempts=attempts+1, sent=1, "
-                "updated_at=? WHERE id=?",
-                [(iso(now), i) for i in write_ids],
+                "next_attempt_at=?, updated_at=? WHERE id=?",
+                [(iso(reconcile_at), iso(now), i) for i in write_ids],
             )
 
     def record_results(self, outcomes: Sequence[Outcome], now: datetime) -> None:

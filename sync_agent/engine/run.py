@@ -144,6 +144,7 @@ class RunContext:
             self.config.backoff_base_seconds,
             self.config.backoff_max_seconds,
             self.pipeline.config.batch_size,
+            self.config.reconcile_after_seconds,
         )
         return WriteBack(
             self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes

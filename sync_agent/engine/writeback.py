@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import Sink
@@ -54,6 +54,10 @@ class WritePolicy:
     backoff_base: float = 60.0
     backoff_cap: float = 3600.0
     batch_size: int = 200
+    #: A write interrupted mid-call (crash, kill) is retried, reconciling, only this long after
+    #: it was sent: HubSpot search indexes new notes with a delay, and the reconciling search
+    #: must see a note that did land, or it would create it again.
+    reconcile_after: float = 60.0
 
 
 class WriteBack:
@@ -98,7 +102,9 @@ class WriteBack:
         if sink_name in self.down:
             self._park(items, self.down[sink_name], now)
             return
-        self.audit.mark_in_flight([i.write_id for i in items], now)
+        self.audit.mark_in_flight(
+            [i.write_id for i in items], now, now + timedelta(seconds=self.policy.reconcile_after)
+        )
         with self.counts.lock:
             self.counts.calls += 1
         try:
