@@ -82,7 +82,7 @@ class Config:
     follow_up_sla_hours: float = 24.0
     backoff_base_seconds: float = 60.0
     backoff_max_seconds: float = 3600.0
-    reconcile_after_seconds: float = 60.0
+    reconcile_after_seconds: float = 600.0
     misfire_grace_seconds: int = 300
 
     def pipeline(self, name: str) -> PipelineConfig:

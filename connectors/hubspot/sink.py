@@ -162,20 +162,28 @@ class HubSpotSink:
                 self._create_notes(todo, results)
 
     def _create_notes(self, todo: list[Target], results: dict[str, WriteResult]) -> None:
-        """Create; on a retriable failure, wait, search the keys, create only the missing."""
+        """Create; send again only what HubSpot refused (429), never what may have landed.
+
+        After a 5xx, a timeout or a cut answer the notes may exist, and HubSpot's search
+        sees new notes only after a delay: searching now could miss them and create them
+        twice. Those handoffs are left RETRYABLE; the outbox re-sends them later, reconciling.
+        """
         attempt = 0
         while todo:
             attempt += 1
             try:
                 response = self.client.create_notes(self._note_batch(todo))
             except RetriableError as error:
-                if attempt >= self.settings.max_attempts:
-                    raise
-                self.log.info("hubspot_note_retry", attempt=attempt, status=error.status,
-                              correlation_id=error.correlation_id)
-                self.client.pause(error, attempt)
-                todo = self._drop_existing(todo, results)
-                continue
+                if error.status == 429 and attempt < self.settings.max_attempts:
+                    self.log.info("hubspot_note_retry", attempt=attempt, status=error.status,
+                                  correlation_id=error.correlation_id)
+                    self.client.pause(error, attempt)
+                    continue
+                for handoff, cid in todo:
+                    results[handoff.key] = WriteResult(
+                        handoff.key, WriteStatus.RETRYABLE, f"note: outcome unknown: {error}",
+                        target_id=cid)
+                return
             keys = [h.key for h, _ in todo]
             done, failed = batch_outcome(response.status, response.body, response.headers,
                                          keys, result_key=self.settings.sal.handoff_key)

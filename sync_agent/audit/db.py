@@ -63,7 +63,9 @@ class AuditLog(QueriesMixin):
         os.close(fd)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        # FULL, not NORMAL: a power loss must not undo the in-flight mark committed before a
+        # CRM call, or the re-send would skip reconciliation and duplicate a note.
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
         return cls(sqlite_utils.Database(conn), path)

@@ -56,8 +56,9 @@ class WritePolicy:
     batch_size: int = 200
     #: A write interrupted mid-call (crash, kill) is retried, reconciling, only this long after
     #: it was sent: HubSpot search indexes new notes with a delay, and the reconciling search
-    #: must see a note that did land, or it would create it again.
-    reconcile_after: float = 60.0
+    #: must see a note that did land, or it would create it again. The wait counts from the
+    #: start of the call, so it must also cover the longest call (paced, retried on 429s).
+    reconcile_after: float = 600.0
 
 
 class WriteBack:

@@ -78,7 +78,7 @@ def test_sigkill_at_random_points_loses_nothing_and_writes_nothing_twice(
 ) -> None:
     config, _ = prepare_sandbox(sandbox, tmp_path)
     # HubSpot search sees new notes late; writes cut off by a kill are reconciled after 1 s,
-    # longer than the sandbox's 300 ms index lag (production default: 60 s).
+    # longer than the sandbox's 300 ms index lag (production default: 600 s).
     sandbox.faults.search_lag_ms = 300
     with config.path.open("a", encoding="utf-8") as fh:
         fh.write("\n[writeback]\nreconcile_after_seconds = 1\n")

@@ -77,7 +77,7 @@ def test_crash_at_each_step_then_rerun_is_exactly_once(
         crash_after(m, method, call, before=before)
         with pytest.raises(Crash):
             run_once(config, clock=clock)
-    clock.advance(minutes=1)
+    clock.advance(seconds=config.reconcile_after_seconds)
     [summary] = run_once(config, clock=clock)
     assert summary.outcome == "ok"
     assert_exactly_once(config, src, crm, 10)
@@ -111,7 +111,7 @@ def test_repeated_crashes_at_every_write_until_done(
             try:
                 run_once(config, clock=clock)
             except Crash:
-                clock.advance(minutes=1)
+                clock.advance(seconds=config.reconcile_after_seconds)
                 continue
         break
     run_once(config, clock=clock)
