@@ -190,6 +190,7 @@ class AuditLog(QueriesMixin):
             for new in decisions:
                 decision_id = self._insert_decision(c, run_id, pipeline, new, now, dry_run)
                 if new.write and not dry_run:
+                    self._supersede(c, pipeline, new.mql.key, decision_id, now)
                     handoff = slim_handoff(new.handoff_key, new.mql, new.decision, new.note)
                     for sink in sinks:
                         cur = c.execute(
@@ -214,6 +215,27 @@ class AuditLog(QueriesMixin):
             if cursor is not None:
                 self._save_cursor(c, pipeline, cursor[0], cursor[1], now)
         return items
+
+    @staticmethod
+    def _supersede(
+        c: sqlite3.Connection, pipeline: str, lead_key: str, decision_id: int, now: datetime
+    ) -> None:
+        """Older writes of this lead still waiting (or parked) must never land after the new
+        decision's: a late retry would put an outdated SAL status back. In-flight ones are
+        left to finish (they may have created a note that needs reconciling)."""
+        older = "SELECT id FROM decisions WHERE pipeline = ? AND lead_key = ? AND id < ?"
+        args = (pipeline, lead_key, decision_id)
+        c.execute(
+            "UPDATE writes SET state='skipped', last_error='superseded by a newer decision', "
+            f"next_attempt_at=NULL, updated_at=? WHERE state IN ('pending','retryable','dead') "
+            f"AND decision_id IN ({older})",
+            (iso(now), *args),
+        )
+        c.execute(
+            f"UPDATE decisions SET status='skipped' WHERE id IN ({older}) "
+            "AND status IN ('pending','failed','dead')",
+            args,
+        )
 
     def _insert_decision(
         self,

@@ -172,3 +172,32 @@ def test_a_sink_that_is_down_is_not_called_again_in_the_same_run(
     clock.advance(hours=2)
     assert run_once(config, clock=clock)[0].writes.written == 6
     assert set(crm.notes.values()) == {1} and len(crm.notes) == 6
+
+
+def test_a_newer_decision_supersedes_an_older_write_still_waiting(
+    make_config, worlds, clock
+) -> None:
+    """A late retry must never put an outdated SAL status back over a newer decision."""
+    src, crm = worlds
+    src.add("1", 10, minute=1)  # rejected...
+    config = make_config(max_attempts=5)
+    crm.per_key["1"] = WriteResult("", WriteStatus.RETRYABLE, "UNABLE_TO_LOCK_ROW")
+    run_once(config, clock=clock)  # ...and its write waits for a retry
+    assert "1" not in crm.sal
+    del crm.per_key["1"]
+    lead = next(c for c in src.contacts if c["id"] == "1")
+    lead["props"]["lead_score"] = 90  # the lead changes and is now accepted
+    lead["modified_ms"] += 3_600_000
+    clock.advance(minutes=1)  # the old write's backoff is not over yet
+    run_once(config, clock=clock)
+    assert crm.sal["1"] == "accepted"
+    clock.advance(hours=2)  # the old write would be due now
+    [later] = run_once(config, clock=clock)
+    assert later.resumed == 0 and crm.sal["1"] == "accepted"
+    with AuditLog.open(config.audit_db) as log:
+        old, new = log.show_lead("fake:1")
+    # the write that had landed stays written; the one still waiting is superseded
+    states = sorted((w["state"], w["last_error"]) for w in old["writes"])
+    assert states == [("skipped", "superseded by a newer decision"), ("written", None)]
+    assert old["status"] == "skipped"
+    assert new["outcome"] == "accepted" and new["status"] == "written"
