@@ -96,7 +96,7 @@ def _compile_combo(combo: Combo, free_domains: Collection[str]) -> Node:
         passed = all(flags) if mode == "all" else any(flags)
         return make_check("condition", label, passed, "", None, None, None, children)
 
-    cached = child_memo(build)
+    cached = child_memo(build, memo_fields(combo, free_domains).timed)
 
     def join(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         return cached(tuple([part(lead, now, cache) for part in parts]))

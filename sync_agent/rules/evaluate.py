@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sync_agent.model import Check, Decision, Outcome
 from sync_agent.rules.checks import PASSED, POINTS, make_check, make_decision
 from sync_agent.rules.compiler import Node, compile_condition, memo_fields
-from sync_agent.rules.memo import child_memo, subtree_memo
+from sync_agent.rules.memo import child_memo, subtree_memo, watching_clock
 from sync_agent.rules.scoring import compile_criterion
 from sync_agent.rules.spec import Rule, RulesetSpec
 
@@ -43,28 +43,31 @@ def _rule_node(rule: Rule, kind: str, free: frozenset[str]) -> Node:
         passed = not children[0].passed if invert else children[0].passed
         return make_check(kind, name, passed, description, None, None, None, children)
 
-    cached = child_memo(build)
+    key = memo_fields(rule.condition, free)
+    cached = child_memo(build, key.timed)
 
     def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         return cached((inner(lead, now, cache),))
 
-    return subtree_memo(node, memo_fields(rule.condition, free))
+    return subtree_memo(node, key)
 
 
 def compile_ruleset(spec: RulesetSpec, ruleset_hash: str) -> Evaluator:
     """The evaluator closure for a validated ruleset (compiled once, called per lead)."""
     free = frozenset(d.strip().lower() for d in spec.lists.get(spec.free_email_list, ()))
-    nodes = [_rule_node(r, "gate", free) for r in spec.gates]
-    nodes += [_rule_node(r, "disqualifier", free) for r in spec.disqualifiers]
-    nodes += [_rule_node(r, "fast_lane", free) for r in spec.fast_lanes]
-    first_criterion = len(nodes)
-    nodes += [compile_criterion(c, free) for c in spec.criteria]
-    threshold, verdict = _threshold(spec), _verdict(spec)
+    with watching_clock() as clock:
+        nodes = [_rule_node(r, "gate", free) for r in spec.gates]
+        nodes += [_rule_node(r, "disqualifier", free) for r in spec.disqualifiers]
+        nodes += [_rule_node(r, "fast_lane", free) for r in spec.fast_lanes]
+        first_criterion = len(nodes)
+        nodes += [compile_criterion(c, free) for c in spec.criteria]
+        threshold, verdict = _threshold(spec), _verdict(spec)
     name = spec.name
 
     def evaluator(lead: Mapping[str, Any], now: datetime) -> Decision:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
+        clock.see(now)
         cache: dict[Any, Any] = {}
         checks = [node(lead, now, cache) for node in nodes]
         score = round(sum(map(POINTS, checks[first_criterion:])), 2)

@@ -11,6 +11,14 @@ so equal inputs may share one node. Three caches, all bounded (cleared when full
   Each entry keeps its children alive, so an ``id`` in a key cannot be reused by another
   object while the entry exists: equal keys mean the very same children.
 
+Caches that depend on the clock (date conditions, and any node above one) are only useful
+for one ``now``: the agent evaluates each page with a new ``now``, so entries for older
+clocks could never hit again, yet they would pile up to the bound (and, in a combinator's
+memo, keep old explanation nodes alive). They are registered with the ruleset's
+:class:`ClockWatch`, which empties them whenever ``now`` moves: their memory stays at one
+page's worth however long the backfill, and a fixed ``now`` (a bench, ``rules test``)
+keeps them warm.
+
 Each cache watches its hit rate and switches itself off for good when fewer than one
 lookup in five hits (a field such as ``email`` is different for every lead), so that
 high-cardinality fields cost no more than plain evaluation.
@@ -18,7 +26,9 @@ high-cardinality fields cost no more than plain evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -28,6 +38,47 @@ LIMIT = 16384
 WINDOW = 2048
 NodeFn = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
 DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
+
+
+_timed_caches: ContextVar[list[dict[Any, Any]] | None] = ContextVar("timed_caches", default=None)
+
+
+def new_cache(timed: bool) -> dict[Any, Any]:
+    """A cache dict; a ``timed`` one joins the ruleset being compiled (:func:`watching_clock`)."""
+    cache: dict[Any, Any] = {}
+    caches = _timed_caches.get()
+    if timed and caches is not None:
+        caches.append(cache)
+    return cache
+
+
+class ClockWatch:
+    """Empties a ruleset's clock-dependent caches whenever the evaluation clock moves."""
+
+    __slots__ = ("caches", "now")
+
+    def __init__(self) -> None:
+        self.caches: list[dict[Any, Any]] = []
+        self.now: datetime | None = None
+
+    def see(self, now: datetime) -> None:
+        if now is self.now:
+            return
+        if now != self.now:
+            for cache in self.caches:
+                cache.clear()
+        self.now = now
+
+
+@contextmanager
+def watching_clock() -> Iterator[ClockWatch]:
+    """Collect the timed caches that :func:`new_cache` makes while compiling one ruleset."""
+    watch = ClockWatch()
+    token = _timed_caches.set(watch.caches)
+    try:
+        yield watch
+    finally:
+        _timed_caches.reset(token)
 
 
 class HitRate:
@@ -54,7 +105,7 @@ class ValueMemo:
     __slots__ = ("by_value", "rate", "timed")
 
     def __init__(self, timed: bool) -> None:
-        self.by_value: dict[Any, Check] = {}
+        self.by_value: dict[Any, Check] = new_cache(timed)
         self.timed = timed
         self.rate = HitRate()
 
@@ -82,9 +133,13 @@ class ValueMemo:
         return node
 
 
-def child_memo(build: Callable[[tuple[Check, ...]], Check]) -> Callable[[tuple[Check, ...]], Check]:
-    """Wrap ``build(children) -> node`` so that the same children give the same node."""
-    memo: dict[tuple[int, ...], tuple[tuple[Check, ...], Check]] = {}
+def child_memo(
+    build: Callable[[tuple[Check, ...]], Check], timed: bool
+) -> Callable[[tuple[Check, ...]], Check]:
+    """Wrap ``build(children) -> node`` so that the same children give the same node.
+
+    ``timed``: some child depends on the clock (its nodes are new for each ``now``)."""
+    memo: dict[tuple[int, ...], tuple[tuple[Check, ...], Check]] = new_cache(timed)
     rate = HitRate()
 
     def cached(children: tuple[Check, ...]) -> Check:
@@ -128,7 +183,7 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
         return node
     if len(fields) + len(derived) == 1 and not timed:
         return _single_memo(node, fields[0] if fields else None, derived[0] if derived else None)
-    memo: dict[tuple[Any, ...], Check] = {}
+    memo: dict[tuple[Any, ...], Check] = new_cache(timed)
     rate = HitRate()
 
     def cached(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
@@ -158,7 +213,7 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
 
 def _single_memo(node: NodeFn, field: str | None, derived: DerivedGetter | None) -> NodeFn:
     """:func:`subtree_memo` for the common rule reading one field: keyed on the value."""
-    memo: dict[Any, Check] = {}
+    memo: dict[Any, Check] = {}  # never timed (see subtree_memo)
     rate = HitRate()
 
     def miss(value: Any, lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:

@@ -23,12 +23,13 @@ def compile_criterion(criterion: Criterion, free: frozenset[str]) -> CriterionNo
     """The closure scoring one criterion, according to its scoring mode."""
     parts = tuple(compile_condition(s.condition, free) for s in criterion.checks)
     build = _tiers(criterion) if criterion.scoring == "tiers" else _counted(criterion)
-    cached = child_memo(build)
+    key = _key(criterion, free)
+    cached = child_memo(build, key.timed)
 
     def node(lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         return cached(tuple([part(lead, now, cache) for part in parts]))
 
-    return subtree_memo(node, _key(criterion, free))
+    return subtree_memo(node, key)
 
 
 def _key(criterion: Criterion, free: frozenset[str]) -> MemoKey:

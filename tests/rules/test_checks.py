@@ -52,3 +52,21 @@ def test_memo_switches_itself_off_only_when_few_lookups_hit() -> None:
         busy.missed()
         idle.missed()  # never a hit
     assert busy.on and not idle.on
+
+
+def test_clock_dependent_caches_are_emptied_only_when_the_clock_moves() -> None:
+    from datetime import UTC, datetime
+
+    from sync_agent.rules.memo import new_cache, watching_clock
+
+    with watching_clock() as clock:
+        timed, plain = new_cache(True), new_cache(False)
+    outside = new_cache(True)  # made while no ruleset compiles: belongs to no watch
+    first = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    clock.see(first)
+    timed["k"] = plain["k"] = outside["k"] = 1
+    clock.see(first)
+    clock.see(first.replace())  # an equal clock, another object: still the same instant
+    assert timed == {"k": 1}
+    clock.see(datetime(2026, 11, 25, 12, 1, tzinfo=UTC))
+    assert timed == {} and plain == {"k": 1} and outside == {"k": 1}

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +277,33 @@ def test_memoised_nodes_follow_the_clock(full: Any, write_rules: Writer) -> None
     late = evaluate(lead, ruleset, datetime(2026, 12, 21, tzinfo=UTC))
     assert "gate:recent" not in early.reasons
     assert "gate:recent" in late.reasons
+
+
+def test_a_moving_clock_does_not_pile_up_explanations(full: Any, write_rules: Writer) -> None:
+    """The agent decides each page with a new ``now``: nodes memoised for older clocks are
+    dropped, so the live explanation nodes stay at one page's worth over a long backfill."""
+    import gc
+
+    text = FULL + '\n[[gates]]\nname = "recent"\nfield = "mql_date"\nop = "within_days"\nvalue = 7\n'
+    ruleset = load_ruleset(write_rules(text, lists=LISTS))
+    start = datetime(2026, 11, 25, tzinfo=UTC)
+
+    def page(number: int) -> None:  # 50 leads sharing 10 dates (the memo stays on)
+        now = start + timedelta(minutes=number)
+        for i in range(50):
+            day = (start - timedelta(days=number % 30, hours=i % 10)).isoformat()
+            evaluate({"email": f"p{i}@corp.com", "mql_date": day, "lead_score": "80"}, ruleset, now)
+
+    def live_checks() -> int:
+        gc.collect()
+        return sum(isinstance(o, Check) for o in gc.get_objects())
+
+    for number in range(20):
+        page(number)
+    early = live_checks()
+    for number in range(20, 400):
+        page(number)
+    assert live_checks() - early < 200
 
 
 def test_many_distinct_values_give_the_same_results_as_fresh_rulesets(
