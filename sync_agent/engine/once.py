@@ -126,9 +126,10 @@ def each_pipeline(
 
 
 def exit_code(summaries: list[RunSummary]) -> int:
-    """The worst exit code of a list of runs (budget stops win over plain failures)."""
+    """The worst exit code of a list of runs: a run that stopped early (lock, budget, signal)
+    wins over plain failures, because running again is what the caller must do next."""
     codes = [s.exit_code for s in summaries] or [0]
-    for preferred in (3, 4, 1):
+    for preferred in (3, 4, 5, 1):
         if preferred in codes:
             return preferred
     return 0

@@ -47,7 +47,7 @@ Progress = Callable[[int, int | None], None]
 #: Run outcomes and the exit code each maps to (see ``sync_agent.cli``).
 EXIT_CODES = {
     "ok": 0,
-    "interrupted": 0,
+    "interrupted": 5,  # stopped by SIGTERM/Ctrl-C before the end: not done, run again
     "failures": 1,
     "source_error": 1,
     "auth": 1,

@@ -52,7 +52,7 @@ def test_interrupted_backfill_resumes_where_it_stopped(
             stop.set()  # as SIGINT would: finish the current batch and stop
 
     [first] = backfill(config, since=T0.date(), clock=clock, progress=progress, stop=stop)
-    assert first.outcome == "interrupted" and first.exit_code == 0 and first.read == 4
+    assert first.outcome == "interrupted" and first.exit_code == 5 and first.read == 4
     src.add("99", 90, minute=24 * 60)  # arrives after the first start: outside the fixed window
     clock.advance(days=2)
     [second] = backfill(config, since=T0.date(), clock=clock)
@@ -139,3 +139,19 @@ def test_initial_cursor_speaks_both_sources() -> None:
         "2026-01-05T09:00:00"
     )
     assert position_ms({"modstamp": cursor["modstamp"]}) == to_ms(T0)
+
+
+def test_a_run_stopped_early_exits_with_the_code_that_says_run_again() -> None:
+    """Scripts see 5 for a stop by signal, even next to plain failures; a lock or a budget
+    stop (also "run again") keeps its own code."""
+    from sync_agent.engine import exit_code
+    from sync_agent.engine.run import RunSummary
+
+    def runs(*outcomes: str) -> list[RunSummary]:
+        return [RunSummary(f"p{i}", "backfill", outcome=o) for i, o in enumerate(outcomes)]
+
+    assert exit_code(runs("ok", "ok")) == 0
+    assert exit_code(runs("ok", "interrupted")) == 5
+    assert exit_code(runs("failures", "interrupted")) == 5
+    assert exit_code(runs("interrupted", "budget")) == 4
+    assert exit_code(runs("failures", "ok")) == 1
