@@ -117,6 +117,7 @@ class SalesforceSink:
     ) -> list[Pair]:
         """Send every chunk; re-send only lock failures (with backoff); record other failures."""
         ok: list[Pair] = []
+        newer = _NewerLanded(pairs)
         pending = pairs
         for attempt in range(self.settings.lock_retries + 1):
             chunks = chunker(pending)
@@ -127,6 +128,7 @@ class SalesforceSink:
                 for pair, outcome in zip(chunk, answer, strict=True):
                     if outcome["success"]:
                         ok.append(pair)
+                        newer.landed(pair)
                         continue
                     code, detail = describe_errors(outcome.get("errors"))
                     status = record_status(code)
@@ -136,11 +138,42 @@ class SalesforceSink:
                     handoff, lead = pair
                     reason = SKIP_REASONS.get(code) or f"{kind}: {detail}"
                     results[handoff.key] = WriteResult(handoff.key, status, reason, lead.id)
+            retry = [p for p in retry if not newer.skip(p, results)]
             if not retry:
                 break
             self.client.sleep(self.client.backoff(attempt + 1, None))
             pending = retry
+        for pair in pending:  # the last round's lock failures too: the outbox would re-send
+            result = results.get(pair[0].key)
+            if result is not None and result.status is WriteStatus.RETRYABLE:
+                newer.skip(pair, results)
         return ok
+
+
+class _NewerLanded:
+    """Never send an older handoff again over a newer one for the same lead that landed.
+
+    ``pairs`` come oldest first, and two decisions for one lead go out in separate rounds:
+    the older may fail on a lock while the newer lands. Sending the older again, now or
+    later from the outbox, would put an outdated SAL status back on the lead."""
+
+    def __init__(self, pairs: list[Pair]) -> None:
+        self.position = {id(pair): index for index, pair in enumerate(pairs)}
+        self.newest: dict[str, int] = {}
+
+    def landed(self, pair: Pair) -> None:
+        lead_id = pair[1].id
+        self.newest[lead_id] = max(self.newest.get(lead_id, -1), self.position[id(pair)])
+
+    def skip(self, pair: Pair, results: dict[str, WriteResult]) -> bool:
+        """Record ``pair`` as superseded (True) when a newer one for its lead landed."""
+        handoff, lead = pair
+        if self.newest.get(lead.id, -1) <= self.position[id(pair)]:
+            return False
+        results[handoff.key] = WriteResult(
+            handoff.key, WriteStatus.SKIPPED, "superseded by a newer handoff in the same batch",
+            lead.id)
+        return True
 
 
 def _tally(results: Any) -> dict[str, int]:

@@ -275,3 +275,20 @@ def test_emails_with_quotes_are_escaped_by_format_soql(sb):
     lid = add_lead(sb.store, "o'brien+test@example.com")
     [result] = sink_for(sb).write([handoff("q", email="O'Brien+test@example.com")])
     assert (result.status, result.target_id) == (WriteStatus.WRITTEN, lid)
+
+
+@pytest.mark.parametrize("lock_retries", [0, 2])
+def test_an_older_handoff_that_hit_a_lock_never_overwrites_a_newer_one(sb, lock_retries):
+    """Two decisions for one lead go out in separate rounds; the older one's call hits a
+    lock, the newer lands: the older is skipped as superseded (not re-sent now, and not
+    left retryable for the outbox to re-send later), and the lead keeps the newer status."""
+    lid = add_lead(sb.store, "ada@example.com")
+    older = handoff("1", lead_id=lid, outcome=Outcome.REJECTED, score=20.0)
+    newer = handoff("2", lead_id=lid)
+    sb.store.salesforce_emulator.inject("lock")  # the first call: the older handoff's round
+    sink = sink_for(sb, use_composite=False, create_task=False, lock_retries=lock_retries)
+    first, second = sink.write([older, newer])
+    assert second.status is WriteStatus.WRITTEN
+    assert first.status is WriteStatus.SKIPPED and "superseded" in first.reason
+    assert sb.store.leads[lid]["Status"] == "SAL - Accepted"
+    assert sf_calls(sb.store, "PATCH composite/sobjects") == 2  # nothing sent again
