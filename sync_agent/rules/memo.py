@@ -35,6 +35,9 @@ from typing import Any, NamedTuple
 from sync_agent.model import Check
 
 LIMIT = 16384
+#: A single condition's values: a categorical or date field repeats a few thousand values at
+#: most, so a leaf that needs more is one where most values are seen once (phone numbers).
+VALUE_LIMIT = 8192
 WINDOW = 2048
 NodeFn = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
 DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
@@ -127,7 +130,7 @@ class ValueMemo:
 
     def put(self, key: Any, node: Check) -> Check:
         self.rate.missed()
-        if len(self.by_value) >= LIMIT or not self.rate.on:
+        if len(self.by_value) >= VALUE_LIMIT or not self.rate.on:
             self.by_value.clear()
         self.by_value[key] = node
         return node

@@ -311,6 +311,7 @@ def test_many_distinct_values_give_the_same_results_as_fresh_rulesets(
 ) -> None:
     """Filling, clearing and switching off the memo caches never changes a decision."""
     monkeypatch.setattr(memo, "LIMIT", 64)
+    monkeypatch.setattr(memo, "VALUE_LIMIT", 32)
     leads = [{"email": f"p{i}@corp{i % 7}.com", "lead_score": str(i % 100), "first_name": "A" * (i % 3)}
              for i in range(6000)]  # fmt: skip
     warm = [evaluate(lead, full, now) for lead in leads]
