@@ -76,7 +76,8 @@ class Position:
     def to_dict(self) -> dict[str, Any]:
         if self.modified_ms is None:
             return {}
-        return {"modified_ms": self.modified_ms, "seen": dict(self.seen)}
+        seen = self.seen if isinstance(self.seen, dict) else dict(self.seen)  # no copy per page
+        return {"modified_ms": self.modified_ms, "seen": seen}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Position:
@@ -128,15 +129,18 @@ class KeysetReader:
         """The cursor covering everything emitted so far."""
         if self._mark is None:
             return Position()
-        floor = self._mark - self.overlap_ms
+        mark = self._mark
+        floor = mark - self.overlap_ms
         window = {i: ms for i, ms in self._seen.items() if ms >= floor}
         if len(window) > self.max_seen:
             # Keep the boundary ids (needed to never re-emit) and the newest of the rest;
             # dropping older window ids only risks re-emitting, never skipping.
-            at_mark = sum(ms == self._mark for ms in window.values())
-            ranked = sorted(window.items(), key=lambda kv: (kv[1] != self._mark, -kv[1]))
-            window = dict(ranked[: max(self.max_seen, at_mark)])
-        return Position(self._mark, window)
+            at_mark = {i: ms for i, ms in window.items() if ms == mark}
+            if len(at_mark) >= self.max_seen:  # inside a big tie: nothing else fits
+                return Position(mark, at_mark)
+            ranked = sorted(window.items(), key=lambda kv: (kv[1] != mark, -kv[1]))
+            window = dict(ranked[: self.max_seen])
+        return Position(mark, window)
 
     def _range(self, lower: int | None,
                op: str) -> Generator[tuple[list[Hit], Position], None, Bound | None]:
@@ -197,8 +201,10 @@ class KeysetReader:
 
     def _emit(self, hit: Hit) -> Hit:
         if hit.id is not None and hit.ms is not None:
-            self._seen[hit.id] = hit.ms
-            self._mark = hit.ms if self._mark is None else max(self._mark, hit.ms)
+            if hit.ms != self._mark:
+                self._mark = hit.ms if self._mark is None else max(self._mark, hit.ms)
+            # One int object for every id at the mark (a tie holds thousands of them).
+            self._seen[hit.id] = self._mark if hit.ms == self._mark else hit.ms
         return hit
 
     def _prune(self, lower: int | None) -> None:
