@@ -100,6 +100,8 @@ class HubSpotClient:
                     raise error from exc
                 self.log.info("hubspot_retry", op=op, attempt=attempt, status=error.status,
                               correlation_id=error.correlation_id)
+                if search and error.status == 429:
+                    self.limiter.widen_search_margin()
                 self.pause(error, attempt)
 
     def pause(self, error: RetriableError, attempt: int) -> float:

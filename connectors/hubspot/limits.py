@@ -27,6 +27,11 @@ SEARCH_WINDOW_S = 1.0
 #: Added to every window so that our clock and the server's disagreeing by a few
 #: milliseconds doesn't produce a 429 at the edge.
 WINDOW_MARGIN_S = 0.05
+#: A search answered 429 widens the search window's margin by this much, up to the cap:
+#: the per-second window is so short that the time between our clock reading and the
+#: server's (a busy process, a slow network) can exceed the fixed margin.
+SEARCH_MARGIN_STEP_S = 0.025
+SEARCH_MARGIN_MAX_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class RateLimiter:
         self.clock = clock
         self.sleep = sleep
         self.margin = margin
+        self.search_margin = margin
         self._burst_max = config.burst_per_10s
         self._daily = config.daily
         self._calls: deque[float] = deque()
@@ -86,6 +92,12 @@ class RateLimiter:
             self.waited += wait
             self.sleep(wait)
 
+    def widen_search_margin(self) -> None:
+        """After a search answered 429: keep a wider gap to the per-second window."""
+        with self._lock:
+            self.search_margin = min(self.search_margin + SEARCH_MARGIN_STEP_S,
+                                     SEARCH_MARGIN_MAX_S)
+
     def penalize(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (after a 429)."""
         with self._lock:
@@ -122,13 +134,13 @@ class RateLimiter:
                          + BURST_WINDOW_S + self.margin - now)
         if search and len(self._searches) >= self.config.search_per_s:
             waits.append(self._searches[len(self._searches) - self.config.search_per_s]
-                         + SEARCH_WINDOW_S + self.margin - now)
+                         + SEARCH_WINDOW_S + self.search_margin - now)
         return max(waits)
 
     def _expire(self, now: float) -> None:
         while self._calls and self._calls[0] + BURST_WINDOW_S + self.margin <= now:
             self._calls.popleft()
-        while self._searches and self._searches[0] + SEARCH_WINDOW_S + self.margin <= now:
+        while self._searches and self._searches[0] + SEARCH_WINDOW_S + self.search_margin <= now:
             self._searches.popleft()
 
     def _roll_day(self, now: float) -> None:

@@ -51,3 +51,26 @@ def test_a_daily_429_stops_at_once_without_retrying(clock):
             for _ in source.read(Cursor()):
                 pass
         assert calls(sb, "contacts.search", 429) == 1
+
+
+def test_a_search_answered_429_widens_the_search_margin_up_to_its_cap(clock):
+    """The per-second search window is short: when the server still counted one search too
+    many (its clock and ours disagree by more than the margin), pace searches wider."""
+    from connectors.hubspot.limits import SEARCH_MARGIN_MAX_S, SEARCH_MARGIN_STEP_S
+    from connectors.sandbox.faults import Faults
+    from sync_agent.errors import RetriableError
+
+    with Sandbox(contacts=50, seed=12, clock=clock.dt, faults=Faults(rate_429=1.0)) as sb:
+        source, sink = connect(sb, clock, page_size=20, max_attempts=4)
+        limiter = source.client.limiter
+        assert sink.client.limiter is limiter  # the sink's searches pace with the source's
+        start = limiter.search_margin
+        with pytest.raises(RetriableError):
+            for _ in source.read(Cursor()):
+                pass
+        assert calls(sb, "contacts.search", 429) == 4
+        assert limiter.search_margin == pytest.approx(start + 3 * SEARCH_MARGIN_STEP_S)
+        for _ in range(20):
+            limiter.widen_search_margin()
+        assert limiter.search_margin == SEARCH_MARGIN_MAX_S
+        assert limiter.margin == start  # the 10-second burst window keeps its margin
