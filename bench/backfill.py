@@ -7,26 +7,51 @@ the HubSpot calls made (search calls at 5/s, the others at 19/s, whichever takes
 Targets: wall/floor <= 1.3 (reads and writes overlap), < 1 % of requests answered 429,
 and still <= 25 calls per 1,000 MQLs.
 
+The sandbox serves from its own process (``sync-agent sandbox serve``), as HubSpot and
+Salesforce are remote for a real agent: inside the agent's process its request handling
+would compete with the agent for one interpreter lock and slow the agent down by a third.
+
     .venv/bin/python bench/backfill.py [--mqls 20000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import delta, emit, request_totals
 
-from connectors.sandbox import HubSpotLimits, Sandbox
-from sync_agent.demo import prepare_sandbox
+from connectors.hubspot import build_client
+from connectors.hubspot.setup import setup_properties
+from sync_agent.config import config_for_sandbox
 from sync_agent.engine import backfill
 from sync_agent.logs import configure_logging
+
+
+def serve_sandbox(mqls: int, seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """``sync-agent sandbox serve`` with HubSpot Professional limits; its info line."""
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "sync_agent.cli", "sandbox", "serve", "--contacts", str(mqls),
+         "--mql-share", "1.0", "--seed", str(seed), "--hubspot-tier", "professional"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert sandbox.stdout is not None
+    return sandbox, json.loads(sandbox.stdout.readline())  # ready once it printed its line
+
+
+def state(info: dict[str, Any]) -> dict[str, Any]:
+    with urllib.request.urlopen(info["state_url"] + "?records=0", timeout=30) as answer:
+        return dict(json.load(answer))
 
 
 def main() -> None:
@@ -35,15 +60,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
     configure_logging(level="WARNING")
-    limits = HubSpotLimits.for_tier("professional")
-    with Sandbox(contacts=args.mqls, seed=args.seed, mql_share=1.0, hubspot_limits=limits) as sb, \
-            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
-        config, _ = prepare_sandbox(sb, tmp, hubspot_options={"tier": "professional"})
-        before = request_totals(sb.state(include_records=False))
-        started = time.perf_counter()
-        summaries = backfill(config, since=datetime.now(UTC) - timedelta(days=3 * 365))
-        wall = time.perf_counter() - started
-        calls = delta(request_totals(sb.state(include_records=False)), before)
+    sandbox, info = serve_sandbox(args.mqls, args.seed)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            options = {"hubspot_options": {"tier": "professional"}, "salesforce_options": {}}
+            config = config_for_sandbox({**info, **options}, tmp)
+            client = build_client(config.connectors["hubspot"], config.secrets)
+            setup_properties(client, client.settings)
+            before = request_totals(state(info))
+            started = time.perf_counter()
+            summaries = backfill(config, since=datetime.now(UTC) - timedelta(days=3 * 365))
+            wall = time.perf_counter() - started
+            calls = delta(request_totals(state(info)), before)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
     read = sum(s.read for s in summaries)
     searches = calls["hubspot_search"]
     others = calls["hubspot"] - searches
