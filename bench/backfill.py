@@ -33,7 +33,7 @@ from _sandbox import delta, emit, request_totals
 
 from connectors.hubspot import build_client
 from connectors.hubspot.setup import setup_properties
-from sync_agent.config import config_for_sandbox
+from connectors.sandbox.config import config_for_sandbox
 from sync_agent.engine import backfill
 from sync_agent.logs import configure_logging
 
@@ -65,7 +65,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             options = {"hubspot_options": {"tier": "professional"}, "salesforce_options": {}}
             config = config_for_sandbox({**info, **options}, tmp)
-            client = build_client(config.connectors["hubspot"], config.secrets)
+            client = build_client(config.connectors["hubspot"].settings, config.secrets)
             setup_properties(client, client.settings)
             before = request_totals(state(info))
             started = time.perf_counter()

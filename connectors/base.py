@@ -1,14 +1,23 @@
-"""The two small interfaces every connector implements.
+"""What a connector is, for the core: two small interfaces and one descriptor.
 
 A :class:`Source` reads MQLs page by page from an explicit :class:`Cursor`; a
 :class:`Sink` writes a batch of handoffs and answers with one result per handoff.
-The sync engine knows only these two protocols, so a new system is a new package
-under ``connectors/`` with the same file shape as ``hubspot`` and ``salesforce``.
+A :class:`ConnectorSpec` describes a connector *type* (its name, the prefix under which
+rules reach its raw properties, the secrets it reads, its settings model, how to build
+its source and sinks, how a backfill's ``--since`` becomes its cursor, its connection
+checks and optional CLI commands). Each connector package exports one spec as
+``CONNECTOR`` and registers it under the ``sync_agent.connectors`` entry point group, so
+a new system is a new package plus one line in its ``pyproject.toml``; the core never
+names a connector (``docs/connectors.md`` walks through writing one).
+
+A configuration may hold several :class:`Instance` s of one type (two portals, two
+orgs): each has its own name (its audit identity: lead keys, sink names), settings,
+secrets and connector state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,10 +28,9 @@ from sync_agent.model import MQL, Handoff, WriteResult
 class Cursor:
     """Where a source stopped, as plain JSON-able data.
 
-    ``position`` is source-specific (e.g. ``{"modified_ms": 1735689600000,
-    "seen_ids": ["101", "102"]}`` for HubSpot: a closed lower bound plus the ids already
-    read at that boundary). An empty position means "from the beginning" or from
-    ``since`` when the caller gives one.
+    ``position`` is source-specific (e.g. a closed lower bound on a modification time
+    plus the ids already read at that boundary). An empty position means "from the
+    beginning"; :attr:`ConnectorSpec.start_position` makes the one a backfill starts from.
     """
 
     position: Mapping[str, Any] = field(default_factory=dict)
@@ -81,3 +89,93 @@ class Sink(Protocol):
         never exceptions; only whole-call failures raise (``RetriableError`` etc.).
         """
         ...
+
+
+class StateStore(Protocol):
+    """Small JSON values a connector keeps between runs (caches, budgets), per instance.
+
+    The engine backs it with the audit database; tests and one-off commands may pass
+    :class:`MemoryState`. Keys are the connector's own; values must be JSON-able.
+    """
+
+    def get(self, key: str) -> Any: ...  # pragma: no cover - protocol
+
+    def put(self, key: str, value: Any) -> None: ...  # pragma: no cover - protocol
+
+
+class MemoryState:
+    """A :class:`StateStore` that forgets everything when the process ends."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+#: One line of ``config check --connect``: what was tried, whether it worked, details.
+ConnectionCheck = tuple[str, bool, str]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One configured connector (``[connectors.<name>]``), ready to build from.
+
+    ``secrets`` holds this instance's secrets under the names its spec declares, whatever
+    prefix the environment used for them; ``state`` persists between runs.
+    """
+
+    name: str
+    spec: ConnectorSpec
+    settings: Any
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    state: StateStore = field(default_factory=MemoryState, repr=False)
+
+
+def _no_position(_since_ms: int) -> dict[str, Any]:
+    return {}
+
+
+def _no_time(_position: Mapping[str, Any]) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """Everything the core knows about a connector type (exported as ``CONNECTOR``).
+
+    * ``raw_prefix``: rules reach a record's unmapped properties as ``<raw_prefix>.<name>``;
+      ``raw_example`` shows one in problem hints (``hubspot.hs_analytics_source``).
+    * ``secrets``: the names it reads (``{NAME: what it is}``); an instance whose
+      ``secrets_prefix`` is ``EU_`` reads ``EU_NAME`` from the environment or secrets file.
+    * ``settings``: a pydantic model (``extra="forbid"``) for its ``[connectors.X]`` table.
+    * ``start_position(since_ms)``: the cursor position a backfill from ``since`` starts at;
+      ``position_ms(position)``: where a cursor stands in time (progress, ETA), if it knows.
+    * ``commands()``: an optional click group added to the CLI under the spec's name.
+    """
+
+    name: str
+    title: str
+    summary: str
+    raw_prefix: str
+    settings: type[Any]
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    raw_example: str = ""
+    build_source: Callable[[Instance], Source] | None = None
+    build_sink: Callable[[Instance], Sink] | None = None
+    check_connection: Callable[[Instance], list[ConnectionCheck]] | None = None
+    start_position: Callable[[int], dict[str, Any]] = _no_position
+    position_ms: Callable[[Mapping[str, Any]], int | None] = _no_time
+    commands: Callable[[], Any] | None = None
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """``("source", "sink")``, or just one of them."""
+        return tuple(
+            role
+            for role, builder in (("source", self.build_source), ("sink", self.build_sink))
+            if builder is not None
+        )

@@ -24,7 +24,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import GetPydanticSchema
+from pydantic_core import core_schema
 
 from sync_agent.errors import Problem
 from sync_agent.model import CANONICAL_FIELDS, MQL, FieldType
@@ -84,6 +87,17 @@ class FieldMapping:
             else:
                 merged[canonical] = prop
         return cls(merged), problems
+
+    @classmethod
+    def merged(cls, defaults: Mapping[str, str], overrides: Mapping[str, str]) -> FieldMapping:
+        """Defaults overlaid with validated overrides (``""`` removes a default)."""
+        merged = dict(defaults)
+        for canonical, prop in overrides.items():
+            if prop == "":
+                merged.pop(canonical, None)
+            else:
+                merged[canonical] = prop
+        return cls(merged)
 
     def source_properties(self) -> list[str]:
         """The source properties to request, sorted and without duplicates."""
@@ -172,3 +186,19 @@ def _bool(text: str) -> Any:
     if lowered in _FALSE:
         return False
     return text
+
+
+def mapping_schema(defaults: Mapping[str, str]) -> GetPydanticSchema:
+    """Pydantic metadata for a ``field_map`` option: ``{canonical: property}`` overrides of
+    ``defaults``, validated (an unknown canonical name is a problem at ``field_map.<name>``)
+    and merged into a :class:`FieldMapping`. Use as ``Annotated[FieldMapping, ...]``."""
+    names: Any = Literal.__getitem__(tuple(CANONICAL_FIELDS))
+
+    def build(overrides: dict[str, str]) -> FieldMapping:
+        return FieldMapping.merged(defaults, overrides)
+
+    return GetPydanticSchema(
+        lambda _type, handler: core_schema.no_info_after_validator_function(
+            build, handler(dict[names, str])
+        )
+    )

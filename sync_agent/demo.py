@@ -17,9 +17,10 @@ from typing import Any
 from connectors.hubspot import build_client
 from connectors.hubspot.setup import setup_properties
 from connectors.sandbox import Sandbox
+from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit.db import AuditLog, decision_from_row
 from sync_agent.audit.report import Report
-from sync_agent.config import Config, config_for_sandbox
+from sync_agent.config import Config
 from sync_agent.engine import RunSummary, run_once
 from sync_agent.model import Decision
 
@@ -92,7 +93,7 @@ def prepare_sandbox(
         "salesforce_options": salesforce_options or {},
     }
     config = config_for_sandbox(info, workdir, **config_overrides)
-    client = build_client(config.connectors["hubspot"], config.secrets)
+    client = build_client(config.connectors["hubspot"].settings, config.secrets)
     report = setup_properties(client, client.settings)
     return config, [f"{spec.object_type}.{spec.name}" for spec in report.created]
 

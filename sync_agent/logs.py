@@ -1,8 +1,9 @@
 """structlog, configured in one place.
 
 Console rendering on a terminal, one JSON object per line otherwise. A redaction
-processor runs before rendering: it masks values of secret-looking keys (tokens,
-passwords, keys), any registered secret value wherever it appears, and, unless
+processor runs last before rendering (after tracebacks became text): it masks values of
+secret-looking keys (tokens, passwords, keys), any registered secret value wherever it
+appears (tracebacks included), and, unless
 ``redact_pii=False``, lead e-mail addresses and phone numbers.
 """
 
@@ -31,6 +32,7 @@ def _mask_phone(match: re.Match[str]) -> str:
     text = match.group()
     digits = sum(c.isdigit() for c in text)
     return text if digits < 9 or _NOT_A_PHONE.fullmatch(text) else "[phone]"
+
 
 _registered_secrets: set[str] = set()
 
@@ -100,8 +102,9 @@ def configure_logging(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             *extra_processors,
-            Redactor(redact_pii=redact_pii),
+            # Tracebacks become text first, so the redactor masks what they carry too.
             structlog.processors.format_exc_info,
+            Redactor(redact_pii=redact_pii),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -110,6 +113,11 @@ def configure_logging(
     )
 
 
-def get_logger(name: str = "sync_agent", **bound: Any) -> Any:
+#: The type of every logger here (``configure_logging`` makes filtering bound loggers).
+Logger = structlog.typing.FilteringBoundLogger
+
+
+def get_logger(name: str = "sync_agent", **bound: Any) -> Logger:
     """A structlog logger with ``component`` and any extra context bound."""
-    return structlog.get_logger(name).bind(component=name, **bound)
+    logger: Logger = structlog.get_logger(name).bind(component=name, **bound)
+    return logger

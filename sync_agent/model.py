@@ -53,18 +53,14 @@ CANONICAL_FIELDS: Mapping[str, FieldType] = {
     "is_customer": "bool",
 }
 
-#: Prefix under which a source's raw, unmapped properties stay reachable by rules,
-#: e.g. ``hubspot.hs_analytics_source`` or ``salesforce.Rating``.
-RAW_PREFIXES = ("hubspot.", "salesforce.")
-
-
 @dataclass(frozen=True)
 class MQL:
     """A marketing qualified lead as read from a source, in canonical form.
 
-    ``fields`` holds canonical names (and ``<source>.<property>`` raw names) mapped to
-    the values as the source sent them. ``crm_ids`` links the same person in other
-    systems, e.g. ``{"hubspot": "101", "salesforce": "00Q..."}``.
+    ``fields`` holds canonical names (and ``<raw prefix>.<property>`` raw names) mapped to
+    the values as the source sent them. ``crm_ids`` links the same person in systems:
+    its own id under the source instance's name, and ids the source knows in other
+    systems under their connector type's name (``{"eu-portal": "101", "crm": "00Q..."}``).
     """
 
     source: str
@@ -180,20 +176,55 @@ class Handoff:
 
     ``key`` is the idempotency key of this handoff (stable across retries and restarts):
     sinks use it so that a retried write never creates a second note or task.
-    ``note`` is the context note for sales (why accepted, signals, follow-up SLA).
+    ``note`` is the context note for sales (why accepted, signals, follow-up SLA);
+    ``follow_up_hours`` and ``due_at`` are the agent's follow-up SLA for it, so every sink
+    (a note's text, a task's due date) states the same deadline.
     """
 
     key: str
     mql: MQL
     decision: Decision
     note: str
+    follow_up_hours: float = 24.0
+    due_at: datetime | None = None
 
 
-class WriteStatus(StrEnum):
+class WriteState(StrEnum):
+    """A write's state: in the outbox (``writes.state``) and in what a sink answers.
+
+    A sink answers WRITTEN, SKIPPED (nothing to write, with a reason: converted lead, no
+    match...), RETRYABLE (failed for now) or DEAD (failed for good: a dead letter that only
+    ``replay`` brings back). The outbox adds PENDING (not sent yet) and IN_FLIGHT (handed to
+    a sink; a crash here makes the next attempt reconcile).
+    """
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
     WRITTEN = "written"
-    SKIPPED = "skipped"  # nothing to write, with a reason (converted lead, no match, ...)
-    RETRYABLE = "retryable"  # failed for now: retry later
-    PERMANENT = "permanent"  # failed for good: park as dead letter
+    SKIPPED = "skipped"
+    RETRYABLE = "retryable"
+    DEAD = "dead"
+
+
+#: Writes still to be (re)sent.
+OPEN_WRITES = (WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE)
+
+
+class HandoffStatus(StrEnum):
+    """A decision's status (``decisions.status``): its writes rolled up (worst first:
+    dead, retryable, pending, written, skipped), or DRY_RUN when nothing was to be written."""
+
+    PENDING = WriteState.PENDING.value
+    WRITTEN = WriteState.WRITTEN.value
+    SKIPPED = WriteState.SKIPPED.value
+    RETRYABLE = WriteState.RETRYABLE.value
+    DEAD = WriteState.DEAD.value
+    DRY_RUN = "dry_run"
+
+
+def sql_in(*states: StrEnum) -> str:
+    """``('a','b')`` for SQL ``IN``; the states are this module's enum values, never input."""
+    return "(" + ",".join(f"'{s.value}'" for s in states) + ")"
 
 
 @dataclass(frozen=True)
@@ -201,7 +232,7 @@ class WriteResult:
     """What a sink did with one handoff."""
 
     key: str
-    status: WriteStatus
+    status: WriteState
     reason: str = ""
     target_id: str | None = None  # the record written in the target system
 

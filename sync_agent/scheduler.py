@@ -1,5 +1,5 @@
-"""The background agent: APScheduler runs each pipeline on its schedule (the ONLY module
-that imports APScheduler).
+"""The background agent: APScheduler runs each pipeline on its schedule (with
+:mod:`sync_agent.triggers`, the only modules that import APScheduler).
 
 One job per pipeline, ``max_instances=1`` (never two runs of one pipeline at once),
 ``coalesce=True`` (missed runs collapse into one) and a misfire grace time; every job
@@ -19,29 +19,15 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
-from sync_agent.config import Config, Schedule
+from sync_agent.audit import AuditLog
+from sync_agent.config import Config
+from sync_agent.engine import run_once
+from sync_agent.lock import agent_lock
 from sync_agent.logs import get_logger
+from sync_agent.triggers import make_trigger
 
 Job = Callable[..., Any]
-
-
-def cron_problem(expr: str) -> str | None:
-    """Why ``expr`` is not a valid five-field crontab expression, or None."""
-    try:
-        CronTrigger.from_crontab(expr, timezone=UTC)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def make_trigger(schedule: Schedule) -> IntervalTrigger | CronTrigger:
-    """The APScheduler trigger for a pipeline's schedule (times in UTC)."""
-    if schedule.cron:
-        return CronTrigger.from_crontab(schedule.cron, timezone=UTC)
-    return IntervalTrigger(minutes=schedule.every_minutes or 15, timezone=UTC)
 
 
 class JobTracker:
@@ -74,8 +60,6 @@ def pipeline_job(
     clock: Callable[[], datetime] | None = None,
 ) -> list[Any]:
     """One scheduled pass of pipeline ``name`` (its errors reach the listener)."""
-    from sync_agent.engine import run_once
-
     if stop.is_set():
         return []
     with tracker:
@@ -86,8 +70,6 @@ def record_job_event(
     config: Config, event: JobExecutionEvent, clock: Callable[[], datetime]
 ) -> None:
     """Listener: a job that raised or missed its slot becomes a row in ``events`` and a log line."""
-    from sync_agent.audit import AuditLog
-
     kind = "job_missed" if event.code == EVENT_JOB_MISSED else "job_error"
     exc = getattr(event, "exception", None)
     message = (
@@ -138,8 +120,6 @@ def serve(
     config: Config, *, pipeline: str | None = None, stop: threading.Event | None = None
 ) -> int:
     """Run the agent until SIGTERM/SIGINT (or ``stop``); raises AgentLocked if another runs."""
-    from sync_agent.lock import agent_lock
-
     stop = stop or threading.Event()
     tracker = JobTracker()
     log = get_logger("sync_agent.scheduler")

@@ -26,6 +26,7 @@ from hubspot import HubSpot
 from connectors.hubspot.errors import decode_success, retry_after_of, translate
 from connectors.hubspot.limits import Clock, LimitConfig, RateLimiter, Sleep, shared_limiter
 from connectors.hubspot.settings import HubSpotSettings
+from sync_agent.backoff import backoff_seconds
 from sync_agent.errors import RetriableError
 from sync_agent.logs import get_logger
 
@@ -114,11 +115,10 @@ class HubSpotClient:
         return wait
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
-        """``Retry-After`` when the server gave one, else exponential with equal jitter."""
-        if retry_after is not None:
-            return min(retry_after, self.settings.backoff_max)
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        """The shared backoff (``Retry-After`` as a floor), jittered by this client's rng."""
+        return backoff_seconds(attempt, base=self.settings.backoff_base,
+                               cap=self.settings.backoff_max, jitter=self.rng.random(),
+                               retry_after=retry_after)
 
     def _once(self, fn: SdkCall) -> Response:
         raw = fn(_preload_content=False, _request_timeout=self.settings.timeout)

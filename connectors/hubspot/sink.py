@@ -43,7 +43,7 @@ from connectors.hubspot.writeback import (
 )
 from sync_agent.errors import PermanentApiError, RetriableError
 from sync_agent.logs import get_logger
-from sync_agent.model import Handoff, Outcome, WriteResult, WriteStatus
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
 T = TypeVar("T")
 Target = tuple[Handoff, str]
@@ -74,9 +74,9 @@ def key_chunks(keys: Sequence[str], *, max_values: int = 100,
 class HubSpotSink:
     """Writes SAL decisions to HubSpot (implements ``connectors.base.Sink``)."""
 
-    name = "hubspot"
-
-    def __init__(self, settings: HubSpotSettings, client: HubSpotClient) -> None:
+    def __init__(self, settings: HubSpotSettings, client: HubSpotClient,
+                 name: str = "hubspot") -> None:
+        self.name = name
         self.settings = settings
         self.client = client
         self.log = get_logger("connectors.hubspot.sink")
@@ -85,9 +85,9 @@ class HubSpotSink:
         results: dict[str, WriteResult] = {}
         targets: list[Target] = []
         for handoff in dict((h.key, h) for h in handoffs).values():
-            cid = contact_id(handoff)
+            cid = contact_id(handoff, self.name)
             if cid is None:
-                results[handoff.key] = WriteResult(handoff.key, WriteStatus.SKIPPED,
+                results[handoff.key] = WriteResult(handoff.key, WriteState.SKIPPED,
                                                    "no HubSpot contact id")
             else:
                 targets.append((handoff, cid))
@@ -96,11 +96,11 @@ class HubSpotSink:
                     if h.key not in results and h.decision.outcome is Outcome.ACCEPTED]
         self._notes(accepted, recovering, results)
         for handoff, cid in targets:
-            results.setdefault(handoff.key, WriteResult(handoff.key, WriteStatus.WRITTEN,
+            results.setdefault(handoff.key, WriteResult(handoff.key, WriteState.WRITTEN,
                                                         target_id=cid))
         self.log.info("hubspot_write_done", handoffs=len(handoffs), accepted=len(accepted),
                       recovering=recovering,
-                      failed=sum(r.status is not WriteStatus.WRITTEN for r in results.values()))
+                      failed=sum(r.status is not WriteState.WRITTEN for r in results.values()))
         return [results[h.key] for h in handoffs]
 
     # -- SAL properties ------------------------------------------------------------------
@@ -112,7 +112,7 @@ class HubSpotSink:
             superseded = latest.get(cid)
             if superseded is not None and superseded.decision.outcome is not Outcome.ACCEPTED:
                 results[superseded.key] = WriteResult(
-                    superseded.key, WriteStatus.SKIPPED,
+                    superseded.key, WriteState.SKIPPED,
                     f"superseded by {handoff.key} in the same batch")
             latest[cid] = handoff
         by_contact = list(latest.items())
@@ -181,7 +181,7 @@ class HubSpotSink:
                     continue
                 for handoff, cid in todo:
                     results[handoff.key] = WriteResult(
-                        handoff.key, WriteStatus.RETRYABLE, f"note: outcome unknown: {error}",
+                        handoff.key, WriteState.RETRYABLE, f"note: outcome unknown: {error}",
                         target_id=cid)
                 return
             keys = [h.key for h, _ in todo]
@@ -192,7 +192,7 @@ class HubSpotSink:
                 if item is not None or (handoff.key not in failed and response.status < 300):
                     note_id = item.get("id") if isinstance(item, dict) else None
                     results[handoff.key] = WriteResult(
-                        handoff.key, WriteStatus.WRITTEN, target_id=str(note_id or cid))
+                        handoff.key, WriteState.WRITTEN, target_id=str(note_id or cid))
                 else:
                     failure = failed[handoff.key]
                     results[handoff.key] = WriteResult(
@@ -203,7 +203,7 @@ class HubSpotSink:
         existing = self.existing_notes([h.key for h, _ in todo])
         for handoff, _ in todo:
             if handoff.key in existing:
-                results[handoff.key] = WriteResult(handoff.key, WriteStatus.WRITTEN,
+                results[handoff.key] = WriteResult(handoff.key, WriteState.WRITTEN,
                                                    target_id=existing[handoff.key])
         return [(h, c) for h, c in todo if h.key not in existing]
 

@@ -29,9 +29,9 @@ ID_PROPERTY = "hs_object_id"
 class HubSpotSource:
     """Reads MQL contacts page by page (implements ``connectors.base.Source``)."""
 
-    name = "hubspot"
-
-    def __init__(self, settings: HubSpotSettings, client: HubSpotClient) -> None:
+    def __init__(self, settings: HubSpotSettings, client: HubSpotClient,
+                 name: str = "hubspot") -> None:
+        self.name = name  # the instance's name: lead keys are "<name>:<contact id>"
         self.settings = settings
         self.client = client
         self.properties = settings.properties_to_read()
@@ -68,7 +68,7 @@ class HubSpotSource:
             sf_id = props.get("salesforceleadid") if isinstance(props, Mapping) else None
             outcome = to_mql(self.name, item.get("id"), props, self.settings.field_map,
                              modified_at=_from_ms(hit.ms),
-                             crm_ids={"hubspot": hit.id, "salesforce": sf_id})
+                             crm_ids={self.name: hit.id, "salesforce": sf_id})
             if isinstance(outcome, MQL):
                 mqls.append(outcome)
             else:

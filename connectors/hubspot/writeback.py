@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.hubspot.errors import UnexpectedResponse, correlation_of
 from connectors.hubspot.settings import HubSpotSettings
-from sync_agent.model import Handoff, Outcome, WriteStatus
+from sync_agent.model import Handoff, Outcome, WriteState
 
 NOTE_TO_CONTACT = 202
 _TRUNCATED = "\n[truncated]"
@@ -26,7 +26,7 @@ _GONE_CATEGORIES = {"OBJECT_NOT_FOUND"}
 class InputFailure:
     """Why one input of a batch call failed, and what that means for its handoff."""
 
-    status: WriteStatus
+    status: WriteState
     reason: str
 
 
@@ -36,10 +36,13 @@ def hs_datetime(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def contact_id(handoff: Handoff) -> str | None:
-    """The HubSpot contact of a handoff: ``crm_ids["hubspot"]``, or the source id."""
-    cid = handoff.mql.crm_ids.get("hubspot")
-    if not cid and handoff.mql.source == "hubspot":
+def contact_id(handoff: Handoff, instance: str = "hubspot") -> str | None:
+    """The contact of a handoff in this portal: the id the lead carries for this instance
+    (its own source id when it came from this portal), else the one a source linked under
+    the type name ``hubspot``."""
+    ids = handoff.mql.crm_ids
+    cid = ids.get(instance) or ids.get("hubspot")
+    if not cid and handoff.mql.source == instance:
         cid = handoff.mql.source_id
     return str(cid) if cid else None
 
@@ -147,7 +150,7 @@ def _result_key(item: Any, result_key: str) -> str | None:
 
 def _failure(error: Any) -> InputFailure:
     if not isinstance(error, dict):
-        return InputFailure(WriteStatus.PERMANENT, f"unreadable error: {error!r}"[:200])
+        return InputFailure(WriteState.DEAD, f"unreadable error: {error!r}"[:200])
     category = str(error.get("category") or error.get("subCategory") or "ERROR")
     message = str(error.get("message") or "")
     details = error.get("errors")
@@ -155,9 +158,9 @@ def _failure(error: Any) -> InputFailure:
                                                                                   list) else []
     code = next((c for c in codes if c), category)
     if category in _GONE_CATEGORIES:
-        return InputFailure(WriteStatus.SKIPPED, "contact not found (deleted or merged)")
-    status = (WriteStatus.RETRYABLE if category in _RETRYABLE_CATEGORIES
-              else WriteStatus.PERMANENT)
+        return InputFailure(WriteState.SKIPPED, "contact not found (deleted or merged)")
+    status = (WriteState.RETRYABLE if category in _RETRYABLE_CATEGORIES
+              else WriteState.DEAD)
     return InputFailure(status, f"{code}: {message}".strip()[:500])
 
 

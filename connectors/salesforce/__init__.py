@@ -1,6 +1,7 @@
 """Salesforce connector: Leads as a source of MQLs, and the sink for SAL decisions.
 
-Public API (the sync engine builds connectors only through these)::
+Registered as the ``salesforce`` connector type by :data:`CONNECTOR` (entry point group
+``sync_agent.connectors``). Library API, also used by its tests::
 
     settings = SalesforceSettings.from_options(options)   # ConfigError listing every problem
     source = build_source(options, secrets)                # connectors.base.Source
@@ -13,16 +14,20 @@ are the ``[connectors.salesforce]`` table (see :mod:`connectors.salesforce.setti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.base import ConnectorSpec
+from connectors.salesforce.auth import SECRET_NAMES
+from connectors.salesforce.build import build_sink, build_source, check_connection, lead_statuses
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.sink import SalesforceSink
-from connectors.salesforce.source import SalesforceSource
-from sync_agent.errors import SyncAgentError
+from connectors.salesforce.source import SalesforceSource, iso
 
 __all__ = [
+    "CONNECTOR",
     "SalesforceClient",
     "SalesforceSettings",
     "SalesforceSink",
@@ -34,95 +39,40 @@ __all__ = [
 ]
 
 
-def build_source(options: Mapping[str, Any], secrets: Mapping[str, str],
-                 **client_kwargs: Any) -> SalesforceSource:
-    """A source reading Leads that match ``source_condition`` (no network until read)."""
-    settings = SalesforceSettings.from_options(options)
-    return SalesforceSource(settings, SalesforceClient(settings, secrets, **client_kwargs))
+def _start(since_ms: int) -> dict[str, Any]:
+    moment = datetime.fromtimestamp(since_ms / 1000, UTC)
+    return {"modstamp": iso(moment), "seen_ids": []}
 
 
-def build_sink(options: Mapping[str, Any], secrets: Mapping[str, str],
-               **client_kwargs: Any) -> SalesforceSink:
-    """A sink writing SAL Status/fields and owner Tasks (no network until write)."""
-    settings = SalesforceSettings.from_options(options)
-    return SalesforceSink(settings, SalesforceClient(settings, secrets, **client_kwargs))
-
-
-def check_connection(options: Mapping[str, Any], secrets: Mapping[str, str],
-                     **client_kwargs: Any) -> list[tuple[str, bool, str]]:
-    """Settings, login, API budget, Lead Status values and custom fields: one line each."""
+def _position_ms(position: Mapping[str, Any]) -> int | None:
+    stamp = position.get("modstamp")
+    if not isinstance(stamp, str):
+        return None
     try:
-        settings = SalesforceSettings.from_options(options)
-        client = SalesforceClient(settings, secrets, **client_kwargs)
-    except SyncAgentError as exc:
-        return [("salesforce settings", False, str(exc))]
-    checks: list[tuple[str, bool, str]] = [("salesforce settings", True, "valid")]
-    steps: list[tuple[str, Callable[[], str]]] = [
-        ("salesforce login", lambda: _login(client)),
-        ("salesforce API budget", lambda: _budget(client)),
-        ("salesforce lead statuses", lambda: _statuses(client)),
-        ("salesforce lead fields", lambda: _fields(client, "Lead", _lead_fields(settings))),
-    ]
-    if settings.create_task:
-        steps.append(("salesforce task external id", lambda: _fields(
-            client, "Task", [settings.task_key_field])))
-    for what, step in steps:
-        try:
-            checks.append((what, True, step()))
-        except (SyncAgentError, ValueError) as exc:
-            checks.append((what, False, str(exc)))
-            if what == "salesforce login":
-                break
-    return checks
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("+0000", "+00:00"))
+    except ValueError:
+        return None
+    return int(moment.timestamp() * 1000)
 
 
-def lead_statuses(client: SalesforceClient) -> list[dict[str, Any]]:
-    """The org's LeadStatus picklist rows (ApiName, IsConverted, IsDefault)."""
-    return client.query_all(
-        "SELECT ApiName, IsConverted, IsDefault, SortOrder FROM LeadStatus ORDER BY SortOrder")
+def _commands() -> Any:
+    from connectors.salesforce.cli import salesforce
+
+    return salesforce
 
 
-def _login(client: SalesforceClient) -> str:
-    resources = client.get("")
-    if not isinstance(resources, dict):
-        raise ValueError("the API answered without its resource list")
-    how = client.creds.flow or "session id"
-    return f"authenticated ({how}); API v{client.settings.api_version}"
-
-
-def _budget(client: SalesforceClient) -> str:
-    limits = client.get("limits")
-    daily = limits.get("DailyApiRequests") if isinstance(limits, dict) else None
-    if not isinstance(daily, dict):
-        raise ValueError("limits answer lacks DailyApiRequests")
-    share = client.settings.daily_max_share
-    return (f"{daily.get('Remaining')}/{daily.get('Max')} daily API calls remaining; the agent "
-            f"stops at {share:.0%} used")
-
-
-def _statuses(client: SalesforceClient) -> str:
-    names = {str(r.get("ApiName")) for r in lead_statuses(client)}
-    s = client.settings
-    wanted = [v for v in (s.status_accepted, s.status_rejected, s.status_review) if v]
-    missing = [v for v in wanted if v not in names]
-    if missing:
-        raise ValueError(f"Lead Status values missing in the org: {', '.join(missing)} "
-                         f"(available: {', '.join(sorted(names))})")
-    return "found: " + ", ".join(wanted)
-
-
-def _lead_fields(settings: SalesforceSettings) -> list[str]:
-    return [f for f in (settings.score_field, settings.date_field, settings.reason_field) if f]
-
-
-def _fields(client: SalesforceClient, sobject: str, wanted: list[str]) -> str:
-    describe = client.get(f"sobjects/{sobject}/describe")
-    fields = describe.get("fields") if isinstance(describe, dict) else None
-    if not isinstance(fields, list):
-        raise ValueError(f"{sobject} describe answer lacks fields")
-    names = {f.get("name") for f in fields if isinstance(f, dict)}
-    missing = [w for w in wanted if w not in names]
-    if missing:
-        raise ValueError(f"{sobject} fields missing: {', '.join(missing)} (create them: see "
-                         "docs/salesforce.md)")
-    return "found: " + ", ".join(wanted)
+CONNECTOR = ConnectorSpec(
+    name="salesforce",
+    title="Salesforce",
+    summary="Salesforce: Leads in (a SOQL condition); SAL Lead Status, fields and a Task out",
+    raw_prefix="salesforce",
+    raw_example="salesforce.Rating",
+    settings=SalesforceSettings,
+    secrets=dict.fromkeys(SECRET_NAMES, "see docs/salesforce.md for the login flows"),
+    build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name),
+    build_sink=lambda inst: build_sink(inst.settings, inst.secrets, name=inst.name),
+    check_connection=lambda inst: check_connection(inst.settings, inst.secrets),
+    start_position=_start,
+    position_ms=_position_ms,
+    commands=_commands,
+)

@@ -36,6 +36,7 @@ from simple_salesforce.exceptions import (
 from connectors.salesforce.auth import Credentials, fetch_token
 from connectors.salesforce.errors import MalformedResponse, translate
 from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.backoff import backoff_seconds
 from sync_agent.errors import AuthError, BudgetExhausted, ConfigError, RetriableError
 from sync_agent.logs import get_logger
 
@@ -171,10 +172,10 @@ class SalesforceClient:
                 self.sleep(delay)
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.settings.backoff_max)
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
-        return ceiling * (0.5 + self.rng.random() / 2)
+        """The shared backoff (``Retry-After`` as a floor), jittered by this client's rng."""
+        return backoff_seconds(attempt, base=self.settings.backoff_base,
+                               cap=self.settings.backoff_max, jitter=self.rng.random(),
+                               retry_after=retry_after)
 
     # -- endpoints -------------------------------------------------------------------------
 

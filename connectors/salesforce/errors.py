@@ -33,19 +33,19 @@ from sync_agent.errors import (
     RetriableError,
     SyncAgentError,
 )
-from sync_agent.model import WriteStatus
+from sync_agent.model import WriteState
 
 #: Headers that may carry a request/correlation id (first one present wins).
 CORRELATION_HEADERS = ("Sforce-Request-Id", "X-Request-Id", "X-Correlation-Id")
 
 #: Per-record collection ``statusCode`` -> what to do with the handoff.
-RECORD_STATUS: Mapping[str, WriteStatus] = {
-    "UNABLE_TO_LOCK_ROW": WriteStatus.RETRYABLE,
-    "REQUEST_RUNNING_TOO_LONG": WriteStatus.RETRYABLE,
-    "SERVER_UNAVAILABLE": WriteStatus.RETRYABLE,
-    "ALL_OR_NONE_OPERATION_ROLLED_BACK": WriteStatus.RETRYABLE,
-    "CANNOT_UPDATE_CONVERTED_LEAD": WriteStatus.SKIPPED,
-    "ENTITY_IS_DELETED": WriteStatus.SKIPPED,
+RECORD_STATUS: Mapping[str, WriteState] = {
+    "UNABLE_TO_LOCK_ROW": WriteState.RETRYABLE,
+    "REQUEST_RUNNING_TOO_LONG": WriteState.RETRYABLE,
+    "SERVER_UNAVAILABLE": WriteState.RETRYABLE,
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK": WriteState.RETRYABLE,
+    "CANNOT_UPDATE_CONVERTED_LEAD": WriteState.SKIPPED,
+    "ENTITY_IS_DELETED": WriteState.SKIPPED,
 }
 #: Reasons for the SKIPPED codes above.
 SKIP_REASONS: Mapping[str, str] = {
@@ -58,9 +58,9 @@ class MalformedResponse(RetriableError):
     """A 2xx answer that is not what the endpoint documents (wrong shape, wrong types)."""
 
 
-def record_status(code: str) -> WriteStatus:
+def record_status(code: str) -> WriteState:
     """Retryable, skipped or (default: validation and everything unknown) permanent."""
-    return RECORD_STATUS.get(code, WriteStatus.PERMANENT)
+    return RECORD_STATUS.get(code, WriteState.DEAD)
 
 
 def _first_error(content: Any) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from connectors.salesforce.settings import SalesforceSettings
-from sync_agent.model import Handoff, WriteResult, WriteStatus
+from sync_agent.model import Handoff, WriteResult, WriteState
 
 LEAD_MATCH_FIELDS = ("Id", "Email", "IsConverted", "IsDeleted", "OwnerId", "Status")
 _SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -45,10 +45,12 @@ class LeadRow:
                    status=str(record["Status"]) if record.get("Status") is not None else None)
 
 
-def lead_id_of(handoff: Handoff) -> str | None:
-    """The Salesforce Lead id the source gave, as 18 characters, when it looks like one."""
-    raw = handoff.mql.crm_ids.get("salesforce") or (
-        handoff.mql.source_id if handoff.mql.source == "salesforce" else None)
+def lead_id_of(handoff: Handoff, instance: str = "salesforce") -> str | None:
+    """The Lead id the lead carries for this org (its own id when it came from this org,
+    else one a source linked under the type name ``salesforce``), as 18 characters."""
+    ids = handoff.mql.crm_ids
+    raw = ids.get(instance) or ids.get("salesforce") or (
+        handoff.mql.source_id if handoff.mql.source == instance else None)
     if not isinstance(raw, str) or not _SF_ID.match(raw.strip()):
         return None
     raw = raw.strip()
@@ -73,7 +75,7 @@ def email_of(handoff: Handoff) -> str | None:
 
 
 def skipped(handoff: Handoff, reason: str, target: str | None = None) -> WriteResult:
-    return WriteResult(handoff.key, WriteStatus.SKIPPED, reason, target)
+    return WriteResult(handoff.key, WriteState.SKIPPED, reason, target)
 
 
 def resolve_by_id(handoff: Handoff, rows: Mapping[str, LeadRow]) -> LeadRow | WriteResult | None:
@@ -149,8 +151,11 @@ def _display_name(handoff: Handoff) -> str:
 
 def task_upsert(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> dict[str, Any]:
     """The Task for the lead owner, keyed by the handoff key so a retry never duplicates it."""
-    due = (handoff.decision.decided_at + timedelta(hours=settings.sla_hours)).astimezone(UTC)
-    sla = f"{settings.sla_hours:g}"
+    hours = settings.sla_hours if settings.sla_hours is not None else handoff.follow_up_hours
+    due = (handoff.decision.decided_at + timedelta(hours=hours)).astimezone(UTC)
+    if settings.sla_hours is None and handoff.due_at is not None:
+        due = handoff.due_at.astimezone(UTC)
+    sla = f"{hours:g}"
     subject = settings.task_subject.format(name=_display_name(handoff), sla_hours=sla,
                                            score=handoff.decision.score)
     record: dict[str, Any] = {

@@ -27,12 +27,12 @@ from typing import Any
 
 from simple_salesforce import format_soql
 
-from connectors.salesforce import matching as m
+import connectors.salesforce.matching as m
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.errors import SKIP_REASONS, describe_errors, record_status
 from connectors.salesforce.settings import SalesforceSettings
 from sync_agent.logs import get_logger
-from sync_agent.model import Handoff, Outcome, WriteResult, WriteStatus
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
 Pair = tuple[Handoff, m.LeadRow]
 
@@ -40,9 +40,9 @@ Pair = tuple[Handoff, m.LeadRow]
 class SalesforceSink:
     """Writes SAL decisions to Salesforce Leads (see the module docstring for the calls)."""
 
-    name = "salesforce"
-
-    def __init__(self, settings: SalesforceSettings, client: SalesforceClient) -> None:
+    def __init__(self, settings: SalesforceSettings, client: SalesforceClient,
+                 name: str = "salesforce") -> None:
+        self.name = name
         self.settings = settings
         self.client = client
         self.log = get_logger("connectors.salesforce.sink")
@@ -64,7 +64,7 @@ class SalesforceSink:
         if self.settings.create_task and accepted:
             self._upsert_tasks(accepted, results)
         for handoff, lead in updated:
-            results.setdefault(handoff.key, WriteResult(handoff.key, WriteStatus.WRITTEN, "",
+            results.setdefault(handoff.key, WriteResult(handoff.key, WriteState.WRITTEN, "",
                                                         lead.id))
         self.log.info("salesforce_write", handoffs=len(handoffs), recovering=recovering,
                       **_tally(results.values()))
@@ -73,7 +73,7 @@ class SalesforceSink:
     # -- matching --------------------------------------------------------------------------
 
     def _match(self, handoffs: list[Handoff]) -> list[tuple[Handoff, m.LeadRow | WriteResult]]:
-        ids = sorted({i for h in handoffs if (i := m.lead_id_of(h))})
+        ids = sorted({i for h in handoffs if (i := m.lead_id_of(h, self.name))})
         by_id = {row.id: row for row in self._lookup("Id", ids, self.settings.id_chunk, True)}
         out: list[tuple[Handoff, m.LeadRow | WriteResult]] = []
         need_email: list[Handoff] = []
@@ -132,7 +132,7 @@ class SalesforceSink:
                         continue
                     code, detail = describe_errors(outcome.get("errors"))
                     status = record_status(code)
-                    if status is WriteStatus.RETRYABLE and attempt < self.settings.lock_retries:
+                    if status is WriteState.RETRYABLE and attempt < self.settings.lock_retries:
                         retry.append(pair)
                         continue
                     handoff, lead = pair
@@ -145,7 +145,7 @@ class SalesforceSink:
             pending = retry
         for pair in pending:  # the last round's lock failures too: the outbox would re-send
             result = results.get(pair[0].key)
-            if result is not None and result.status is WriteStatus.RETRYABLE:
+            if result is not None and result.status is WriteState.RETRYABLE:
                 newer.skip(pair, results)
         return ok
 
@@ -171,7 +171,7 @@ class _NewerLanded:
         if self.newest.get(lead.id, -1) <= self.position[id(pair)]:
             return False
         results[handoff.key] = WriteResult(
-            handoff.key, WriteStatus.SKIPPED, "superseded by a newer handoff in the same batch",
+            handoff.key, WriteState.SKIPPED, "superseded by a newer handoff in the same batch",
             lead.id)
         return True
 

@@ -51,9 +51,9 @@ def iso(moment: datetime) -> str:
 class SalesforceSource:
     """Reads MQL Leads page by page (see the module docstring for the cursor)."""
 
-    name = "salesforce"
-
-    def __init__(self, settings: SalesforceSettings, client: SalesforceClient) -> None:
+    def __init__(self, settings: SalesforceSettings, client: SalesforceClient,
+                 name: str = "salesforce") -> None:
+        self.name = name  # the instance's name: lead keys are "<name>:<Lead id>"
         self.settings = settings
         self.client = client
 
@@ -97,8 +97,8 @@ class SalesforceSource:
         self, raw_id: Any, record: dict[str, Any], stamp: datetime
     ) -> MQL | tuple[str, str]:
         properties = {k: v for k, v in record.items() if k != "attributes"}
-        crm = {"salesforce": raw_id} if isinstance(raw_id, str) else {}
-        return to_mql("salesforce", raw_id, properties, self.settings.field_map,
+        crm = {self.name: raw_id} if isinstance(raw_id, str) else {}
+        return to_mql(self.name, raw_id, properties, self.settings.field_map,
                       modified_at=stamp, crm_ids=crm)
 
 

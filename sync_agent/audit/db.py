@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,8 @@ from sync_agent.audit.queries import QueriesMixin
 from sync_agent.audit.records import (
     NewDecision,
     OutboxItem,
-    Outcome,
     Prior,
+    WriteUpdate,
     chunks,
     decision_from_row,
     dumps,
@@ -38,11 +38,12 @@ from sync_agent.audit.records import (
     outbox_item,
     slim_handoff,
 )
-from sync_agent.model import _jsonable
+from sync_agent.model import OPEN_WRITES, HandoffStatus, WriteState, _jsonable, sql_in
 
-__all__ = ["AuditLog", "NewDecision", "OutboxItem", "Outcome", "Prior", "decision_from_row"]
+__all__ = ["AuditLog", "NewDecision", "OutboxItem", "Prior", "WriteUpdate", "decision_from_row"]
 
-OPEN_STATES = ("pending", "in_flight", "retryable")
+_OPEN = sql_in(*OPEN_WRITES)
+_SUPERSEDABLE = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.DEAD)
 
 
 class AuditLog(QueriesMixin):
@@ -128,6 +129,27 @@ class AuditLog(QueriesMixin):
                 (iso(now), pipeline, kind, message),
             )
 
+    # ------------------------------------------------------------------ connector state
+
+    def connector_states(self, config: Any) -> dict[str, ConnectorState]:
+        """A :class:`ConnectorState` for each connector instance of ``config``."""
+        return {name: ConnectorState(self, name) for name in config.connectors}
+
+    def get_state(self, instance: str, key: str) -> Any:
+        found = self.rows(
+            "SELECT value FROM connector_state WHERE instance=? AND key=?", (instance, key)
+        )
+        return json.loads(found[0]["value"]) if found else None
+
+    def put_state(self, instance: str, key: str, value: Any, now: datetime) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO connector_state (instance, key, value, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT (instance, key) DO UPDATE SET value=excluded.value, "
+                "updated_at=excluded.updated_at",
+                (instance, key, dumps(value), iso(now)),
+            )
+
     # ------------------------------------------------------------------ cursors
 
     def get_cursor(self, pipeline: str, kind: str = "run") -> dict[str, Any] | None:
@@ -196,8 +218,9 @@ class AuditLog(QueriesMixin):
                         cur = c.execute(
                             "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, "
                             "state, created_at, updated_at) "
-                            "VALUES (?,?,?,?,'pending',?,?)",
-                            (decision_id, pipeline, sink, new.handoff_key, iso(now), iso(now)),
+                            "VALUES (?,?,?,?,?,?,?)",
+                            (decision_id, pipeline, sink, new.handoff_key, WriteState.PENDING,
+                             iso(now), iso(now)),
                         )
                         items.append(
                             OutboxItem(
@@ -226,15 +249,15 @@ class AuditLog(QueriesMixin):
         older = "SELECT id FROM decisions WHERE pipeline = ? AND lead_key = ? AND id < ?"
         args = (pipeline, lead_key, decision_id)
         c.execute(
-            "UPDATE writes SET state='skipped', last_error='superseded by a newer decision', "
-            f"next_attempt_at=NULL, updated_at=? WHERE state IN ('pending','retryable','dead') "
+            "UPDATE writes SET state=?, last_error='superseded by a newer decision', "
+            f"next_attempt_at=NULL, updated_at=? WHERE state IN {_SUPERSEDABLE} "
             f"AND decision_id IN ({older})",
-            (iso(now), *args),
+            (WriteState.SKIPPED, iso(now), *args),
         )
         c.execute(
-            f"UPDATE decisions SET status='skipped' WHERE id IN ({older}) "
-            "AND status IN ('pending','failed','dead')",
-            args,
+            f"UPDATE decisions SET status=? WHERE id IN ({older}) AND status IN "
+            + sql_in(HandoffStatus.PENDING, HandoffStatus.RETRYABLE, HandoffStatus.DEAD),
+            (HandoffStatus.SKIPPED, *args),
         )
 
     def _insert_decision(
@@ -248,7 +271,11 @@ class AuditLog(QueriesMixin):
     ) -> int:
         m, d = new.mql, new.decision
         mql_date = m.fields.get("mql_date")
-        status = "dry_run" if dry_run else (new.status if not new.write else "pending")
+        status = (
+            HandoffStatus.DRY_RUN
+            if dry_run
+            else (new.status if not new.write else HandoffStatus.PENDING)
+        )
         cur = c.execute(
             "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, "
             "outcome, score, "
@@ -290,12 +317,12 @@ class AuditLog(QueriesMixin):
         not before ``reconcile_at`` (the results, when they come, set the next attempt)."""
         with self.transaction() as c:
             c.executemany(
-                "UPDATE writes SET state='in_flight', attempts=attempts+1, sent=1, "
+                "UPDATE writes SET state=?, attempts=attempts+1, sent=1, "
                 "next_attempt_at=?, updated_at=? WHERE id=?",
-                [(iso(reconcile_at), iso(now), i) for i in write_ids],
+                [(WriteState.IN_FLIGHT, iso(reconcile_at), iso(now), i) for i in write_ids],
             )
 
-    def record_results(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+    def record_results(self, outcomes: Sequence[WriteUpdate], now: datetime) -> None:
         """Commit what the sinks answered and roll each decision's status up from its writes."""
         with self.transaction() as c:
             c.executemany(
@@ -332,7 +359,7 @@ class AuditLog(QueriesMixin):
         sql = (
             "SELECT w.id AS wid, w.sink, w.attempts, w.sent, d.* FROM writes w "
             "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
-            "AND w.state IN ('pending','in_flight','retryable') "
+            f"AND w.state IN {_OPEN} "
             "AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?)"
         )
         params: list[Any] = [pipeline, after_id, iso(now)]
@@ -346,19 +373,19 @@ class AuditLog(QueriesMixin):
         self, pipeline: str | None, ids: Sequence[int] | None, now: datetime
     ) -> list[int]:
         """Dead letters back to pending with a fresh attempt budget; returns their write ids."""
-        sql = "SELECT id FROM writes WHERE state='dead'"
-        params: list[Any] = []
+        sql = "SELECT id FROM writes WHERE state=?"
+        params: list[Any] = [WriteState.DEAD]
         if pipeline:
-            sql, params = sql + " AND pipeline=?", [pipeline]
+            sql, params = sql + " AND pipeline=?", [*params, pipeline]
         if ids:
             sql += f" AND id IN ({','.join('?' * len(ids))})"
             params += list(ids)
         found = [r["id"] for r in self.rows(sql, params)]
         with self.transaction() as c:
             c.executemany(
-                "UPDATE writes SET state='pending', attempts=0, next_attempt_at=NULL, "
+                "UPDATE writes SET state=?, attempts=0, next_attempt_at=NULL, "
                 "updated_at=? WHERE id=?",
-                [(iso(now), i) for i in found],
+                [(WriteState.PENDING, iso(now), i) for i in found],
             )
         return found
 
@@ -412,7 +439,9 @@ class AuditLog(QueriesMixin):
         """
         cutoff = iso(before)
         doomed = (
-            "decided_at < ? AND status IN ('written','skipped','dry_run') "
+            "decided_at < ? AND status IN "
+            + sql_in(HandoffStatus.WRITTEN, HandoffStatus.SKIPPED, HandoffStatus.DRY_RUN)
+            + " "
             "AND NOT (outcome = 'accepted' AND dry_run = 0)"
         )
         with self.transaction() as c:
@@ -432,21 +461,37 @@ class AuditLog(QueriesMixin):
             cur = c.execute(f"DELETE FROM decisions WHERE {doomed}", (cutoff,))
             c.execute(
                 "UPDATE decisions SET snapshot = '{}', explanation = '[]', note = '' "
-                "WHERE decided_at < ? AND outcome = 'accepted' AND status IN ('written','skipped')",
+                "WHERE decided_at < ? AND outcome = 'accepted' AND status IN "
+                + sql_in(HandoffStatus.WRITTEN, HandoffStatus.SKIPPED),
                 (cutoff,),
             )
             c.execute("DELETE FROM malformed WHERE seen_at < ?", (cutoff,))
             return int(cur.rowcount)
 
 
-_ROLLUP = """
+_ROLLUP = f"""
 UPDATE decisions SET status = (
     SELECT CASE
-        WHEN SUM(w.state = 'dead') > 0 THEN 'dead'
-        WHEN SUM(w.state = 'retryable') > 0 THEN 'failed'
-        WHEN SUM(w.state IN ('pending', 'in_flight')) > 0 THEN 'pending'
-        WHEN SUM(w.state = 'written') > 0 THEN 'written'
-        ELSE 'skipped' END
+        WHEN SUM(w.state = '{WriteState.DEAD}') > 0 THEN '{HandoffStatus.DEAD}'
+        WHEN SUM(w.state = '{WriteState.RETRYABLE}') > 0 THEN '{HandoffStatus.RETRYABLE}'
+        WHEN SUM(w.state IN {sql_in(WriteState.PENDING, WriteState.IN_FLIGHT)}) > 0
+            THEN '{HandoffStatus.PENDING}'
+        WHEN SUM(w.state = '{WriteState.WRITTEN}') > 0 THEN '{HandoffStatus.WRITTEN}'
+        ELSE '{HandoffStatus.SKIPPED}' END
     FROM writes w WHERE w.decision_id = decisions.id)
-WHERE id IN (SELECT decision_id FROM writes WHERE id IN ({marks}))
+WHERE id IN (SELECT decision_id FROM writes WHERE id IN ({{marks}}))
 """
+
+
+class ConnectorState:
+    """One connector instance's :class:`~connectors.base.StateStore`, in the audit database."""
+
+    def __init__(self, log: AuditLog, instance: str) -> None:
+        self.log = log
+        self.instance = instance
+
+    def get(self, key: str) -> Any:
+        return self.log.get_state(self.instance, key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.log.put_state(self.instance, key, value, datetime.now(UTC))

@@ -47,7 +47,7 @@ CREATE TABLE decisions (
     handoff_key TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     dry_run INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL               -- pending | written | skipped | failed | dead | dry_run
+    status TEXT NOT NULL               -- v1: pending | written | skipped | failed | dead | dry_run
 );
 CREATE INDEX decisions_lead ON decisions (lead_key, pipeline);
 CREATE INDEX decisions_decided ON decisions (decided_at);
@@ -129,7 +129,21 @@ CREATE VIEW dead_letters AS
     WHERE w.state = 'dead';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: one vocabulary (a decision whose writes wait for a retry is 'retryable', the name the
+# writes use, no longer 'failed'); per-connector-instance state (caches, budgets).
+_V2 = """
+UPDATE decisions SET status = 'retryable' WHERE status = 'failed';
+
+CREATE TABLE connector_state (
+    instance TEXT NOT NULL,            -- the [connectors.NAME] it belongs to
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,               -- JSON
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (instance, key)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sync_agent.model import MQL, Decision, Handoff, _jsonable
+from sync_agent.model import MQL, Decision, Handoff, HandoffStatus, WriteState, _jsonable
 
 
 def dumps(value: Any) -> str:
@@ -32,7 +32,7 @@ class NewDecision:
     handoff_key: str
     note: str
     write: bool = True
-    status: str = "pending"
+    status: HandoffStatus = HandoffStatus.PENDING
     fingerprint: str = ""
 
 
@@ -58,11 +58,11 @@ class Prior:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class WriteUpdate:
     """A write's new state after a sink answered."""
 
     write_id: int
-    state: str
+    state: WriteState
     error: str = ""
     target_id: str | None = None
     next_attempt_at: datetime | None = None

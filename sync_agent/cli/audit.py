@@ -1,73 +1,23 @@
-"""``sync-agent audit list|show|export``, ``report`` and ``prune``: reading the audit log.
-
-Also the helpers every sync command shares (``--config``, loading it with every problem
-shown, dates given as ``2026-01-31`` or ISO datetimes, UTC).
-"""
+"""``sync-agent audit list|show|export|dead-letters``, ``report`` and ``prune``: the audit log."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from sync_agent.config import Config, find_config, load_config
-from sync_agent.errors import ConfigError
-from sync_agent.logs import configure_logging
-
-F = TypeVar("F", bound=Callable[..., Any])
-DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def config_option(func: F) -> F:
-    """``--config PATH`` (default ``./sync-agent.toml``)."""
-    option = click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Configuration file (default: ./sync-agent.toml).",
-    )
-    return option(func)
-
-
-def load(config_path: Path | None, *, logging: bool = True) -> Config:
-    """Load the config or exit 1 listing every problem (and how to get a sandbox config)."""
-    try:
-        config = load_config(find_config(config_path))
-    except ConfigError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        for problem in exc.problems:
-            if str(problem.location or problem.message) not in str(exc):
-                click.echo(f"  {problem}", err=True)
-        raise SystemExit(1) from None
-    if logging:
-        configure_logging(
-            level=config.log_level, redact_pii=config.redact_pii, json=config.log_json
-        )
-    return config
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """click.DateTime gives naive datetimes: they mean UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-def since_option(func: F) -> F:
-    return click.option(
-        "--since",
-        type=click.DateTime(DATE_FORMATS),
-        default=None,
-        help="Only decisions made at or after this date (UTC), e.g. 2026-01-01.",
-    )(func)
-
-
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+from sync_agent.cli.options import (
+    config_option,
+    echo_json,
+    json_option,
+    load,
+    pipeline_option,
+    since_option,
+    utc,
+)
 
 
 @click.group("audit")
@@ -77,7 +27,7 @@ def audit() -> None:
     \b
     Examples:
       sync-agent audit list --outcome accepted --since 2026-01-01
-      sync-agent audit show hubspot:101
+      sync-agent audit show lead@example.com
       sync-agent audit export --format csv --output decisions.csv
     """
 
@@ -90,11 +40,11 @@ def audit() -> None:
     help="Only these outcomes (repeatable).",
 )
 @since_option
-@click.option("--pipeline", default=None, help="Only this pipeline.")
+@pipeline_option
 @click.option(
     "--limit", type=int, default=50, show_default=True, help="At most this many rows (0: all)."
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@json_option
 @config_option
 def list_cmd(
     outcome: tuple[str, ...],
@@ -130,10 +80,11 @@ def list_cmd(
 
 @audit.command("show")
 @click.argument("lead")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@json_option
 @config_option
 def show(lead: str, as_json: bool, config_path: Path | None) -> None:
-    """Every decision for LEAD (hubspot:101, a source or CRM id): why, rules, writes."""
+    """Every decision for LEAD (a lead key such as <source>:<id>, a source or CRM id): why,
+    rules, write results."""
     from sync_agent.audit import AuditLog
 
     config = load(config_path, logging=False)
@@ -207,7 +158,7 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
 
 @click.command("report")
 @since_option
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@json_option
 @config_option
 def report(since: datetime | None, as_json: bool, config_path: Path | None) -> None:
     """MQL→SAL conversion (with the seed-004 benchmark bands), rejections by reason and
@@ -256,8 +207,8 @@ def prune(days: int | None, config_path: Path | None) -> None:
 
 
 @audit.command("dead-letters")
-@click.option("--pipeline", default=None, help="Only this pipeline.")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@pipeline_option
+@json_option
 @config_option
 def dead_letters(pipeline: str | None, as_json: bool, config_path: Path | None) -> None:
     """Writes parked after their last attempt; `sync-agent replay --id N` retries one."""

@@ -6,7 +6,6 @@ JSON line with what a client needs, serve until Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import importlib
 import json
 import signal
 import threading
@@ -143,15 +142,10 @@ def serve(
 
 
 def config_text(info: dict[str, Any]) -> str:
-    """A sync-agent config for this sandbox, or the JSON info if no config format exists yet."""
-    try:
-        module = importlib.import_module("sync_agent.config")
-    except ImportError:
-        module = None
-    render = getattr(module, "sandbox_config_text", None)
-    if render is None:
-        return json.dumps(info, indent=2) + "\n"
-    return str(render(info))
+    """A sync-agent config for this sandbox (its secrets go to a 0600 file it names)."""
+    from connectors.sandbox.config import sandbox_config_text
+
+    return sandbox_config_text(info)
 
 
 def _wait_for_stop() -> None:

@@ -1,26 +1,34 @@
-"""``sync-agent run|backfill|replay|config``, plus registration of the audit/report commands.
+"""``sync-agent run|backfill|replay|config check``: the sync engine's commands.
 
 Thin: parse options, call one function of :mod:`sync_agent.engine` (or the scheduler),
 render the summaries, exit with the code the summaries earn (0 ok, 1 failures,
-3 locked, 4 budget stop).
+2 usage, 3 locked, 4 budget stop, 5 stopped by a signal).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sync_agent.cli.audit import DATE_FORMATS, audit, config_option, load, prune, report, utc
+from sync_agent.cli.options import (
+    DATE_FORMATS,
+    check_pipeline,
+    config_option,
+    json_option,
+    load,
+    pipeline_option,
+    utc,
+)
+from sync_agent.engine import exit_code
 from sync_agent.errors import AgentLocked
 from sync_agent.logs import configure_logging
 
@@ -50,8 +58,6 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 
 def _finish(summaries: list[Any], as_json: bool) -> None:
-    from sync_agent.engine import exit_code
-
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in summaries], indent=2))
     else:
@@ -84,11 +90,11 @@ def _locked(exc: AgentLocked) -> None:
 
 @click.command("run")
 @click.option("--once", is_flag=True, help="One pass of every pipeline, then exit (for cron/CI).")
-@click.option("--pipeline", default=None, help="Only this pipeline.")
+@pipeline_option
 @click.option(
     "--dry-run", is_flag=True, help="Decide and record, write nothing to a CRM (implies --once)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@json_option
 @config_option
 def run(
     once: bool, pipeline: str | None, dry_run: bool, as_json: bool, config_path: Path | None
@@ -103,6 +109,7 @@ def run(
       sync-agent run --once --pipeline hubspot-mqls --json
     """
     config = load(config_path)
+    check_pipeline(config, pipeline)
     try:
         if once or dry_run:
             from sync_agent.engine import run_once
@@ -112,8 +119,6 @@ def run(
             _finish(summaries, as_json)
         from sync_agent.scheduler import serve
 
-        if pipeline:
-            config.pipeline(pipeline)
         click.echo(
             f"sync-agent running {len(config.selected(pipeline))} pipeline(s); Ctrl-C to stop",
             err=True,
@@ -136,14 +141,14 @@ def run(
     default=None,
     help="End date, exclusive (default: now).",
 )
-@click.option("--pipeline", default=None, help="Only this pipeline.")
+@pipeline_option
 @click.option(
     "--dry-run", is_flag=True, help="Decide and record, write nothing, keep no checkpoint."
 )
 @click.option(
     "--reevaluate", is_flag=True, help="Re-decide leads already decided (a new rules version)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@json_option
 @config_option
 def backfill(
     since: datetime,
@@ -168,7 +173,13 @@ def backfill(
     """
     from sync_agent.engine import backfill as run_backfill
 
+    if until is not None and utc(until) <= utc(since):  # type: ignore[operator]
+        raise click.BadParameter(
+            f"--until {until:%Y-%m-%d %H:%M} is not after --since {since:%Y-%m-%d %H:%M}",
+            param_hint="--until",
+        )
     config = load(config_path)
+    check_pipeline(config, pipeline)
     if sys.stderr.isatty() and config.log_level == "INFO":
         # per-batch log lines would tear the progress bar: warnings only while it is shown
         configure_logging(level="WARNING", redact_pii=config.redact_pii, json=config.log_json)
@@ -230,7 +241,7 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
 
 
 @click.command("replay")
-@click.option("--pipeline", default=None, help="Only this pipeline's dead letters.")
+@pipeline_option
 @click.option(
     "--id",
     "ids",
@@ -238,7 +249,7 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
     multiple=True,
     help="Only these dead letters (see `audit dead-letters`).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@json_option
 @config_option
 def replay(
     pipeline: str | None, ids: tuple[int, ...], as_json: bool, config_path: Path | None
@@ -251,9 +262,22 @@ def replay(
       sync-agent replay
       sync-agent replay --id 17 --id 18
     """
+    from sync_agent.audit import AuditLog
     from sync_agent.engine import replay as run_replay
 
     config = load(config_path)
+    check_pipeline(config, pipeline)
+    if ids:
+        with AuditLog.open(config.audit_db) as log:
+            known = {int(r["id"]) for r in log.dead_letters(pipeline)}
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise click.BadParameter(
+                f"no dead letter with id {', '.join(map(str, unknown))}"
+                + (f" in pipeline {pipeline!r}" if pipeline else "")
+                + " (list them: sync-agent audit dead-letters)",
+                param_hint="--id",
+            )
     try:
         summaries = run_replay(config, pipeline=pipeline, dead_letter_ids=list(ids) or None)
     except AgentLocked as exc:
@@ -277,17 +301,17 @@ def check(connect: bool, config_path: Path | None) -> None:
       sync-agent config check
       sync-agent config check --config /etc/sync-agent/sync-agent.toml --connect
     """
-    from sync_agent.engine.pipeline import RULES, get_connector
+    from sync_agent.engine import pipeline as pipelines
     from sync_agent.errors import RulesError
 
     config = load(config_path, logging=False)
     failed = False
     for spec in config.pipelines:
         try:
-            ruleset = RULES[0].load(spec.ruleset)
+            ruleset = pipelines.load_pipeline_ruleset(config, spec)
             click.echo(
-                f"✓ pipeline {spec.name}: ruleset {getattr(ruleset, 'name', '')} "
-                f"{str(getattr(ruleset, 'hash', ''))[:12]}, sinks {', '.join(spec.sinks)}"
+                f"✓ pipeline {spec.name}: ruleset {ruleset.name} {ruleset.hash[:12]}, "
+                f"sinks {', '.join(spec.sinks)}"
             )
         except RulesError as exc:
             failed = True
@@ -295,18 +319,11 @@ def check(connect: bool, config_path: Path | None) -> None:
             for problem in exc.problems:
                 click.echo(f"    {problem}")
     if connect:
-        for name, options in config.connectors.items():
-            for what, ok, detail in get_connector(name).check_connection(options, config.secrets):
+        for name, conn in config.connectors.items():
+            if conn.spec.check_connection is None:
+                continue
+            for what, ok, detail in conn.spec.check_connection(config.instance(name)):
                 failed = failed or not ok
                 click.echo(f"{'✓' if ok else '✗'} {name}: {what}: {detail}")
     click.echo(f"{config.path}: {'problems found' if failed else 'OK'}")
     raise SystemExit(1 if failed else 0)
-
-
-def register(main: click.Group) -> None:
-    """Attach the sync engine's commands (and the optional demo/connector groups) to ``main``."""
-    for command in (run, backfill, replay, report, prune, audit, config_group):
-        main.add_command(command)
-    for module, name in (("demo", "demo"), ("hubspot", "hubspot"), ("salesforce", "salesforce")):
-        with suppress(ImportError):  # written by other work streams; absent until they land
-            main.add_command(getattr(importlib.import_module(f"sync_agent.cli.{module}"), name))

@@ -8,7 +8,7 @@ stopped (a budget stop, Ctrl-C, a crash), with the window's end fixed at its fir
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -30,38 +30,8 @@ def to_ms(value: date | datetime | str) -> int:
     return int(to_datetime(value).timestamp() * 1000)
 
 
-def initial_cursor(since_ms: int) -> dict[str, Any]:
-    """The cursor that starts a read at ``since_ms``, in every source's vocabulary.
-
-    HubSpot's cursor is ``{"modified_ms", "seen_ids"}``, Salesforce's ``{"modstamp",
-    "seen_ids"}``; each source ignores the other's key.
-    """
-    moment = datetime.fromtimestamp(since_ms / 1000, UTC)
-    return {
-        "modified_ms": since_ms,
-        "modstamp": moment.isoformat(timespec="milliseconds"),
-        "seen_ids": [],
-    }
-
-
-def position_ms(position: Mapping[str, Any]) -> int | None:
-    """Where a cursor stands in time (epoch ms), if the source's cursor says so."""
-    if isinstance(position.get("modified_ms"), int):
-        return int(position["modified_ms"])
-    stamp = position.get("modstamp")
-    if isinstance(stamp, str):
-        try:
-            return to_ms(stamp.replace("+0000", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def estimate_total(
-    done: int, since_ms: int, until_ms: int, position: Mapping[str, Any]
-) -> int | None:
-    """Leads in the window, extrapolated from how far in time the cursor has moved."""
-    at = position_ms(position)
+def estimate_total(done: int, since_ms: int, until_ms: int, at: int | None) -> int | None:
+    """Leads in the window, extrapolated from how far in time the cursor (at ``at``) moved."""
     if at is None or until_ms <= since_ms or done <= 0:
         return None
     fraction = (min(at, until_ms) - since_ms) / (until_ms - since_ms)
@@ -89,31 +59,36 @@ def backfill(
     out: list[RunSummary] = []
     with opened(config, lock=not dry_run) as audit:
         runs = each_pipeline(
-            config, audit, pipeline, mode, clock,
-            dry_run=dry_run, progress=progress, stop=stop, reevaluate=reevaluate,
-        )  # fmt: skip
+            config,
+            audit,
+            pipeline,
+            mode,
+            clock,
+            dry_run=dry_run,
+            progress=progress,
+            stop=stop,
+            reevaluate=reevaluate,
+        )
         for spec, ctx in runs:
             if isinstance(ctx, RunSummary):
                 out.append(ctx)
                 continue
+            spec_of = ctx.pipeline.instance.spec
             if dry_run:
-                ctx.estimate = _estimator(since_ms, until_ms)
-                out.append(
-                    execute(
-                        ctx,
-                        cursor_kind="dry-run",
-                        start=initial_cursor(since_ms),
-                        until_ms=until_ms,
-                    )
-                )
+                ctx.estimate = _estimator(since_ms, until_ms, spec_of.position_ms)
+                start = spec_of.start_position(since_ms)
+                out.append(execute(ctx, cursor_kind="dry-run", start=start, until_ms=until_ms))
                 continue
             job, _resumed = audit.open_backfill(
                 spec.name, since_ms, until_ms, requested, reevaluate, clock()
             )
             start_ms, end_ms = audit.backfill_window(job)
             kind = f"backfill:{job}"
-            start = audit.get_cursor(spec.name, kind) or initial_cursor(start_ms)
-            ctx.estimate = _estimator(position_ms(start) or start_ms, end_ms)
+            start = audit.get_cursor(spec.name, kind) or spec_of.start_position(start_ms)
+            at = spec_of.position_ms(start)
+            ctx.estimate = _estimator(
+                at if at is not None else start_ms, end_ms, spec_of.position_ms
+            )
             summary = execute(ctx, cursor_kind=kind, start=start, until_ms=end_ms)
             if summary.outcome in ("ok", "failures"):
                 audit.finish_backfill(job, clock())
@@ -121,5 +96,7 @@ def backfill(
     return out
 
 
-def _estimator(since_ms: int, until_ms: int) -> Any:
-    return lambda done, position: estimate_total(done, since_ms, until_ms, position)
+def _estimator(
+    since_ms: int, until_ms: int, where: Callable[[Mapping[str, Any]], int | None]
+) -> Callable[[int, Mapping[str, Any]], int | None]:
+    return lambda done, position: estimate_total(done, since_ms, until_ms, where(position))

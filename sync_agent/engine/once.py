@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
 
 from sync_agent.audit.db import AuditLog
 from sync_agent.config import Config, PipelineConfig
+from sync_agent.engine import pipeline as pipelines
 from sync_agent.engine.pipeline import Pipeline, build_pipeline
 from sync_agent.engine.run import (
     Clock,
@@ -46,7 +46,9 @@ def prepare(
 ) -> Pipeline | RunSummary:
     """Build the pipeline, or record (and return) a failed run: bad ruleset or options."""
     try:
-        return build_pipeline(config, spec, sinks=sinks)
+        ruleset = pipelines.load_pipeline_ruleset(config, spec)
+        states = audit.connector_states(config)
+        return build_pipeline(config, spec, ruleset, sinks=sinks, state=states)
     except (FatalError, ImportError, OSError) as exc:
         summary = RunSummary(
             spec.name, mode, outcome=classify(exc) if isinstance(exc, FatalError) else "fatal"
@@ -134,5 +136,3 @@ def exit_code(summaries: list[RunSummary]) -> int:
             return preferred
     return 0
 
-
-ProgressFactory = Callable[[str], Any]

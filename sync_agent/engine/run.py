@@ -38,8 +38,8 @@ from sync_agent.errors import (
     RulesError,
     SkippableError,
 )
-from sync_agent.logs import get_logger
-from sync_agent.model import MQL, Outcome
+from sync_agent.logs import Logger, get_logger
+from sync_agent.model import MQL, HandoffStatus, Outcome
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int | None], None]
@@ -136,7 +136,7 @@ class RunContext:
     total_hint: int | None = None
     #: (leads done, cursor position) -> estimated total, for the progress bar's ETA
     estimate: Callable[[int, Mapping[str, Any]], int | None] | None = None
-    log: Any = None
+    log: Logger = field(default_factory=lambda: get_logger("sync_agent.engine"))
 
     def writeback(self) -> WriteBack:
         policy = WritePolicy(
@@ -145,6 +145,7 @@ class RunContext:
             self.config.backoff_max_seconds,
             self.pipeline.config.batch_size,
             self.config.reconcile_after_seconds,
+            self.config.follow_up_sla_hours,
         )
         return WriteBack(
             self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes
@@ -297,7 +298,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
                 decided.handoff_key,
                 decided.note,
                 write=not already,
-                status="skipped" if already else "pending",
+                status=HandoffStatus.SKIPPED if already else HandoffStatus.PENDING,
                 fingerprint=fingerprint,
             )
         )

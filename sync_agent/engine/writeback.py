@@ -13,16 +13,16 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import Sink
-from sync_agent.audit.db import AuditLog, OutboxItem
-from sync_agent.audit.db import Outcome as WriteOutcome
-from sync_agent.engine.retry import next_attempt_at, next_state
+from sync_agent.audit.db import AuditLog, OutboxItem, WriteUpdate
+from sync_agent.backoff import next_attempt_at
 from sync_agent.errors import FatalError, RetriableError
-from sync_agent.model import WriteResult, WriteStatus
+from sync_agent.logs import Logger
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
 
 @dataclass
@@ -36,16 +36,13 @@ class WriteCounts:
     calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, state: str) -> None:
-        with self.lock:
-            name = {
-                "written": "written",
-                "skipped": "skipped",
-                "retryable": "retryable",
-                "dead": "dead",
-            }.get(state)
-            if name:
-                setattr(self, name, getattr(self, name) + 1)
+    def add(self, state: WriteState) -> None:
+        if state in _COUNTED:
+            with self.lock:
+                setattr(self, state.value, getattr(self, state.value) + 1)
+
+
+_COUNTED = (WriteState.WRITTEN, WriteState.SKIPPED, WriteState.RETRYABLE, WriteState.DEAD)
 
 
 @dataclass
@@ -59,6 +56,8 @@ class WritePolicy:
     #: must see a note that did land, or it would create it again. The wait counts from the
     #: start of the call, so it must also cover the longest call (paced, retried on 429s).
     reconcile_after: float = 600.0
+    #: The follow-up SLA every sink states (note text, task due date), in hours.
+    follow_up_hours: float = 24.0
 
 
 class WriteBack:
@@ -70,7 +69,7 @@ class WriteBack:
         sinks: dict[str, Sink],
         policy: WritePolicy,
         clock: Callable[[], datetime],
-        log: Any,
+        log: Logger,
         counts: WriteCounts | None = None,
     ) -> None:
         self.audit = audit
@@ -109,7 +108,7 @@ class WriteBack:
         with self.counts.lock:
             self.counts.calls += 1
         try:
-            results = sink.write([i.handoff for i in items], recovering=recovering)
+            results = sink.write([self._with_follow_up(i) for i in items], recovering=recovering)
         except RetriableError as exc:
             self.log.warning(
                 "sink_retryable", sink=sink_name, error=str(exc), correlation_id=exc.correlation_id
@@ -123,11 +122,9 @@ class WriteBack:
             self.log.error(
                 "sink_fatal", sink=sink_name, error=str(exc), error_type=type(exc).__name__
             )
+            error = f"{type(exc).__name__}: {exc}"
             self.audit.record_results(
-                [
-                    WriteOutcome(i.write_id, "pending", f"{type(exc).__name__}: {exc}", refund=True)
-                    for i in items
-                ],
+                [WriteUpdate(i.write_id, WriteState.PENDING, error, refund=True) for i in items],
                 self.clock(),
             )
             raise
@@ -136,6 +133,15 @@ class WriteBack:
             self._record(items, {}, f"sink error {type(exc).__name__}: {exc}", self.clock())
             return
         self._record(items, {r.key: r for r in results}, "sink returned no result", self.clock())
+
+    def _with_follow_up(self, item: OutboxItem) -> Handoff:
+        """The handoff with the agent's follow-up SLA (accepted ones: the deadline sales has)."""
+        handoff = item.handoff
+        if handoff.decision.outcome is not Outcome.ACCEPTED:
+            return handoff
+        hours = self.policy.follow_up_hours
+        due = handoff.decision.decided_at + timedelta(hours=hours)
+        return replace(handoff, follow_up_hours=hours, due_at=due)
 
     def _park(self, items: list[OutboxItem], exc: RetriableError, now: datetime) -> None:
         """Leave writes for a sink that is down to a later run; no attempt is spent."""
@@ -148,7 +154,8 @@ class WriteBack:
         )
         error = f"not attempted: sink unavailable in this run ({type(exc).__name__}: {exc})"
         outcomes = [
-            WriteOutcome(i.write_id, "retryable", error, next_attempt_at=when) for i in items
+            WriteUpdate(i.write_id, WriteState.RETRYABLE, error, next_attempt_at=when)
+            for i in items
         ]
         for o in outcomes:
             self.counts.add(o.state)
@@ -177,21 +184,24 @@ class WriteBack:
         missing: str,
         now: datetime,
         retry_after: float | None,
-    ) -> WriteOutcome:
-        if result is not None and result.status is WriteStatus.WRITTEN:
-            return WriteOutcome(item.write_id, "written", target_id=result.target_id)
-        if result is not None and result.status is WriteStatus.SKIPPED:
-            return WriteOutcome(item.write_id, "skipped", result.reason, result.target_id)
-        if result is not None and result.status is WriteStatus.PERMANENT:
-            return WriteOutcome(
-                item.write_id, "dead", result.reason or "permanent failure", result.target_id
+    ) -> WriteUpdate:
+        if result is not None and result.status is WriteState.WRITTEN:
+            return WriteUpdate(item.write_id, WriteState.WRITTEN, target_id=result.target_id)
+        if result is not None and result.status is WriteState.SKIPPED:
+            return WriteUpdate(item.write_id, WriteState.SKIPPED, result.reason, result.target_id)
+        if result is not None and result.status is WriteState.DEAD:
+            return WriteUpdate(
+                item.write_id,
+                WriteState.DEAD,
+                result.reason or "permanent failure",
+                result.target_id,
             )
         attempts = item.attempts + 1
-        state = next_state(attempts, self.policy.max_attempts)
+        state = WriteState.DEAD if attempts >= self.policy.max_attempts else WriteState.RETRYABLE
         error = (result.reason if result is not None else missing) or "retryable failure"
         when = (
             None
-            if state == "dead"
+            if state is WriteState.DEAD
             else next_attempt_at(
                 now,
                 attempts,
@@ -201,7 +211,7 @@ class WriteBack:
                 jitter=(item.write_id % 97) / 97,
             )
         )
-        return WriteOutcome(item.write_id, state, error, next_attempt_at=when)
+        return WriteUpdate(item.write_id, state, error, next_attempt_at=when)
 
 
 _STOP = object()

@@ -11,8 +11,7 @@ See docs/rules.md for the language.
 """
 
 from sync_agent.rules.check import CheckReport, check_rulesets
-from sync_agent.rules.evaluate import evaluate
-from sync_agent.rules.ruleset import Ruleset, load_ruleset
+from sync_agent.rules.ruleset import Ruleset, evaluate, load_ruleset
 from sync_agent.rules.testing import CaseResult, TestReport, run_rule_tests
 
 __all__ = [

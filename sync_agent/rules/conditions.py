@@ -10,14 +10,13 @@ import re
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, did_you_mean, type_name
-from sync_agent.rules.derived import field_type, known_names
+from sync_agent.rules.derived import field_type, known_names, raw_prefix
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
 from sync_agent.rules.spec import Combo, Condition, Leaf
 from sync_agent.rules.values import VALUE_HINTS, from_text, show, typed_value
 
 LEAF_KEYS = frozenset({"field", "op", "value", "list", "case_sensitive"})
 COMBINATORS = ("all", "any", "not")
-_FIELD_ADVICE = "raw source properties are written hubspot.<property> or salesforce.<Field>"
 
 
 def parse_condition(node: Any, where: Where, ctx: Context) -> Condition | None:
@@ -105,15 +104,25 @@ def _parse_field(value: Any, where: Where, ctx: Context) -> tuple[str | None, st
         ctx.add(where, "missing 'field' (the lead field to test)", 'add field = "email"')
         return None, None
     try:
-        return value, field_type(value)
+        kind = field_type(value)
     except KeyError:
         ctx.add(
             where,
             f"unknown field '{value}'",
-            did_you_mean(value, known_names(), _FIELD_ADVICE),
+            did_you_mean(value, known_names(), ctx.field_advice()),
             needle=f'"{value}"',
         )
         return None, None
+    prefix = raw_prefix(value)
+    if prefix is not None and ctx.raw_prefixes is not None and prefix not in ctx.raw_prefixes:
+        ctx.add(
+            where,
+            f"no source here has '{prefix}.' properties",
+            did_you_mean(prefix, ctx.raw_prefixes, ctx.field_advice()),
+            needle=f'"{value}"',
+        )
+        return None, None
+    return value, kind
 
 
 def _parse_op(value: Any, where: Where, ctx: Context) -> str | None:

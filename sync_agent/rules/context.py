@@ -40,6 +40,15 @@ class Context:
     find_list: Callable[[str, Where], tuple[str, ...] | None]
     problems: list[Problem] = field(default_factory=list)
     uses_free_email: bool = False
+    #: The raw-property prefixes rules may use (the source connectors'); None: any.
+    raw_prefixes: tuple[str, ...] | None = None
+
+    def field_advice(self) -> str:
+        """How raw source properties are written, with the prefixes that exist here."""
+        if self.raw_prefixes:
+            shown = " or ".join(f"{p}.<property>" for p in self.raw_prefixes)
+            return f"raw source properties are written {shown}"
+        return "raw source properties are written <source prefix>.<property>"
 
     def add(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
         line = self.locator.line(where.anchor, where.key, needle)

@@ -1,8 +1,8 @@
 """Field names a rule may use, their types, and how each is read from a lead.
 
 Three families: canonical fields (:data:`sync_agent.model.CANONICAL_FIELDS`), raw source
-properties (``hubspot.<prop>``, ``salesforce.<Field>``: any name, type taken from the
-rule's value), and derived fields computed from the lead without code:
+properties (``<prefix>.<property>``, the prefix being a source connector's: any name,
+type taken from the rule's value), and derived fields computed from the lead without code:
 
 * ``email_domain``: the part of ``email`` after the last ``@``, lower-cased;
 * ``is_free_email``: whether ``email_domain`` is in the ruleset's free-mail list;
@@ -12,11 +12,12 @@ rule's value), and derived fields computed from the lead without code:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sync_agent.model import CANONICAL_FIELDS, RAW_PREFIXES
+from sync_agent.model import CANONICAL_FIELDS
 from sync_agent.rules.coerce import BAD, is_missing, to_date
 
 Resolver = Callable[[Mapping[str, Any], datetime], Any]
@@ -56,9 +57,21 @@ def days_since_source(name: str) -> str | None:
     return None
 
 
+_RAW = re.compile(r"[a-z][a-z0-9_]*\.\S")
+
+
 def is_raw(name: str) -> bool:
-    """Raw source properties: ``hubspot.<prop>`` or ``salesforce.<Field>`` with a non-empty name."""
-    return any(name.startswith(p) and len(name) > len(p) for p in RAW_PREFIXES)
+    """Raw source properties: ``<prefix>.<property>`` (a lower-case prefix, a non-empty name).
+
+    Which prefixes exist depends on the installed connectors; the loader checks them when
+    it is told (``raw_prefixes``), the evaluation only needs the shape.
+    """
+    return _RAW.match(name) is not None and not name.startswith(("days_since_", "days_since("))
+
+
+def raw_prefix(name: str) -> str | None:
+    """The ``<prefix>`` of a raw property name, else None."""
+    return name.partition(".")[0] if is_raw(name) else None
 
 
 def field_type(name: str) -> str | None:
@@ -85,7 +98,7 @@ def known_names() -> list[str]:
 
 
 def read_field(lead: Mapping[str, Any], name: str) -> Any:
-    """A field as sent; raw names also resolve inside a nested ``{"hubspot": {...}}`` mapping."""
+    """A field as sent; raw names also resolve inside a nested ``{"<prefix>": {...}}`` mapping."""
     value = lead.get(name)
     if value is None and is_raw(name):
         source, _, prop = name.partition(".")

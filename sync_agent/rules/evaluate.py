@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sync_agent.model import Check, Decision, Outcome
 from sync_agent.rules.checks import PASSED, POINTS, make_check, make_decision
@@ -22,16 +22,8 @@ from sync_agent.rules.memo import child_memo, subtree_memo, watching_clock
 from sync_agent.rules.scoring import compile_criterion
 from sync_agent.rules.spec import Rule, RulesetSpec
 
-if TYPE_CHECKING:
-    from sync_agent.rules.ruleset import Ruleset
-
 Evaluator = Callable[[Mapping[str, Any], datetime], Decision]
 Verdict = tuple[Outcome, tuple[str, ...], str | None]
-
-
-def evaluate(lead_fields: Mapping[str, Any], ruleset: Ruleset, now: datetime) -> Decision:
-    """Decide one lead. ``now`` is the clock value (naive values are taken as UTC)."""
-    return ruleset.evaluator(lead_fields, now)
 
 
 def _rule_node(rule: Rule, kind: str, free: frozenset[str]) -> Node:

@@ -7,6 +7,7 @@ Top-level tables: ``[ruleset]`` (name, description, free_email_list), ``[thresho
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,16 @@ _HEADER_KEYS = frozenset({"name", "description", "free_email_list"})
 
 
 def build_spec(
-    doc: dict[str, Any], text: str, path: Path, display: str
+    doc: dict[str, Any],
+    text: str,
+    path: Path,
+    display: str,
+    raw_prefixes: Collection[str] | None = None,
 ) -> tuple[RulesetSpec | None, list[Problem], ListFinder]:
     """Validate a parsed document; the spec is None whenever any problem was found."""
     finder = ListFinder(path.parent, doc.get("lists"), display)
-    ctx = Context(display, Locator(text), finder.find)
+    prefixes = tuple(sorted(raw_prefixes)) if raw_prefixes is not None else None
+    ctx = Context(display, Locator(text), finder.find, raw_prefixes=prefixes)
     finder.check_table(ctx)
     for key in doc:
         if key not in TOP_KEYS:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sync_agent.errors import Problem, RulesError
+from sync_agent.model import Decision
 from sync_agent.rules.evaluate import Evaluator, compile_ruleset
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.loader import build_spec
@@ -30,6 +33,15 @@ class Ruleset:
     def short_hash(self) -> str:
         return self.hash[:12]
 
+    def evaluate(self, fields: Mapping[str, Any], now: datetime) -> Decision:
+        """Decide one lead at ``now`` (pure)."""
+        return self.evaluator(fields, now)
+
+
+def evaluate(lead_fields: Mapping[str, Any], ruleset: Ruleset, now: datetime) -> Decision:
+    """Decide one lead. ``now`` is the clock value (naive values are taken as UTC)."""
+    return ruleset.evaluator(lead_fields, now)
+
 
 def content_hash(doc: dict[str, Any], lists: dict[str, tuple[str, ...]]) -> str:
     """sha256 of the canonical content: the parsed rules (not comments or layout) and every
@@ -40,19 +52,23 @@ def content_hash(doc: dict[str, Any], lists: dict[str, tuple[str, ...]]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def load_ruleset(path: str | Path) -> Ruleset:
+def load_ruleset(path: str | Path, *, raw_prefixes: Collection[str] | None = None) -> Ruleset:
     """Read, validate and compile one ruleset file.
 
-    Raises :class:`~sync_agent.errors.RulesError` listing every problem found.
+    ``raw_prefixes`` are the ``<prefix>.`` names raw source properties may use (the
+    source connectors'); None accepts any. Raises :class:`~sync_agent.errors.RulesError`
+    listing every problem found.
     """
-    ruleset, problems = try_load(Path(path))
+    ruleset, problems = try_load(Path(path), raw_prefixes=raw_prefixes)
     if ruleset is None:
         shown = display_path(Path(path))
         raise RulesError(f"{shown}: {len(problems)} problem(s) in the ruleset", problems)
     return ruleset
 
 
-def try_load(path: Path) -> tuple[Ruleset | None, list[Problem]]:
+def try_load(
+    path: Path, *, raw_prefixes: Collection[str] | None = None
+) -> tuple[Ruleset | None, list[Problem]]:
     """The ruleset or the list of problems (never raises for a bad file)."""
     display = display_path(path)
     if path.is_dir():
@@ -64,7 +80,7 @@ def try_load(path: Path) -> tuple[Ruleset | None, list[Problem]]:
         return None, [read]
     text, doc = read
     try:
-        spec, problems, finder = build_spec(doc, text, path, display)
+        spec, problems, finder = build_spec(doc, text, path, display, raw_prefixes)
     except RecursionError:
         return None, [
             Problem(

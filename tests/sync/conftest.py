@@ -1,4 +1,5 @@
-"""Fixtures: fake connectors registered as ``fake``/``fake2``, a tiny ruleset, a config."""
+"""Fixtures: the fake connector type installed through an entry point (two instances,
+``fake`` and ``fake2``), a stand-in ruleset, a config."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sync_fakes import WORLDS, FakeClock, FakeConnector, FakeRules, World
+from plugin_kit import installed_entry_points
+from sync_fakes import WORLDS, FakeClock, FakeRules, World
 
 from sync_agent.config import Config, load_config
 from sync_agent.engine import pipeline as pipeline_mod
@@ -26,8 +28,8 @@ backoff_max_seconds = 600
 world = "{src}"
 page_size = {page_size}
 [connectors.fake2]
+type = "fake"
 world = "{crm}"
-name = "fake2"
 [[pipelines]]
 name = "mqls"
 source = "fake"
@@ -38,19 +40,20 @@ batch_size = {batch}
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fake_connector_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The ``fake`` connector type, installed the way any plugin is: an entry point."""
+    with installed_entry_points(tmp_path_factory.mktemp("plugins"), {"fake": "sync_fakes:FAKE"}):
+        yield
+
+
 @pytest.fixture
-def worlds() -> Iterator[tuple[World, World]]:
+def worlds(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, World]]:
     src, crm = World(), World()
     WORLDS.clear()
     WORLDS.update({"src": src, "crm": crm})
-    pipeline_mod.register_connector("fake", FakeConnector())
-    pipeline_mod.register_connector("fake2", FakeConnector())
-    saved = pipeline_mod.RULES[0]
-    pipeline_mod.RULES[0] = FakeRules()
+    monkeypatch.setattr(pipeline_mod, "load_pipeline_ruleset", FakeRules().load_for)
     yield src, crm
-    pipeline_mod.RULES[0] = saved
-    pipeline_mod.unregister_connector("fake")
-    pipeline_mod.unregister_connector("fake2")
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, ConfigDict
 
-from connectors.base import Cursor, Page
-from sync_agent.errors import ConfigError, Problem, RetriableError, RulesError
-from sync_agent.model import MQL, Check, Decision, Handoff, Outcome, WriteResult, WriteStatus
+from connectors.base import ConnectorSpec, Cursor, Instance, Page
+from sync_agent.errors import Problem, RetriableError, RulesError
+from sync_agent.model import MQL, Check, Decision, Handoff, Outcome, WriteResult, WriteState
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
@@ -127,40 +128,44 @@ class FakeSink:
             if h.decision.outcome is Outcome.ACCEPTED and not (recovering and w.notes[h.key]):
                 w.notes[h.key] += 1
             results.append(
-                WriteResult(h.key, WriteStatus.WRITTEN, target_id=f"{self.name}-{h.mql.source_id}")
+                WriteResult(h.key, WriteState.WRITTEN, target_id=f"{self.name}-{h.mql.source_id}")
             )
         if w.crash_after_apply:
             raise w.crash_after_apply.pop(0)
         return results
 
 
-class FakeConnector:
-    """Registered under a name; options ``world`` picks the World, ``page_size`` the paging."""
+class FakeSettings(BaseModel):
+    """Options of a fake connector: ``world`` picks the World, ``page_size`` the paging."""
 
-    def validate(self, options: Mapping[str, Any]) -> None:
-        problems = []
-        if "world" not in options:
-            problems.append(Problem("options", "world", "required"))
-        if not isinstance(options.get("page_size", 1), int):
-            problems.append(Problem("options", "page_size", "must be an integer"))
-        if problems:
-            raise ConfigError("bad fake options", problems)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    world: str
+    page_size: int = 3
 
-    def build_source(self, options: Mapping[str, Any], secrets: Mapping[str, str]) -> FakeSource:
-        return FakeSource(
-            WORLDS[options["world"]], int(options.get("page_size", 3)), options.get("name", "fake")
-        )
 
-    def build_sink(self, options: Mapping[str, Any], secrets: Mapping[str, str]) -> FakeSink:
-        return FakeSink(WORLDS[options["world"]], options.get("name", "fake"))
+def _checks(inst: Instance) -> list[tuple[str, bool, str]]:
+    return [
+        ("read contacts", True, "ok"),
+        ("write notes", inst.settings.world != "broken", "missing scope"),
+    ]
 
-    def check_connection(
-        self, options: Mapping[str, Any], secrets: Mapping[str, str]
-    ) -> list[tuple[str, bool, str]]:
-        return [
-            ("read contacts", True, "ok"),
-            ("write notes", options.get("world") != "broken", "missing scope"),
-        ]
+
+#: Registered as the ``fake`` connector type through a test-only entry point (conftest).
+FAKE = ConnectorSpec(
+    name="fake",
+    title="Fake",
+    summary="an in-memory CRM for the engine's tests",
+    raw_prefix="fake",
+    settings=FakeSettings,
+    secrets={"FAKE_TOKEN": "unused"},
+    build_source=lambda inst: FakeSource(
+        WORLDS[inst.settings.world], inst.settings.page_size, inst.name
+    ),
+    build_sink=lambda inst: FakeSink(WORLDS[inst.settings.world], inst.name),
+    check_connection=_checks,
+    start_position=lambda since_ms: {"modified_ms": since_ms, "seen_ids": []},
+    position_ms=lambda pos: pos.get("modified_ms"),
+)
 
 
 @dataclass(frozen=True)
@@ -169,9 +174,16 @@ class FakeRuleset:
     hash: str
     threshold: float
 
+    def evaluate(self, fields: Mapping[str, Any], now: datetime) -> Decision:
+        return FakeRules().evaluate(fields, self, now)
+
 
 class FakeRules:
     """Accept when lead_score >= the threshold written in the ruleset file (``threshold = N``)."""
+
+    def load_for(self, config: Any, pipeline: Any) -> FakeRuleset:
+        """Stands in for ``sync_agent.engine.pipeline.load_pipeline_ruleset``."""
+        return self.load(pipeline.ruleset)
 
     def load(self, path: Any) -> FakeRuleset:
         with open(path, encoding="utf-8") as fh:

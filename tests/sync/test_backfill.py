@@ -131,16 +131,6 @@ def test_progress_gets_a_total_estimate_from_the_cursor_position(
     assert calls[-1][0] == 10
 
 
-def test_initial_cursor_speaks_both_sources() -> None:
-    from sync_agent.engine.backfill import initial_cursor, position_ms
-
-    cursor = initial_cursor(to_ms(T0))
-    assert cursor["modified_ms"] == to_ms(T0) and cursor["modstamp"].startswith(
-        "2026-01-05T09:00:00"
-    )
-    assert position_ms({"modstamp": cursor["modstamp"]}) == to_ms(T0)
-
-
 def test_a_run_stopped_early_exits_with_the_code_that_says_run_again() -> None:
     """Scripts see 5 for a stop by signal, even next to plain failures; a lock or a budget
     stop (also "run again") keeps its own code."""

@@ -12,7 +12,7 @@ from sync_fakes import World
 
 from sync_agent.cli import main
 from sync_agent.errors import BudgetExhausted
-from sync_agent.model import WriteResult, WriteStatus
+from sync_agent.model import WriteResult, WriteState
 
 
 def seed(src: World, n: int = 4) -> None:
@@ -76,7 +76,7 @@ def test_run_once_then_audit_list_show_export(cli, worlds) -> None:
 def test_run_json_and_failure_exit_code(cli, worlds) -> None:
     src, crm = worlds
     seed(src)
-    crm.per_key["1"] = WriteResult("", WriteStatus.PERMANENT, "INVALID_FIELD")
+    crm.per_key["1"] = WriteResult("", WriteState.DEAD, "INVALID_FIELD")
     result = cli("run", "--once", "--json")
     assert result.exit_code == 1
     [summary] = json.loads(result.stdout)
@@ -124,14 +124,19 @@ def test_config_check_and_connect(cli, worlds, tmp_path) -> None:
     assert bad.exit_code == 1 and "broken on purpose" in bad.output
 
 
-def test_invalid_or_missing_config_exits_1_with_every_problem(tmp_path) -> None:
+def test_invalid_config_exits_1_with_every_problem_and_a_missing_one_is_a_usage_error(
+    tmp_path, monkeypatch
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[agent]\nlog_levle = 1\n[[pipelines]]\nname = "x"\n')
     result = CliRunner().invoke(main, ["run", "--once", "--config", str(path)])
     assert result.exit_code == 1
     assert "log_levle" in result.output and "ruleset" in result.output
     missing = CliRunner().invoke(main, ["report", "--config", str(tmp_path / "none.toml")])
-    assert missing.exit_code == 1 and "sandbox serve --write-config" in missing.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    monkeypatch.chdir(tmp_path)  # no --config and no ./sync-agent.toml: how to get one
+    default = CliRunner().invoke(main, ["run", "--once"])
+    assert default.exit_code == 2 and "sandbox serve --write-config" in default.output
 
 
 def test_prune(cli, worlds) -> None:

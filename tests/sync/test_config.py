@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.config import (
+from connectors.sandbox.config import (
     config_for_sandbox,
-    find_config,
-    load_config,
     sandbox_config_text,
     write_sandbox_config,
 )
+from sync_agent.config import find_config, load_config
 from sync_agent.errors import ConfigError
 
 BAD = """
@@ -48,14 +47,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, worlds) -> None:
     for expected in (
         "unknown key 'log_levle' (hint: did you mean 'log_level'?)",
         "writeback.max_attempts: must be at least 1",
-        "unknown section [retenton] (hint: did you mean 'retention'?)",
+        "retenton: unknown key 'retenton' (hint: did you mean 'retention'?)",
         "connectors.fake.world: required",
-        "connectors.fake.page_size: must be an integer",
-        "unknown connector 'hubsopt' (hint: did you mean 'hubspot'?)",
+        "connectors.fake.page_size: must be a whole number (got 'big')",
+        "unknown connector type 'hubsopt' (hint: did you mean 'hubspot'?)",
         "ruleset file not found",
         "unknown connector 'salesforcee' (hint: did you mean 'salesforce'?)",
         "bad cron expression '99 * * * *'",
-        "batch_size: must be an integer from 1 to 2000",
+        "pipelines[0].batch_size: must be at least 1 (got 0)",
         "unknown key 'colour'",
     ):
         assert expected in text, expected
@@ -63,12 +62,15 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, worlds) -> None:
     assert by_location["agent.log_levle"].line == 4, "problems carry the line number"
 
 
-def test_a_valid_config_resolves_paths_and_merges_secrets(
+def test_a_valid_config_resolves_paths_and_gives_each_instance_its_secrets(
     make_config, tmp_path, monkeypatch
 ) -> None:
-    (tmp_path / "secrets.toml").write_text(
-        'HUBSPOT_ACCESS_TOKEN = "from-file"\nSALESFORCE_SESSION_ID = "sf-file"\n'
-    )
+    """Two instances of one type each read their own secrets: ``fake`` reads FAKE_TOKEN,
+    ``fake2`` (no prefix configured) reads FAKE2_FAKE_TOKEN; the environment wins over the
+    file, and only names some instance declares are taken from the environment."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('FAKE_TOKEN = "from-file"\nFAKE2_FAKE_TOKEN = "file2"\n')
+    secrets.chmod(0o600)
     path = tmp_path / "sync-agent.toml"
     make_config()
     path.write_text(
@@ -76,18 +78,44 @@ def test_a_valid_config_resolves_paths_and_merges_secrets(
             'audit_db = "audit.db"', 'audit_db = "audit.db"\nsecrets_file = "secrets.toml"'
         )
     )
-    config = load_config(path, environ={"HUBSPOT_ACCESS_TOKEN": "from-env", "HOME": "/x"})
+    environ = {"FAKE_TOKEN": "from-env", "HOME": "/x", "OTHER_TOKEN": "not ours"}
+    config = load_config(path, environ=environ)
     assert config.audit_db == tmp_path / "audit.db"
-    assert config.secrets == {
-        "HUBSPOT_ACCESS_TOKEN": "from-env",
-        "SALESFORCE_SESSION_ID": "sf-file",
-    }
+    assert config.secrets == {"FAKE_TOKEN": "from-env", "FAKE2_FAKE_TOKEN": "file2"}
+    assert config.instance("fake").secrets == {"FAKE_TOKEN": "from-env"}
+    assert config.instance("fake2").secrets == {"FAKE_TOKEN": "file2"}
+    assert config.connectors["fake2"].type == "fake"
     assert config.pipelines[0].ruleset == tmp_path / "sal.toml"
     assert config.pipelines[0].schedule.every_minutes == 15
     assert "from-env" not in repr(config)
 
 
-def test_missing_config_points_at_the_sandbox(tmp_path, monkeypatch) -> None:
+def test_a_secrets_file_others_can_read_or_that_is_missing_is_refused(
+    make_config, tmp_path
+) -> None:
+    """Like ssh with a private key: a group- or world-readable secrets file is an error
+    (with the chmod that fixes it), and so is a secrets_file that does not exist."""
+    path = tmp_path / "sync-agent.toml"
+    make_config()
+    path.write_text(
+        path.read_text().replace(
+            'audit_db = "audit.db"', 'audit_db = "audit.db"\nsecrets_file = "secrets.toml"'
+        )
+    )
+    with pytest.raises(ConfigError) as missing:
+        load_config(path, environ={})
+    [problem] = missing.value.problems
+    assert "does not exist" in problem.message and problem.location == "agent.secrets_file"
+    assert problem.line == 4  # the secrets_file line of the config
+    (tmp_path / "secrets.toml").write_text('FAKE_TOKEN = "x"\n')
+    (tmp_path / "secrets.toml").chmod(0o644)
+    with pytest.raises(ConfigError) as readable:
+        load_config(path, environ={})
+    [problem] = readable.value.problems
+    assert "readable by others" in problem.message and problem.hint.startswith("chmod 600")
+
+
+def test_missing_config_points_at_the_sandbox(tmp_path, monkeypatch, worlds) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="sandbox serve --write-config"):
         find_config(None)
@@ -141,18 +169,18 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         text = text.replace(line, line[2:])
     path = tmp_path / "example.toml"
     path.write_text(text)
+    (tmp_path / "secrets.toml").write_text("")
+    (tmp_path / "secrets.toml").chmod(0o600)
     config = load_config(path, environ={})
     assert (
         config.pipelines[0].sinks == ("salesforce", "hubspot")
         and config.pipelines[0].enabled is False
     )
-    assert config.connectors["hubspot"]["mql_filter"][1]["operator"] == "NOT_HAS_PROPERTY"
+    assert config.connectors["hubspot"].settings.mql_filter[1]["operator"] == "NOT_HAS_PROPERTY"
 
 
-def test_the_writeback_sla_sets_the_salesforce_task_due_date_unless_overridden(tmp_path) -> None:
+def test_the_salesforce_task_follows_the_agent_sla_unless_overridden(tmp_path) -> None:
     """One follow-up SLA for the note and the task; a connector-level value still wins."""
-    from sync_agent.config import load_config
-
     ruleset = tmp_path / "r.toml"
     ruleset.write_text("")  # existence is what the config checks; the engine loads it later
     base = (
@@ -162,5 +190,7 @@ def test_the_writeback_sla_sets_the_salesforce_task_due_date_unless_overridden(t
     )
     (tmp_path / "a.toml").write_text(base.format(sf=""))
     (tmp_path / "b.toml").write_text(base.format(sf="sla_hours = 48\n"))
-    assert load_config(tmp_path / "a.toml", environ={}).connectors["salesforce"]["sla_hours"] == 8
-    assert load_config(tmp_path / "b.toml", environ={}).connectors["salesforce"]["sla_hours"] == 48
+    a = load_config(tmp_path / "a.toml", environ={})
+    assert a.follow_up_sla_hours == 8 and a.connectors["salesforce"].settings.sla_hours is None
+    b = load_config(tmp_path / "b.toml", environ={})
+    assert b.connectors["salesforce"].settings.sla_hours == 48

@@ -20,9 +20,10 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 
+from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit import AuditLog
 from sync_agent.cli import main
-from sync_agent.config import Config, config_for_sandbox
+from sync_agent.config import Config
 from sync_agent.engine import backfill, replay, run_once
 from sync_agent.scheduler import build_scheduler
 
@@ -47,7 +48,7 @@ def make_config(sb: Any, workdir: Path, **options: Any) -> Config:
         "salesforce_options": options.pop("salesforce_options", {}),
     }
     config = config_for_sandbox(info, workdir, **options)
-    client = hubspot.build_client(config.connectors["hubspot"], config.secrets)
+    client = hubspot.build_client(config.connectors["hubspot"].settings, config.secrets)
     setup.setup_properties(client, client.settings)
     return config
 

@@ -16,9 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sync_agent import lock, scheduler
 from sync_agent.audit import AuditLog
-from sync_agent.config import Schedule
 from sync_agent.engine import backfill, replay, run_once
 from sync_agent.errors import AgentLocked
+from sync_agent.triggers import Schedule, cron_problem, make_trigger
 
 HOLD = textwrap.dedent("""
     import sys, time
@@ -74,13 +74,13 @@ def test_lock_is_reentrant_within_the_agent_process(tmp_path) -> None:
 
 def test_triggers_follow_the_schedule() -> None:
     now = datetime(2026, 1, 5, 9, 7, tzinfo=UTC)
-    interval = scheduler.make_trigger(Schedule(every_minutes=15))
+    interval = make_trigger(Schedule(every_minutes=15))
     assert isinstance(interval, IntervalTrigger) and interval.interval.total_seconds() == 900
-    cron = scheduler.make_trigger(Schedule(cron="*/15 * * * *"))
+    cron = make_trigger(Schedule(cron="*/15 * * * *"))
     assert isinstance(cron, CronTrigger)
     assert cron.get_next_fire_time(None, now) == datetime(2026, 1, 5, 9, 15, tzinfo=UTC)
-    assert scheduler.cron_problem("*/15 * * * *") is None
-    assert scheduler.cron_problem("61 * * * *")
+    assert cron_problem("*/15 * * * *") is None
+    assert cron_problem("61 * * * *")
 
 
 def test_one_job_per_pipeline_never_overlapping(make_config, worlds, clock) -> None:

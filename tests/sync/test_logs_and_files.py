@@ -66,7 +66,9 @@ def test_audit_database_is_owner_only(make_config, worlds, clock) -> None:
     assert stat.S_IMODE(config.audit_db.stat().st_mode) == 0o600
     with AuditLog.open(config.audit_db) as log:
         assert log.rows("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
-        assert log.rows("PRAGMA user_version")[0]["user_version"] == 1
+        from sync_agent.audit.migrations import MIGRATIONS
+
+        assert log.rows("PRAGMA user_version")[0]["user_version"] == len(MIGRATIONS)
         tables = {
             r["name"]
             for r in log.rows("SELECT name FROM sqlite_master WHERE type IN ('table','view')")

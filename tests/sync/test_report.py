@@ -7,7 +7,7 @@ from sync_fakes import T0, World
 from sync_agent.audit import AuditLog, render_text
 from sync_agent.audit.report import assess
 from sync_agent.engine import backfill, run_once
-from sync_agent.model import WriteResult, WriteStatus
+from sync_agent.model import WriteResult, WriteState
 
 
 def seed(src: World) -> None:
@@ -21,8 +21,8 @@ def seed(src: World) -> None:
 def test_report_figures(make_config, worlds, clock) -> None:
     src, crm = worlds
     seed(src)
-    crm.per_key["4"] = WriteResult("", WriteStatus.PERMANENT, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
-    crm.per_key["5"] = WriteResult("", WriteStatus.RETRYABLE, "UNABLE_TO_LOCK_ROW")
+    crm.per_key["4"] = WriteResult("", WriteState.DEAD, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+    crm.per_key["5"] = WriteResult("", WriteState.RETRYABLE, "UNABLE_TO_LOCK_ROW")
     config = make_config()
     run_once(config, clock=clock)
     backfill(config, since=T0, dry_run=True, clock=clock)  # dry runs never count
@@ -58,7 +58,7 @@ def test_assessment_bands() -> None:
 def test_prune_keeps_aggregates_acceptances_and_dead_letters(make_config, worlds, clock) -> None:
     src, crm = worlds
     seed(src)
-    crm.per_key["4"] = WriteResult("", WriteStatus.PERMANENT, "INVALID_FIELD")
+    crm.per_key["4"] = WriteResult("", WriteState.DEAD, "INVALID_FIELD")
     config = make_config()
     run_once(config, clock=clock)
     with AuditLog.open(config.audit_db) as log:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sync_fakes import FakeClock, World
 
 from sync_agent.audit import AuditLog
+from sync_agent.backoff import backoff_seconds
 from sync_agent.engine import replay, run_once
-from sync_agent.engine.retry import backoff_seconds, next_state
 from sync_agent.errors import AuthError, BudgetExhausted, RetriableError
-from sync_agent.model import WriteResult, WriteStatus
+from sync_agent.model import WriteResult, WriteState
 
 
 def seed(src: World, n: int) -> None:
@@ -20,7 +20,7 @@ def test_backoff_grows_caps_and_honours_retry_after() -> None:
     assert [backoff_seconds(a, base=10, cap=100) for a in (1, 2, 3, 4, 5)] == [10, 20, 40, 80, 100]
     assert backoff_seconds(1, base=10, cap=100, retry_after=30) == 30
     assert backoff_seconds(2, base=10, cap=100, jitter=0.5) == 22.5
-    assert next_state(2, 3) == "retryable" and next_state(3, 3) == "dead"
+    assert backoff_seconds(1, base=10, cap=100, retry_after=500) == 100, "Retry-After is capped"
 
 
 def test_retryable_results_wait_for_backoff_then_succeed(
@@ -29,7 +29,7 @@ def test_retryable_results_wait_for_backoff_then_succeed(
     src, crm = worlds
     seed(src, 3)
     config = make_config(max_attempts=3)
-    crm.per_key["2"] = WriteResult("", WriteStatus.RETRYABLE, "UNABLE_TO_LOCK_ROW")
+    crm.per_key["2"] = WriteResult("", WriteState.RETRYABLE, "UNABLE_TO_LOCK_ROW")
     [first] = run_once(config, clock=clock)
     assert first.outcome == "failures" and first.exit_code == 1 and first.writes.retryable == 1
     del crm.per_key["2"]
@@ -49,7 +49,7 @@ def test_writes_become_dead_letters_then_replay_delivers_them(make_config, world
     src, crm = worlds
     seed(src, 2)
     config = make_config(max_attempts=2)
-    crm.per_key["1"] = WriteResult("", WriteStatus.RETRYABLE, "locked")
+    crm.per_key["1"] = WriteResult("", WriteState.RETRYABLE, "locked")
     run_once(config, clock=clock)
     clock.advance(hours=1)
     [second] = run_once(config, clock=clock)
@@ -76,7 +76,7 @@ def test_permanent_failure_is_a_dead_letter_at_once_and_replay_by_id(
     src, crm = worlds
     seed(src, 3)
     config = make_config()
-    crm.per_key["3"] = WriteResult("", WriteStatus.PERMANENT, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+    crm.per_key["3"] = WriteResult("", WriteState.DEAD, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
     [summary] = run_once(config, clock=clock)
     assert summary.writes.dead == 1 and summary.exit_code == 1
     with AuditLog.open(config.audit_db) as log:
@@ -91,7 +91,7 @@ def test_permanent_failure_is_a_dead_letter_at_once_and_replay_by_id(
 def test_skipped_results_are_recorded_with_their_reason(make_config, worlds, clock) -> None:
     src, crm = worlds
     seed(src, 2)
-    crm.per_key["1"] = WriteResult("", WriteStatus.SKIPPED, "lead converted")
+    crm.per_key["1"] = WriteResult("", WriteState.SKIPPED, "lead converted")
     config = make_config()
     [summary] = run_once(config, clock=clock)
     assert summary.outcome == "ok" and summary.writes.skipped == 1
@@ -181,7 +181,7 @@ def test_a_newer_decision_supersedes_an_older_write_still_waiting(
     src, crm = worlds
     src.add("1", 10, minute=1)  # rejected...
     config = make_config(max_attempts=5)
-    crm.per_key["1"] = WriteResult("", WriteStatus.RETRYABLE, "UNABLE_TO_LOCK_ROW")
+    crm.per_key["1"] = WriteResult("", WriteState.RETRYABLE, "UNABLE_TO_LOCK_ROW")
     run_once(config, clock=clock)  # ...and its write waits for a retry
     assert "1" not in crm.sal
     del crm.per_key["1"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from connectors.sandbox import Sandbox
-from sync_agent.cli.hubspot import hubspot
-from sync_agent.config import write_sandbox_config
+from connectors.sandbox.config import write_sandbox_config
+from sync_agent.cli import main
 
 
 def test_setup_properties_dry_run_then_create_then_nothing_to_do(tmp_path, monkeypatch):
@@ -14,23 +14,31 @@ def test_setup_properties_dry_run_then_create_then_nothing_to_do(tmp_path, monke
     with Sandbox(contacts=10, seed=1) as sb:
         config, _ = write_sandbox_config(sb.info(), tmp_path / "sync-agent.toml")
         runner = CliRunner()
-        dry = runner.invoke(hubspot, ["setup-properties", "--config", str(config), "--dry-run"])
+        dry = runner.invoke(
+            main, ["hubspot", "setup-properties", "--config", str(config), "--dry-run"]
+        )
         assert dry.exit_code == 0, dry.output
         assert "would create: contacts.sal_status (enumeration)" in dry.output
         assert "exists: notes.sal_handoff_key" in dry.output
         assert "sal_status" not in sb.store.contact_property_defs
-        real = runner.invoke(hubspot, ["setup-properties", "--config", str(config)])
+        real = runner.invoke(main, ["hubspot", "setup-properties", "--config", str(config)])
         assert real.exit_code == 0, real.output
         assert real.output.count("created: contacts.") == 5
-        assert {"sal_status", "sal_score", "sal_reason", "sal_decided_at",
-                "sal_handoff_key"} <= set(sb.store.contact_property_defs)
-        again = runner.invoke(hubspot, ["setup-properties", "--config", str(config)])
+        assert {
+            "sal_status",
+            "sal_score",
+            "sal_reason",
+            "sal_decided_at",
+            "sal_handoff_key",
+        } <= set(sb.store.contact_property_defs)
+        again = runner.invoke(main, ["hubspot", "setup-properties", "--config", str(config)])
         assert "nothing to do" in again.output
 
 
-def test_missing_config_is_a_clean_error(tmp_path):
-    result = CliRunner().invoke(hubspot, ["setup-properties", "--config",
-                                          str(tmp_path / "nope.toml")])
-    assert result.exit_code == 1
-    assert "no configuration file" in result.output
+def test_a_missing_config_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(
+        main, ["hubspot", "setup-properties", "--config", str(tmp_path / "nope.toml")]
+    )
+    assert result.exit_code == 2, "a missing --config file is a usage error"
+    assert "does not exist" in result.output
     assert "Traceback" not in result.output

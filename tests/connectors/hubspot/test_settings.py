@@ -44,7 +44,7 @@ def test_every_problem_is_reported_at_once():
         }, file="agent.toml")
     locations = {p.location for p in caught.value.problems}
     assert locations >= {"page_size", "tier", "nonsense", "daily_max_share", "field_map.bogus",
-                         "mql_filter[0]", "advance_stage", "sal.colour"}
+                         "mql_filter[0].property", "advance_stage", "sal.colour"}
     assert all(p.file == "agent.toml" for p in caught.value.problems)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.sandbox import Faults, Sandbox
 from sync_agent.errors import PermanentApiError, RetriableError
-from sync_agent.model import Outcome, WriteStatus
+from sync_agent.model import Outcome, WriteState
 
 from .conftest import calls, connect, handoff
 
@@ -30,7 +30,7 @@ def test_writes_are_batched_and_notes_created_once_per_accepted_key(small_sandbo
     accepted = [h for h in handoffs if h.decision.outcome is Outcome.ACCEPTED]
     results = sink.write(handoffs)
     assert [r.key for r in results] == [h.key for h in handoffs]
-    assert {r.status for r in results} == {WriteStatus.WRITTEN}
+    assert {r.status for r in results} == {WriteState.WRITTEN}
     assert calls(sb, "contacts.batch_update") == math.ceil(250 / 100)
     assert calls(sb, "notes.batch_create") == math.ceil(len(accepted) / 100)
     assert calls(sb, "notes.search") == 0  # a first attempt pays no reconciliation
@@ -51,7 +51,7 @@ def test_recovering_write_searches_keys_and_never_duplicates_notes(small_sandbox
     accepted = [h for h in handoffs if h.decision.outcome is Outcome.ACCEPTED]
     sink.write(handoffs[:100])  # the first attempt landed half, then "the process died"
     results = sink.write(handoffs, recovering=True)
-    assert {r.status for r in results} == {WriteStatus.WRITTEN}
+    assert {r.status for r in results} == {WriteState.WRITTEN}
     assert _notes_by_key(sb) == Counter(h.key for h in accepted)  # exactly one per key
     assert calls(sb, "notes.search") == math.ceil(len(accepted) / 100)
     assert calls(sb, "notes.batch_create") == 1 + 1  # first write + the missing ones
@@ -64,9 +64,9 @@ def test_partial_failure_207_gives_per_handoff_results(small_sandbox, clock):
     ghost = handoff("999999999")
     results = {r.key: r for r in sink.write([*good, ghost])}
     assert calls(sb, "contacts.batch_update", 207) == 1
-    assert results[ghost.key].status is WriteStatus.SKIPPED
+    assert results[ghost.key].status is WriteState.SKIPPED
     assert "not found" in results[ghost.key].reason
-    assert all(results[h.key].status is WriteStatus.WRITTEN for h in good)
+    assert all(results[h.key].status is WriteState.WRITTEN for h in good)
     assert _notes_by_key(sb) == Counter(h.key for h in good)  # no note for the ghost
 
 
@@ -77,7 +77,7 @@ def test_handoff_without_contact_id_is_skipped_without_calls(small_sandbox, cloc
     stray = stray.__class__(key="sf:1", mql=stray.mql.__class__(
         source="salesforce", source_id="00Q1", fields={}), decision=stray.decision, note="")
     [result] = sink.write([stray])
-    assert result.status is WriteStatus.SKIPPED
+    assert result.status is WriteState.SKIPPED
     assert calls(sb, "contacts.batch_update") == 0
 
 
@@ -95,7 +95,7 @@ def test_truncated_answers_fail_the_call_and_a_recovering_retry_completes_it(clo
             sink.write(handoffs[1:2])  # even the update answer is truncated: whole call fails
         faults.malformed_rate = 0.0
         results = sink.write(handoffs, recovering=True)
-        assert {r.status for r in results} == {WriteStatus.WRITTEN}
+        assert {r.status for r in results} == {WriteState.WRITTEN}
         assert _notes_by_key(sb) == Counter(h.key for h in handoffs)
 
 
@@ -118,12 +118,12 @@ def test_truncated_note_answer_then_retry_does_not_duplicate(clock):
         sink.client.create_notes = flaky
         results = sink.write(handoffs)  # a first attempt: no search up front
         # chunk 1 (100) landed but we can't know: left to a later, reconciling attempt
-        unknown = {r.key for r in results if r.status is WriteStatus.RETRYABLE}
+        unknown = {r.key for r in results if r.status is WriteState.RETRYABLE}
         assert unknown == {h.key for h in handoffs[:100]}
         assert calls(sb, "notes.search") == 0  # no search right away: it could miss them
         retry = [h for h in handoffs if h.key in unknown]
         again = sink.write(retry, recovering=True)
-        assert {r.status for r in again} == {WriteStatus.WRITTEN}
+        assert {r.status for r in again} == {WriteState.WRITTEN}
         assert _notes_by_key(sb) == Counter(h.key for h in handoffs)  # one note per key
         assert calls(sb, "notes.batch_create") == 2  # chunk 1 once, chunk 2 once
         assert calls(sb, "notes.search") == 1
@@ -138,7 +138,7 @@ def test_429_storm_on_writes_is_survived_with_one_note_per_key(clock):
         setup_properties(source.client, source.settings)
         handoffs = _mixed(sb.store.mqls()[:200])
         results = sink.write(handoffs)
-        assert {r.status for r in results} == {WriteStatus.WRITTEN}
+        assert {r.status for r in results} == {WriteState.WRITTEN}
         accepted = [h for h in handoffs if h.decision.outcome is Outcome.ACCEPTED]
         assert _notes_by_key(sb) == Counter(h.key for h in accepted)
         assert sb.store.request_count("hubspot", None, 429) > 0
@@ -171,7 +171,7 @@ def test_recovery_search_stays_under_the_search_body_limit_with_long_keys(small_
     handoffs = [handoff(cid, key=f"sal-{int(cid):032x}") for cid in sb.store.mqls()[:150]]
     sink.write(handoffs[:60])
     results = sink.write(handoffs, recovering=True)
-    assert {r.status for r in results} == {WriteStatus.WRITTEN}
+    assert {r.status for r in results} == {WriteState.WRITTEN}
     assert _notes_by_key(sb) == Counter(h.key for h in handoffs)
     assert calls(sb, "notes.search", 400) == 0  # 150 keys of 36 characters: 3 searches
     assert calls(sb, "notes.search", 200) == 3

@@ -13,7 +13,7 @@ from connectors.hubspot.writeback import (
     note_properties,
     sal_properties,
 )
-from sync_agent.model import Outcome, WriteStatus
+from sync_agent.model import Outcome, WriteState
 
 from .conftest import handoff
 
@@ -68,10 +68,10 @@ def test_batch_outcome_reads_207_errors_per_input():
             "numErrors": 3}
     done, failed = batch_outcome(207, body, {}, ["1", "2", "3", "4"])
     assert set(done) == {"1"}
-    assert failed["2"].status is WriteStatus.SKIPPED
-    assert failed["3"].status is WriteStatus.PERMANENT
+    assert failed["2"].status is WriteState.SKIPPED
+    assert failed["3"].status is WriteState.DEAD
     assert failed["3"].reason.startswith("INVALID_OPTION")
-    assert failed["4"].status is WriteStatus.RETRYABLE  # unattributed error, not returned
+    assert failed["4"].status is WriteState.RETRYABLE  # unattributed error, not returned
 
 
 def test_batch_outcome_matches_created_notes_by_key():

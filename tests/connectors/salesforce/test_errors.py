@@ -29,7 +29,7 @@ from sync_agent.errors import (
     PermanentApiError,
     RetriableError,
 )
-from sync_agent.model import WriteStatus
+from sync_agent.model import WriteState
 
 URL = ("https://acme.my.salesforce.com/services/data/v62.0/query"
        "?q=SELECT+Id+FROM+Lead+WHERE+Email+IN+('a@b.co')")
@@ -103,13 +103,13 @@ def test_unknown_exceptions_are_not_swallowed():
 
 
 @pytest.mark.parametrize(("code", "status"), [
-    ("UNABLE_TO_LOCK_ROW", WriteStatus.RETRYABLE),
-    ("CANNOT_UPDATE_CONVERTED_LEAD", WriteStatus.SKIPPED),
-    ("ENTITY_IS_DELETED", WriteStatus.SKIPPED),
-    ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", WriteStatus.PERMANENT),
-    ("FIELD_CUSTOM_VALIDATION_EXCEPTION", WriteStatus.PERMANENT),
-    ("STRING_TOO_LONG", WriteStatus.PERMANENT),
-    ("SOMETHING_NEW", WriteStatus.PERMANENT),
+    ("UNABLE_TO_LOCK_ROW", WriteState.RETRYABLE),
+    ("CANNOT_UPDATE_CONVERTED_LEAD", WriteState.SKIPPED),
+    ("ENTITY_IS_DELETED", WriteState.SKIPPED),
+    ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", WriteState.DEAD),
+    ("FIELD_CUSTOM_VALIDATION_EXCEPTION", WriteState.DEAD),
+    ("STRING_TOO_LONG", WriteState.DEAD),
+    ("SOMETHING_NEW", WriteState.DEAD),
 ])
 def test_record_status_table(code, status):
     assert record_status(code) is status

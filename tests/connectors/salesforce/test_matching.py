@@ -6,7 +6,7 @@ from sf_kit import handoff
 
 from connectors.salesforce import SalesforceSettings
 from connectors.salesforce import matching as m
-from sync_agent.model import Outcome, WriteResult, WriteStatus
+from sync_agent.model import Outcome, WriteResult, WriteState
 
 LID = "00Q5g0000000001EAA"
 
@@ -45,7 +45,7 @@ def test_resolve_by_email_ignores_converted_twins_and_flags_ambiguity():
     only_conv = m.resolve_by_email(h, m.index_by_email([conv]))
     assert isinstance(only_conv, WriteResult) and only_conv.reason == "lead converted"
     missing = m.resolve_by_email(h, {})
-    assert isinstance(missing, WriteResult) and missing.status is WriteStatus.SKIPPED
+    assert isinstance(missing, WriteResult) and missing.status is WriteState.SKIPPED
 
 
 def test_lead_update_uses_configured_names_and_skips_disabled_fields():

@@ -16,7 +16,8 @@ def test_defaults_cover_the_documented_values():
         "SAL - Accepted", "SAL - Rejected", "")
     assert (s.score_field, s.date_field, s.reason_field) == (
         "SAL_Score__c", "SAL_Date__c", "SAL_Reason__c")
-    assert s.sla_hours == 24.0 and s.source_condition == "Status = 'MQL'"
+    assert s.sla_hours is None, "unset: the task is due when the agent's follow-up SLA says"
+    assert s.source_condition == "Status = 'MQL'"
     assert s.source_fields()[:4] == ["Id", "SystemModstamp", "IsConverted", "OwnerId"]
 
 
@@ -38,9 +39,7 @@ def test_every_problem_is_reported_at_once():
         })
     where = sorted(p.location for p in info.value.problems)
     assert where == sorted([
-        "connectors.salesforce.batch_size", "connectors.salesforce.login_url",
-        "connectors.salesforce.colour", "connectors.salesforce.sla_hours",
-        "connectors.salesforce.field_map.not_a_field", "connectors.salesforce.create_task",
+        "batch_size", "login_url", "colour", "sla_hours", "field_map.not_a_field", "create_task",
     ])
 
 

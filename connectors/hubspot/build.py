@@ -1,0 +1,86 @@
+"""Building the HubSpot connector's parts from settings and secrets, and checking them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
+
+from connectors.base import ConnectionCheck
+from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.limits import Clock, Sleep
+from connectors.hubspot.settings import HubSpotSettings
+from connectors.hubspot.setup import existing_property_names, wanted_properties
+from connectors.hubspot.sink import HubSpotSink
+from connectors.hubspot.source import HubSpotSource
+from sync_agent.errors import ConfigError, Problem, SyncAgentError
+from sync_agent.logs import register_secret
+
+TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
+Options = HubSpotSettings | Mapping[str, Any]
+
+
+def build_client(options: Options, secrets: Mapping[str, str], *,
+                 clock: Clock | None = None, sleep: Sleep | None = None,
+                 rng: random.Random | None = None) -> HubSpotClient:
+    """A paced, retrying SDK client for the configured portal."""
+    settings = HubSpotSettings.coerce(options)
+    token = secrets.get(TOKEN_ENV)
+    if not token:
+        raise ConfigError(f"{TOKEN_ENV} is not set", problems=[Problem(
+            "secrets", TOKEN_ENV, "missing",
+            hint="a HubSpot private app access token, in the environment or the secrets file")])
+    register_secret(token)
+    return HubSpotClient(settings, token, clock=clock, sleep=sleep, rng=rng)
+
+
+def build_source(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",
+                 clock: Clock | None = None, sleep: Sleep | None = None) -> HubSpotSource:
+    client = build_client(options, secrets, clock=clock, sleep=sleep)
+    return HubSpotSource(client.settings, client, name=name)
+
+
+def build_sink(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",
+               clock: Clock | None = None, sleep: Sleep | None = None) -> HubSpotSink:
+    client = build_client(options, secrets, clock=clock, sleep=sleep)
+    return HubSpotSink(client.settings, client, name=name)
+
+
+def check_connection(options: Options, secrets: Mapping[str, str]) -> list[ConnectionCheck]:
+    """What ``config check --connect`` shows: settings, token, search, properties."""
+    checks: list[ConnectionCheck] = []
+    try:
+        client = build_client(options, secrets)
+    except SyncAgentError as error:
+        problems = getattr(error, "problems", [])
+        return [("hubspot settings", False, "; ".join(map(str, problems)) or str(error))]
+    settings = client.settings
+    checks.append(("hubspot settings", True, settings.base_url))
+    try:
+        request = PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=[
+                Filter(property_name=f["propertyName"], operator=f["operator"],
+                       value=f.get("value"), values=f.get("values"))
+                for f in settings.mql_filter])],
+            properties=["hs_object_id"], limit=1, after="0")
+        body = client.search_contacts(request).body
+        total = body.get("total") if isinstance(body, dict) else None
+        checks.append(("hubspot contacts search", True, f"{total} contacts match the MQL filter"))
+    except SyncAgentError as error:
+        checks.append(("hubspot contacts search", False, str(error)))
+        return checks
+    try:
+        present = {o: existing_property_names(client, o) for o in ("contacts", "notes")}
+        missing = [f"{s.object_type}.{s.name}" for s in wanted_properties(settings)
+                   if s.name not in present[s.object_type]]
+        detail = ("all present" if not missing else "missing: " + ", ".join(missing)
+                  + " (run: sync-agent hubspot setup-properties)")
+        checks.append(("hubspot SAL properties", not missing, detail))
+    except SyncAgentError as error:
+        checks.append(("hubspot SAL properties", False, str(error)))
+    limiter = client.limiter
+    checks.append(("hubspot daily budget", limiter.used_today < limiter.allowance,
+                   f"{limiter.used_today} used of {limiter.allowance} allowed today"))
+    return checks
