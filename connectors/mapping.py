@@ -103,14 +103,14 @@ class FieldMapping:
         """The source properties to request, sorted and without duplicates."""
         return sorted(set(self.fields.values()))
 
-    def map_record(self, properties: Mapping[str, Any], source: str) -> dict[str, Any]:
-        """Canonical fields (coerced) plus every raw property under ``<source>.``."""
+    def map_record(self, properties: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        """Canonical fields (coerced) plus every raw property under ``<prefix>.``."""
         out: dict[str, Any] = {}
         for canonical, prop in self.fields.items():
             kind = CANONICAL_FIELDS.get(canonical, "string")
             out[canonical] = coerce(properties.get(prop), kind)
         for prop, value in properties.items():
-            out[f"{source}.{prop}"] = value
+            out[f"{prefix}.{prop}"] = value
         return out
 
 
@@ -120,10 +120,12 @@ def to_mql(
     properties: Any,
     mapping: FieldMapping,
     *,
+    raw_prefix: str,
     modified_at: datetime | None = None,
     crm_ids: Mapping[str, Any] | None = None,
 ) -> MQL | Malformed:
-    """An MQL, or ``(raw id or "?", reason)`` when the record cannot become one."""
+    """An MQL of source instance ``source``, or ``(raw id or "?", reason)`` when the record
+    cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's)."""
     shown = "?" if raw_id is None or raw_id == "" else str(raw_id)
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or shown == "?":
         return shown, "record has no id"
@@ -133,7 +135,7 @@ def to_mql(
     return MQL(
         source=source,
         source_id=shown,
-        fields=mapping.map_record(properties, source),
+        fields=mapping.map_record(properties, raw_prefix),
         modified_at=modified_at,
         crm_ids=ids,
     )

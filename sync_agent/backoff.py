@@ -1,6 +1,6 @@
 """The one backoff formula of sync-agent (pure: no clock, no randomness of its own).
 
-Used for retries inside a connector call (the HubSpot and Salesforce clients) and across
+Used for retries inside a connector call (the connectors' API clients) and across
 runs (the outbox): after the ``attempt``-th failure, wait ``base * 2**(attempt-1)`` seconds,
 at most ``cap``, stretched by up to a quarter by ``jitter`` in [0, 1) so that many retries
 do not come back in the same second; never less than the server's ``Retry-After`` (itself

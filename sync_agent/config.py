@@ -324,7 +324,12 @@ class _Check:
                 )
                 prefix = ""
             settings, problems = validate(
-                spec.settings, options, file=self.file, prefix=loc, lines=self.lines
+                spec.settings,
+                options,
+                file=self.file,
+                prefix=loc,
+                lines=self.lines,
+                context={"config_dir": self.base},
             )
             self.problems += problems
             if settings is not None:

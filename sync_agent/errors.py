@@ -9,8 +9,8 @@ Errors are split by what the caller does next, not by where they come from:
 * :class:`SkippableError` means "record it, park it, go on": one malformed lead, one
   record the CRM refuses for good. It never stops a batch.
 
-Vendor exceptions (``hubspot...ApiException``, ``simple_salesforce`` errors, urllib3 and
-requests errors) are translated into these in one place per connector
+Vendor exceptions (each SDK's own exception types, urllib3 and requests errors) are
+translated into these in one place per connector
 (``connectors/<name>/errors.py``), so nothing above the connectors sees a vendor type.
 """
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 FieldType = Literal["string", "number", "date", "bool"]
 
 #: Canonical lead fields and the type the rules engine coerces them to.
-#: Values may arrive as strings (HubSpot sends every property as a string); the rules
+#: Values may arrive as strings (some APIs send every property as a string); the rules
 #: engine coerces at comparison time and records an uncoercible value as "not met".
 CANONICAL_FIELDS: Mapping[str, FieldType] = {
     "email": "string",

@@ -106,10 +106,15 @@ def validate(
     file: str,
     prefix: Loc = (),
     lines: TomlLines | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> tuple[M | None, list[Problem]]:
-    """Validate ``data`` against ``model``: the instance, or None and EVERY problem found."""
+    """Validate ``data`` against ``model``: the instance, or None and EVERY problem found.
+
+    ``context`` reaches validators as ``info.context``; the config loader passes
+    ``{"config_dir": Path}`` so that relative paths in options mean "next to the config".
+    """
     try:
-        result = model.model_validate(data)
+        result = model.model_validate(data, context=dict(context or {}))
     except ValidationError as exc:
         return None, [problem_of(model, err, file, prefix, lines) for err in exc.errors()]
     found = result.whole_problems() if isinstance(result, SettingsModel) else []

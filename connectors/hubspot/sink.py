@@ -21,6 +21,9 @@ from hubspot.crm.contacts import (
     SimplePublicObjectBatchInput,
     SimplePublicObjectId,
 )
+from hubspot.crm.contacts import Filter as ContactFilter
+from hubspot.crm.contacts import FilterGroup as ContactFilterGroup
+from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearchRequest
 from hubspot.crm.objects.notes import (
     AssociationSpec,
     BatchInputSimplePublicObjectBatchInputForCreate,
@@ -84,13 +87,14 @@ class HubSpotSink:
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         results: dict[str, WriteResult] = {}
         targets: list[Target] = []
+        unknown: list[Handoff] = []
         for handoff in dict((h.key, h) for h in handoffs).values():
             cid = contact_id(handoff, self.name)
             if cid is None:
-                results[handoff.key] = WriteResult(handoff.key, WriteState.SKIPPED,
-                                                   "no HubSpot contact id")
+                unknown.append(handoff)
             else:
                 targets.append((handoff, cid))
+        targets += self._match_by_email(unknown, results)
         self._update(targets, results)
         accepted = [(h, c) for h, c in targets
                     if h.key not in results and h.decision.outcome is Outcome.ACCEPTED]
@@ -102,6 +106,45 @@ class HubSpotSink:
                       recovering=recovering,
                       failed=sum(r.status is not WriteState.WRITTEN for r in results.values()))
         return [results[h.key] for h in handoffs]
+
+    # -- matching ------------------------------------------------------------------------
+
+    def _match_by_email(self, handoffs: list[Handoff],
+                        results: dict[str, WriteResult]) -> list[Target]:
+        """Contacts for leads that carry no id of this portal (a file, another portal), by
+        e-mail: one search per 100 addresses. No e-mail or no contact: skipped, with why."""
+        wanted: dict[str, list[Handoff]] = {}
+        for handoff in handoffs:
+            email = handoff.mql.fields.get("email")
+            if isinstance(email, str) and "@" in email:
+                wanted.setdefault(email.strip().lower(), []).append(handoff)
+            else:
+                results[handoff.key] = WriteResult(handoff.key, WriteState.SKIPPED,
+                                                   "no HubSpot contact id and no e-mail")
+        found = self.contacts_by_email(list(wanted))
+        targets: list[Target] = []
+        for email, group in wanted.items():
+            for handoff in group:
+                if email in found:
+                    targets.append((handoff, found[email]))
+                else:
+                    results[handoff.key] = WriteResult(handoff.key, WriteState.SKIPPED,
+                                                       "no HubSpot contact with this e-mail")
+        return targets
+
+    def contacts_by_email(self, emails: Sequence[str]) -> dict[str, str]:
+        """``{lower-case e-mail: contact id}`` for the contacts that have these addresses."""
+        found: dict[str, str] = {}
+        for chunk in key_chunks(emails):
+            request = ContactSearchRequest(
+                filter_groups=[ContactFilterGroup(filters=[
+                    ContactFilter(property_name="email", operator="IN", values=chunk)])],
+                properties=["email"], limit=200, after="0")
+            for item in _results(self.client.search_contacts(request).body):
+                email = str((item.get("properties") or {}).get("email") or "").strip().lower()
+                if email and item.get("id") is not None:
+                    found.setdefault(email, str(item["id"]))
+        return found
 
     # -- SAL properties ------------------------------------------------------------------
 

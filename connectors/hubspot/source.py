@@ -67,7 +67,7 @@ class HubSpotSource:
             props = item.get("properties")
             sf_id = props.get("salesforceleadid") if isinstance(props, Mapping) else None
             outcome = to_mql(self.name, item.get("id"), props, self.settings.field_map,
-                             modified_at=_from_ms(hit.ms),
+                             raw_prefix="hubspot", modified_at=_from_ms(hit.ms),
                              crm_ids={self.name: hit.id, "salesforce": sf_id})
             if isinstance(outcome, MQL):
                 mqls.append(outcome)

@@ -99,7 +99,7 @@ class SalesforceSource:
         properties = {k: v for k, v in record.items() if k != "attributes"}
         crm = {self.name: raw_id} if isinstance(raw_id, str) else {}
         return to_mql(self.name, raw_id, properties, self.settings.field_map,
-                      modified_at=stamp, crm_ids=crm)
+                      raw_prefix="salesforce", modified_at=stamp, crm_ids=crm)
 
 
 def _stamp(value: Any) -> datetime | None:

@@ -91,7 +91,7 @@ class QueriesMixin:
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def show_lead(self, lead: str) -> list[dict[str, Any]]:
-        """Every decision for a lead (key ``hubspot:101``, source id, or CRM id), oldest first,
+        """Every decision for a lead (key ``<source>:<id>``, source id, or CRM id), oldest first,
         with its explanation, rules version and write results."""
         decisions = self.rows(
             "SELECT * FROM decisions WHERE lead_key = ? OR source_id = ? OR crm_ids LIKE ? "

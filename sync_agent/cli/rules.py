@@ -96,7 +96,7 @@ def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_jso
     with the value seen.
 
     The lead is a JSON object of fields (canonical names such as email, lead_score,
-    or raw hubspot.<property> names); {"fields": {...}} is accepted too.
+    or raw <source prefix>.<property> names); {"fields": {...}} is accepted too.
 
     \b
     Example:

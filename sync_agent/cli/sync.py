@@ -106,7 +106,7 @@ def run(
       sync-agent run                       the background agent (APScheduler)
       sync-agent run --once                one pass, exit 0/1/3/4/5 (cron, CI)
       sync-agent run --once --dry-run      what would be handed off, nothing written
-      sync-agent run --once --pipeline hubspot-mqls --json
+      sync-agent run --once --pipeline inbound-mqls --json
     """
     config = load(config_path)
     check_pipeline(config, pipeline)

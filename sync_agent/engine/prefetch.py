@@ -1,6 +1,6 @@
 """Read pages ahead on a thread so that a paced source keeps its pace while pages are decided.
 
-A source like HubSpot search is paced (5 requests/s): if the page loop asked for page N+1
+A source behind a paced API (a search limited to 5 requests/s): if the page loop asked for page N+1
 only after deciding and recording page N, every page would cost its read pacing PLUS its
 processing. The prefetcher keeps up to ``depth`` pages ready. Pages still come out in
 order and the cursor is committed by the page loop, so a crash only re-reads what was

@@ -52,7 +52,7 @@ class WritePolicy:
     backoff_cap: float = 3600.0
     batch_size: int = 200
     #: A write interrupted mid-call (crash, kill) is retried, reconciling, only this long after
-    #: it was sent: HubSpot search indexes new notes with a delay, and the reconciling search
+    #: it was sent: a CRM's search may index new notes with a delay, and the reconciling search
     #: must see a note that did land, or it would create it again. The wait counts from the
     #: start of the call, so it must also cover the longest call (paced, retried on 429s).
     reconcile_after: float = 600.0

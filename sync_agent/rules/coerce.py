@@ -1,4 +1,4 @@
-"""Coercion of lead values as sources send them (HubSpot sends every property as a string).
+"""Coercion of lead values as sources send them (some APIs send every property as a string).
 
 Each coercer returns the typed value or :data:`BAD`; it never raises, because evaluation
 must survive any lead. Absent values (``None``, empty or blank strings) are :data:`MISSING`
@@ -38,7 +38,7 @@ _FALSE = frozenset({"false", "no", "n", "0", "off", "f", "unchecked"})
 
 
 def is_missing(raw: Any) -> bool:
-    """``None`` and blank strings count as absent (HubSpot sends "" for cleared properties)."""
+    """``None`` and blank strings count as absent (APIs send "" for cleared properties)."""
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
@@ -64,7 +64,7 @@ def to_number(raw: Any) -> Any:
 
 
 def to_bool(raw: Any) -> Any:
-    """True/False from booleans, 0/1 and the words HubSpot and Salesforce use; else BAD."""
+    """True/False from booleans, 0/1 and the words CRMs use ("yes", "on"); else BAD."""
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, int | float):
@@ -79,7 +79,7 @@ def to_bool(raw: Any) -> Any:
 
 
 def to_date(raw: Any) -> Any:
-    """An aware UTC datetime from ISO text, epoch milliseconds (HubSpot), date or datetime."""
+    """An aware UTC datetime from ISO text, epoch milliseconds, date or datetime."""
     try:
         if isinstance(raw, datetime):
             return raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)

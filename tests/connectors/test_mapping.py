@@ -95,7 +95,8 @@ def test_source_properties_are_deduplicated():
     ],
 )
 def test_records_that_cannot_become_mqls_are_malformed_not_errors(raw_id, props, expected):
-    assert to_mql("hubspot", raw_id, props, FieldMapping(DEFAULTS)) == expected
+    mapping = FieldMapping(DEFAULTS)
+    assert to_mql("hubspot", raw_id, props, mapping, raw_prefix="hubspot") == expected
 
 
 def test_to_mql_keeps_known_crm_ids_only():
@@ -105,6 +106,7 @@ def test_to_mql_keeps_known_crm_ids_only():
         101,
         {"email": "a@example.com"},
         FieldMapping(DEFAULTS),
+        raw_prefix="hubspot",
         modified_at=when,
         crm_ids={"hubspot": "101", "salesforce": None},
     )
@@ -113,3 +115,11 @@ def test_to_mql_keeps_known_crm_ids_only():
     assert mql.key == "hubspot:101"
     assert mql.crm_ids == {"hubspot": "101"}
     assert mql.modified_at == when
+
+
+def test_an_instance_keys_leads_by_its_name_and_raw_properties_by_its_type():
+    """A second portal (instance "eu" of type hubspot): lead keys say which portal, while
+    rules keep reaching raw properties as hubspot.<property>."""
+    mql = to_mql("eu", "7", {"hs_x": "1"}, FieldMapping(DEFAULTS), raw_prefix="hubspot")
+    assert isinstance(mql, MQL)
+    assert mql.key == "eu:7" and mql.fields["hubspot.hs_x"] == "1" and "eu.hs_x" not in mql.fields
