@@ -207,22 +207,36 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
 
 @click.command("report")
 @since_option
+@click.option(
+    "--until",
+    type=click.DateTime(DATE_FORMATS),
+    default=None,
+    help="Only decisions made before this date (UTC, exclusive), e.g. 2026-02-01.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @config_option
-def report(since: datetime | None, as_json: bool, config_path: Path | None) -> None:
-    """MQL→SAL conversion (with the seed-004 benchmark bands), rejections by reason and
-    criterion, median MQL date → SAL time, write failures and dead letters.
+def report(
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """MQL→SAL conversion against the benchmark bands, rejections by reason and check,
+    time from MQL date to SAL, and accepted leads not written to each CRM, with why.
+
+    Each lead counts once, by its latest decision in the window (docs/report.md).
 
     \b
     Examples:
       sync-agent report
-      sync-agent report --since 2026-01-01 --json
+      sync-agent report --since 2026-01-01 --until 2026-02-01 --json
     """
-    from sync_agent.audit import AuditLog, render_text
+    from sync_agent.audit import AuditLog
+    from sync_agent.report import build_report, render_text
 
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
-        result = log.report(utc(since))
+        result = build_report(log, since=utc(since), until=utc(until))
     if as_json:
         echo_json(result.to_dict())
     else:
