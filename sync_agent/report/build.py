@@ -131,28 +131,22 @@ def _reasons(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[st
         out[(dim, str(r["k"]))].below_threshold = r["n"]
 
 
-_KIND = "json_extract({0}.value, '$.kind')"
-_FAILED = "json_extract({0}.value, '$.passed') = 0"
-
-
 def _criteria(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
-    """The checks that rejected each lead: failed gates and firing disqualifiers; when there
-    are none, the score did it: the threshold and the criteria that earned no points."""
-    blocked = (
-        f"EXISTS (SELECT 1 FROM json_each(d.explanation) g WHERE {_KIND.format('g')} "
-        f"IN ('gate', 'disqualifier') AND {_FAILED.format('g')})"
-    )
-    kind = _KIND.format("j")
+    """The checks that rejected each lead: failed gates and firing disqualifiers; when the
+    verdict's reason was the score, the threshold and the criteria that earned no points."""
     sql = cte + (
-        f"SELECT leads.k, {kind} AS kind, json_extract(j.value, '$.name') AS name, "
-        "COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest, "
-        f"json_each(d.explanation) j WHERE leads.outcome = 'rejected' AND {_FAILED.format('j')} "
-        f"AND CASE WHEN {blocked} THEN {kind} IN ('gate', 'disqualifier') "
-        f"ELSE {kind} IN ('criterion', 'threshold') END GROUP BY 1, 2, 3"
+        ", rej AS MATERIALIZED (SELECT leads.k, d.explanation, EXISTS (SELECT 1 FROM "
+        "json_each(d.reasons) s WHERE s.value GLOB 'score *') AS on_score FROM leads "
+        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'), "
+        "checks AS (SELECT rej.k, rej.on_score, j.value ->> '$.kind' AS kind, "
+        "j.value ->> '$.name' AS name, j.value ->> '$.passed' AS passed "
+        "FROM rej, json_each(rej.explanation) j) "
+        "SELECT k, kind, name, COUNT(*) AS n FROM checks WHERE NOT passed AND CASE WHEN on_score "
+        "THEN kind IN ('criterion', 'threshold') ELSE kind IN ('gate', 'disqualifier') END "
+        "GROUP BY 1, 2, 3"
     )
     for r in log.rows(sql, params):
-        s = out[(dim, str(r["k"]))]
-        s.rejections_by_criterion[f"{r['kind']}:{r['name']}"] = r["n"]
+        out[(dim, str(r["k"]))].rejections_by_criterion[f"{r['kind']}:{r['name']}"] = r["n"]
 
 
 def _time_to_sal(
