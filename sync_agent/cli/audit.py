@@ -214,11 +214,19 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
     help="Only decisions made before this date (UTC, exclusive), e.g. 2026-02-01.",
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report with charts to this file (mode 0600).",
+)
 @config_option
 def report(
     since: datetime | None,
     until: datetime | None,
     as_json: bool,
+    html_path: Path | None,
     config_path: Path | None,
 ) -> None:
     """MQL→SAL conversion against the benchmark bands, rejections by reason and check,
@@ -230,6 +238,7 @@ def report(
     Examples:
       sync-agent report
       sync-agent report --since 2026-01-01 --until 2026-02-01 --json
+      sync-agent report --since 2026-01-01 --html sal-report.html
     """
     from sync_agent.audit import AuditLog
     from sync_agent.report import build_report, render_text
@@ -237,6 +246,11 @@ def report(
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
         result = build_report(log, since=utc(since), until=utc(until))
+    if html_path is not None:
+        from sync_agent.report.html import write_html
+
+        write_html(result, html_path)
+        click.echo(f"wrote {html_path}", err=True)
     if as_json:
         echo_json(result.to_dict())
     else:
