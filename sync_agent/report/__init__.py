@@ -4,7 +4,8 @@ by check, time from MQL date to SAL, and where accepted leads stand with each CR
 Library first: :func:`build_report` computes a :class:`Report` from the audit log (SQL,
 one row per lead); :func:`render_text` renders it as text, and
 :func:`sync_agent.report.html.write_html` as one self-contained HTML page (a module of its
-own, imported on demand: it loads Altair). ``sync-agent report`` only picks one. ``docs/report.md`` explains how leads are counted.
+own, imported on demand: it loads Altair). ``sync-agent report`` only picks one.
+``docs/report.md`` explains how leads are counted.
 """
 
 from sync_agent.report.benchmarks import BANDS, MISALIGNMENT_BELOW, advise, assess
