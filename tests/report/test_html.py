@@ -103,7 +103,7 @@ def test_every_chart_renders_offline_in_chromium(page_file: Path, tmp_path: Path
             f"Chromium not found at {CHROMIUM}: install Debian's package "
             "(apt-get install chromium; .ci/run does) or set CHROMIUM=/path/to/chromium"
         )
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a dev dependency: missing it fails, never skips
     problems: list[str] = []
     requests: list[str] = []
     with sync_api.sync_playwright() as pw:
