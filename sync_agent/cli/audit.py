@@ -16,6 +16,7 @@ from sync_agent.cli.options import (
     load,
     pipeline_option,
     since_option,
+    until_option,
     utc,
 )
 
@@ -158,22 +159,45 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
 
 @click.command("report")
 @since_option
+@until_option
 @json_option
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report with charts to this file (mode 0600).",
+)
 @config_option
-def report(since: datetime | None, as_json: bool, config_path: Path | None) -> None:
-    """MQL→SAL conversion (with the seed-004 benchmark bands), rejections by reason and
-    criterion, median MQL date → SAL time, write failures and dead letters.
+def report(
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+    html_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """MQL→SAL conversion against the benchmark bands, rejections by reason and check,
+    time from MQL date to SAL, and accepted leads not written to each CRM, with why.
+
+    Each lead counts once, by its latest decision in the window (docs/report.md).
 
     \b
     Examples:
       sync-agent report
-      sync-agent report --since 2026-01-01 --json
+      sync-agent report --since 2026-01-01 --until 2026-02-01 --json
+      sync-agent report --since 2026-01-01 --html sal-report.html
     """
-    from sync_agent.audit import AuditLog, render_text
+    from sync_agent.audit import AuditLog
+    from sync_agent.report import build_report, render_text
 
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
-        result = log.report(utc(since))
+        result = build_report(log, since=utc(since), until=utc(until))
+    if html_path is not None:
+        from sync_agent.report.html import write_html
+
+        write_html(result, html_path)
+        click.echo(f"wrote {html_path}", err=True)
     if as_json:
         echo_json(result.to_dict())
     else:

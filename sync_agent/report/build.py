@@ -1,0 +1,339 @@
+"""Compute the report from the audit log: SQL aggregates over one row per lead.
+
+Every figure starts from the ``leads`` common table expression: per slice key and lead,
+its latest non-dry-run decision in the window ``[since, until)`` and the moment it was
+first accepted (any time before ``until``: "accepted" is sticky). Counting leads, not
+decisions, is what keeps the figures consistent after ``backfill --reevaluate``.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sync_agent.report.benchmarks import advise, assess
+from sync_agent.report.figures import (
+    TIME_BUCKETS,
+    Period,
+    Report,
+    Section,
+    SinkWrites,
+    TimeToSal,
+)
+
+if TYPE_CHECKING:
+    from sync_agent.audit.queries import QueriesMixin
+
+Slices = dict[tuple[str, str], Section]
+
+#: Slice dimensions: name -> column of ``decisions`` (None: everything in one slice).
+DIMENSIONS: dict[str, str | None] = {"all": None, "pipeline": "pipeline", "source": "source"}
+FOREVER = "9999-12-31T23:59:59"  # an upper bound above every ISO timestamp
+DAILY_UP_TO_DAYS = 31  # windows up to this long are charted per day, longer ones per week
+
+
+def build_report(
+    log: QueriesMixin,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The report for decisions made in ``[since, until)`` (both optional; naive = UTC)."""
+    since, until = _utc(since), _utc(until)
+    params = {"since": since.isoformat() if since else "", "until": _iso(until) or FOREVER}
+    slices: Slices = defaultdict(Section)
+    for dim, column in DIMENSIONS.items():
+        key = f"d.{column}" if column else "'all'"
+        cte = _leads_cte(key)
+        _counts(log, slices, dim, cte, params)
+        _reasons(log, slices, dim, cte, params)
+        _criteria(log, slices, dim, cte, params)
+        _time_to_sal(log, slices, dim, cte, params)
+        _writes(log, slices, dim, cte, key, params)
+    for section in slices.values():
+        _finish(section)
+    step, periods = _periods(log, since, until, params)
+    return Report(
+        since=since.isoformat() if since else None,
+        until=_iso(until),
+        generated_at=(now or datetime.now(UTC)).isoformat(),
+        overall=slices.get(("all", "all"), Section(assessment=assess(None))),
+        pipelines={k: v for (d, k), v in sorted(slices.items()) if d == "pipeline"},
+        sources={k: v for (d, k), v in sorted(slices.items()) if d == "source"},
+        period=step,
+        periods=periods,
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _leads_cte(key: str) -> str:
+    """One row per (slice key, lead): latest decision in the window, first acceptance."""
+    return f"""
+WITH win AS (
+  SELECT {key} AS k, d.lead_key, MAX(d.id) AS latest, COUNT(*) AS n FROM decisions d
+  WHERE d.dry_run = 0 AND d.decided_at >= :since AND d.decided_at < :until GROUP BY 1, 2),
+acc AS (
+  SELECT {key} AS k, d.lead_key, MIN(d.decided_at) AS first_sal, d.mql_date FROM decisions d
+  WHERE d.dry_run = 0 AND d.outcome = 'accepted' AND d.decided_at < :until GROUP BY 1, 2),
+leads AS (
+  SELECT win.k, win.lead_key, win.latest, win.n, acc.first_sal, acc.mql_date AS sal_mql_date,
+         CASE WHEN acc.first_sal IS NOT NULL THEN 'accepted' ELSE d.outcome END AS outcome
+  FROM win JOIN decisions d ON d.id = win.latest
+  LEFT JOIN acc ON acc.k = win.k AND acc.lead_key = win.lead_key)
+"""
+
+
+def _counts(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+    sql = cte + (
+        "SELECT k, COUNT(*) AS mqls, SUM(outcome = 'accepted') AS sals, "
+        "SUM(outcome = 'review') AS review, SUM(outcome = 'rejected') AS rejected, "
+        "SUM(n) AS decisions, SUM(n > 1) AS redecided FROM leads GROUP BY k"
+    )
+    for r in log.rows(sql, params):
+        s = out[(dim, str(r["k"]))]
+        s.mqls, s.sals, s.review, s.rejected = r["mqls"], r["sals"], r["review"], r["rejected"]
+        s.decisions, s.redecided = r["decisions"], r["redecided"]
+
+
+def _reasons(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+    # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
+    sql = cte + (
+        "SELECT leads.k, CASE WHEN j.value GLOB 'score * < *' "
+        "THEN 'score < ' || substr(j.value, instr(j.value, ' < ') + 3) ELSE j.value END "
+        "AS reason, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest, "
+        "json_each(d.reasons) j WHERE leads.outcome = 'rejected' GROUP BY 1, 2"
+    )
+    for r in log.rows(sql, params):
+        out[(dim, str(r["k"]))].rejections_by_reason[str(r["reason"])] = r["n"]
+    several = cte + (
+        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
+        "WHERE leads.outcome = 'rejected' AND json_array_length(d.reasons) > 1 GROUP BY 1"
+    )
+    for r in log.rows(several, params):
+        out[(dim, str(r["k"]))].several_reasons = r["n"]
+    on_score = cte + (
+        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
+        "WHERE leads.outcome = 'rejected' AND EXISTS (SELECT 1 FROM json_each(d.reasons) s "
+        "WHERE s.value GLOB 'score *') GROUP BY 1"
+    )
+    for r in log.rows(on_score, params):
+        out[(dim, str(r["k"]))].below_threshold = r["n"]
+
+
+def _criteria(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+    """The checks that rejected each lead: failed gates and firing disqualifiers; when the
+    verdict's reason was the score, the threshold and the criteria that earned no points."""
+    sql = cte + (
+        ", rej AS MATERIALIZED (SELECT leads.k, d.explanation, EXISTS (SELECT 1 FROM "
+        "json_each(d.reasons) s WHERE s.value GLOB 'score *') AS on_score FROM leads "
+        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'), "
+        "checks AS (SELECT rej.k, rej.on_score, j.value ->> '$.kind' AS kind, "
+        "j.value ->> '$.name' AS name, j.value ->> '$.passed' AS passed "
+        "FROM rej, json_each(rej.explanation) j) "
+        "SELECT k, kind, name, COUNT(*) AS n FROM checks WHERE NOT passed AND CASE WHEN on_score "
+        "THEN kind IN ('criterion', 'threshold') ELSE kind IN ('gate', 'disqualifier') END "
+        "GROUP BY 1, 2, 3"
+    )
+    for r in log.rows(sql, params):
+        out[(dim, str(r["k"]))].rejections_by_criterion[f"{r['kind']}:{r['name']}"] = r["n"]
+
+
+def _time_to_sal(
+    log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]
+) -> None:
+    """MQL date → first acceptance, for the leads that became SALs in the window."""
+    hours: dict[str, list[float]] = defaultdict(list)
+    sql = cte + (
+        "SELECT k, first_sal, sal_mql_date FROM leads "
+        "WHERE first_sal >= :since AND sal_mql_date IS NOT NULL"
+    )
+    for r in log.rows(sql, params):
+        start, end = _parse(r["sal_mql_date"]), _parse(r["first_sal"])
+        if start and end:
+            hours[str(r["k"])].append(max(0.0, (end - start).total_seconds() / 3600))
+    for k, values in hours.items():
+        out[(dim, k)].time_to_sal = _distribution(values)
+
+
+def _distribution(values: list[float]) -> TimeToSal:
+    values = sorted(values)
+    buckets = dict.fromkeys((label for label, _ in TIME_BUCKETS), 0)
+    for v in values:
+        label = next(label for label, upper in TIME_BUCKETS if v < upper)
+        buckets[label] += 1
+    quartiles = (
+        statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    )
+    return TimeToSal(
+        sals=len(values),
+        median_hours=round(statistics.median(values), 2),
+        p25_hours=round(quartiles[0], 2),
+        p75_hours=round(quartiles[2], 2),
+        max_hours=round(values[-1], 2),
+        buckets=buckets,
+    )
+
+
+#: Skip reasons that carry an id or a count, made into one reason each (see the sinks).
+_REASON_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^ambiguous: \d+ leads share this email$"),
+        "ambiguous: several leads share this email",
+    ),
+    (
+        re.compile(r"^superseded by \S+ in the same batch$"),
+        "superseded by a newer handoff in the same batch",
+    ),
+)
+_ID_LIKE = re.compile(r"\b(?=[\w:-]*\d)[\w:-]{6,}\b")
+
+
+def reason_label(error: str | None) -> str:
+    """A skip reason without the ids and counts that would split it into many."""
+    text = (error or "no reason recorded").strip()
+    for pattern, label in _REASON_PATTERNS:
+        if pattern.match(text):
+            return label
+    return _ID_LIKE.sub("…", text)
+
+
+_NOT_WRITTEN = {
+    "pending": "waiting to be sent",
+    "in_flight": "waiting to be sent",
+    "retryable": "failed, being retried",
+    "dead": "dead letter",
+}
+
+
+def _writes(
+    log: QueriesMixin, out: Slices, dim: str, cte: str, key: str, params: dict[str, Any]
+) -> None:
+    """Each lead's latest write per sink (before ``until``), by state and skip reason."""
+    sql = cte + (
+        f", lw AS (SELECT {key} AS k, d.lead_key, w.sink, MAX(w.id) AS wid FROM writes w "
+        "JOIN decisions d ON d.id = w.decision_id WHERE d.dry_run = 0 AND d.decided_at < :until "
+        "GROUP BY 1, 2, 3) "
+        "SELECT leads.k, leads.outcome = 'accepted' AS sal, lw.sink, w.state, w.last_error, "
+        "COUNT(*) AS n FROM leads JOIN lw ON lw.k = leads.k AND lw.lead_key = leads.lead_key "
+        "JOIN writes w ON w.id = lw.wid GROUP BY 1, 2, 3, 4, 5"
+    )
+    for r in log.rows(sql, params):
+        section = out[(dim, str(r["k"]))]
+        sink = section.writes.setdefault(str(r["sink"]), SinkWrites())
+        state, n = str(r["state"]), int(r["n"])
+        sink.leads += n
+        if state == "written":
+            sink.written += n
+        elif state == "skipped":
+            label = reason_label(r["last_error"])
+            sink.skipped[label] = sink.skipped.get(label, 0) + n
+        elif state == "retryable":
+            sink.retryable += n
+        elif state == "dead":
+            sink.dead += n
+        else:
+            sink.pending += n
+        if r["sal"]:
+            sink.sals += n
+            if state == "written":
+                sink.sals_written += n
+            else:
+                why = reason_label(r["last_error"]) if state == "skipped" else _NOT_WRITTEN[state]
+                sink.sals_not_written[why] = sink.sals_not_written.get(why, 0) + n
+
+
+def _finish(section: Section) -> None:
+    """Derived figures: rate, assessment, advice; dicts ordered largest first."""
+    section.rate_pct = round(100.0 * section.sals / section.mqls, 1) if section.mqls else None
+    section.rejections_by_reason = _ranked(section.rejections_by_reason)
+    section.rejections_by_criterion = _ranked(section.rejections_by_criterion)
+    section.median_hours_mql_to_sal = section.time_to_sal.median_hours
+    section.writes = dict(sorted(section.writes.items()))
+    for sink in section.writes.values():
+        sink.skipped = _ranked(sink.skipped)
+        sink.sals_not_written = _ranked(sink.sals_not_written)
+    section.write_failures = sum(s.retryable for s in section.writes.values())
+    section.dead_letters = sum(s.dead for s in section.writes.values())
+    section.assessment = assess(section.rate_pct)
+    top = next(iter(section.rejections_by_reason), None)
+    section.advice = advise(section.rate_pct, top)
+
+
+def _ranked(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _periods(
+    log: QueriesMixin, since: datetime | None, until: datetime | None, params: dict[str, Any]
+) -> tuple[str, list[Period]]:
+    """The rate per day (windows up to 31 days) or per week (Monday to Monday, UTC)."""
+    [span] = log.rows(
+        "SELECT MIN(decided_at) AS first, MAX(decided_at) AS last FROM decisions "
+        "WHERE dry_run = 0 AND decided_at >= :since AND decided_at < :until",
+        params,
+    )
+    first, last = _parse(span["first"]), _parse(span["last"])
+    if first is None or last is None:
+        return "week", []
+    start = (since or first).astimezone(UTC).date()
+    end = (until or last).astimezone(UTC).date()
+    daily = (end - start).days <= DAILY_UP_TO_DAYS
+    step = timedelta(days=1 if daily else 7)
+    bucket = "date(d.decided_at)" if daily else "date(d.decided_at, '-6 days', 'weekday 1')"
+    bucket_end = f"MIN(date(b.k, '+{step.days} days'), :until)"
+    sal = f"(acc.first_sal < {bucket_end})"
+    sql = (
+        f"WITH b AS (SELECT {bucket} AS k, d.lead_key, MAX(d.id) AS latest FROM decisions d "
+        "WHERE d.dry_run = 0 AND d.decided_at >= :since AND d.decided_at < :until GROUP BY 1, 2), "
+        "acc AS (SELECT lead_key, MIN(decided_at) AS first_sal FROM decisions "
+        "WHERE dry_run = 0 AND outcome = 'accepted' GROUP BY 1) "
+        f"SELECT b.k, COUNT(*) AS mqls, SUM(IFNULL({sal}, 0)) AS sals, "
+        f"SUM(NOT IFNULL({sal}, 0) AND d.outcome = 'review') AS review, "
+        f"SUM(NOT IFNULL({sal}, 0) AND d.outcome = 'rejected') AS rejected "
+        "FROM b JOIN decisions d ON d.id = b.latest LEFT JOIN acc ON acc.lead_key = b.lead_key "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    found = {r["k"]: r for r in log.rows(sql, params)}
+    day = start if daily else start - timedelta(days=start.weekday())
+    periods: list[Period] = []
+    while day <= end and (until is None or _midnight(day) < until):
+        r = found.get(day.isoformat(), {})
+        mqls, sals = int(r.get("mqls") or 0), int(r.get("sals") or 0)
+        periods.append(
+            Period(
+                start=day.isoformat(),
+                end=(day + step).isoformat(),
+                mqls=mqls,
+                sals=sals,
+                review=int(r.get("review") or 0),
+                rejected=int(r.get("rejected") or 0),
+                rate_pct=round(100.0 * sals / mqls, 1) if mqls else None,
+            )
+        )
+        day += step
+    return ("day" if daily else "week"), periods
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
