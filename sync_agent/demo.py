@@ -19,10 +19,10 @@ from connectors.hubspot.setup import setup_properties
 from connectors.sandbox import Sandbox
 from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit.db import AuditLog, decision_from_row
-from sync_agent.audit.report import Report
 from sync_agent.config import Config
 from sync_agent.engine import RunSummary, run_once
 from sync_agent.model import Decision
+from sync_agent.report import Report, build_report
 
 Progress = Callable[[int, int | None], None]
 
@@ -63,7 +63,7 @@ def run_demo(
         second = run_once(config, progress=progress("second pass") if progress else None)
         after = _crm_counts(sandbox)
         with AuditLog.open(config.audit_db) as audit:
-            report = audit.report()
+            report = build_report(audit)
             example = _accepted_example(audit)
         note, task = _written_for(sandbox, example)
     decision = decision_from_row(example) if example else None

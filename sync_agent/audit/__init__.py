@@ -2,10 +2,9 @@
 
 ``AuditLog.open(path)`` opens (creating mode 0600, migrating) the database; the write side
 lives in :mod:`.db` (the only module that changes the file), the read side in
-:mod:`.queries` and :mod:`.report`.
+:mod:`.queries`. The report built from it is :mod:`sync_agent.report`.
 """
 
 from sync_agent.audit.db import AuditLog, NewDecision, OutboxItem
-from sync_agent.audit.report import Report, render_text
 
-__all__ = ["AuditLog", "NewDecision", "OutboxItem", "Report", "render_text"]
+__all__ = ["AuditLog", "NewDecision", "OutboxItem"]

@@ -1,4 +1,4 @@
-"""Read-side queries over the audit log: list, show one lead, export, dead letters, report.
+"""Read-side queries over the audit log: list, show one lead, export, dead letters.
 
 A mixin of :class:`~sync_agent.audit.db.AuditLog` so callers have one object; it only
 reads (``self.rows``), never writes.
@@ -10,10 +10,7 @@ import csv
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from sync_agent.audit.report import Report
+from typing import IO, Any
 
 LIST_COLUMNS = (
     "id",
@@ -183,8 +180,3 @@ class QueriesMixin:
         sql = "SELECT * FROM malformed" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY id"
         return self.rows(sql, (run_id,) if run_id else ())
 
-    def report(self, since: datetime | None = None, *, now: datetime | None = None) -> Report:
-        """The SAL report (see :mod:`sync_agent.audit.report`)."""
-        from sync_agent.audit.report import build_report
-
-        return build_report(self, since=since, now=now)

@@ -11,9 +11,9 @@ import click
 from rich.console import Console
 from rich.panel import Panel
 
-from sync_agent.audit.report import render_text
 from sync_agent.demo import DemoResult, run_demo
 from sync_agent.logs import configure_logging
+from sync_agent.report import render_text
 
 
 @click.command("demo")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sync_agent.errors import ConfigError
+from sync_agent.registry import installed
 from sync_agent.report.benchmarks import describe_bands
 from sync_agent.report.figures import Report, Section, SinkWrites
 
@@ -11,7 +13,6 @@ COUNTING = (
     "Each lead counts once, by its latest decision in the window; a lead accepted at any "
     "time counts as a SAL. Dry runs never count."
 )
-SINK_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 
 
 def render_text(report: Report) -> str:
@@ -115,7 +116,12 @@ def check_label(key: str) -> str:
 
 
 def sink_name(sink: str) -> str:
-    return SINK_NAMES.get(sink, sink)
+    """A sink as people call it: the connector type's title when the instance is named
+    after its type (the type "file" is called File), else the instance's own name."""
+    try:
+        return installed().get(sink).title
+    except ConfigError:
+        return sink
 
 
 def _sink_lines(sink: str, w: SinkWrites) -> list[str]:

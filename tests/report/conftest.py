@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from sync_agent.config import Config, config_for_sandbox
+from connectors.sandbox.config import config_for_sandbox
+from sync_agent.config import Config
 from sync_agent.engine import backfill, run_once
 
 sys.path.insert(0, str(Path(__file__).parent))  # report_expected
@@ -43,7 +44,7 @@ class ReportWorld:
 
 def _config(sb: Any, workdir: Path, **info: Any) -> Config:
     config = config_for_sandbox({**sb.info(), **info}, workdir)
-    client = hubspot.build_client(config.connectors["hubspot"], config.secrets)
+    client = hubspot.build_client(config.connectors["hubspot"].settings, config.secrets)
     setup.setup_properties(client, client.settings)
     return config
 

@@ -11,7 +11,7 @@ from typing import Any
 from report_expected import expected, load
 
 from sync_agent.audit import AuditLog
-from sync_agent.audit.report import build_report, render_text
+from sync_agent.report import build_report, render_text
 
 
 def _report(world: Any, **window: Any) -> Any:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sync_fakes import T0, World
 
-from sync_agent.audit import AuditLog, render_text
-from sync_agent.audit.report import assess
+from sync_agent.audit import AuditLog
 from sync_agent.engine import backfill, run_once
 from sync_agent.model import WriteResult, WriteState
+from sync_agent.report import assess, build_report, render_text
 
 SECOND_PIPELINE = """
 [[pipelines]]
@@ -38,7 +38,7 @@ def test_report_figures(make_config, worlds, clock) -> None:
     run_once(config, clock=clock)
     backfill(config, since=T0, dry_run=True, clock=clock)  # dry runs never count
     with AuditLog.open(config.audit_db) as log:
-        report = log.report()
+        report = build_report(log)
     o = report.overall
     assert (o.mqls, o.sals, o.rejected, o.review, o.decisions) == (10, 3, 7, 0, 10)
     assert o.rate_pct == 30.0 and "fast sales cycles" in o.assessment
@@ -67,7 +67,7 @@ def test_a_lead_counts_once_by_its_latest_decision_and_acceptance_sticks(
     strict = make_config(threshold=95)  # re-decide all under a higher bar
     backfill(strict, since=T0, reevaluate=True, clock=clock)
     with AuditLog.open(strict.audit_db) as log:
-        o = log.report().overall
+        o = build_report(log).overall
         rejected_later = log.rows(
             "SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'rejected' AND "
             "lead_key IN ('fake:1', 'fake:2', 'fake:3')"
@@ -84,7 +84,7 @@ def test_text_names_one_pipeline_once_and_shows_days(make_config, worlds, clock)
     src.add("2", 10, minute=2)
     run_once(make_config(), clock=clock)
     with AuditLog.open(make_config().audit_db) as log:
-        text = render_text(log.report())
+        text = render_text(build_report(log))
     assert "seed" not in text.lower() and "benchmarks quoted in the SAL literature" in text
     assert "One pipeline (mqls) and one source (fake)" in text
     assert "Pipeline mqls" not in text and "Source fake" not in text
@@ -99,7 +99,7 @@ def test_several_pipelines_and_sources_get_their_own_blocks(make_config, worlds,
     crm.add("77", 90, minute=1)
     run_once(make_config(extra=SECOND_PIPELINE), clock=clock)
     with AuditLog.open(make_config().audit_db) as log:
-        report = log.report()
+        report = build_report(log)
     text = render_text(report)
     assert {"Pipeline mqls", "Pipeline mqls2", "Source fake", "Source fake2"} <= set(
         text.splitlines()
@@ -110,13 +110,13 @@ def test_several_pipelines_and_sources_get_their_own_blocks(make_config, worlds,
 def test_report_since_filters_and_empty_log(make_config, worlds, clock) -> None:
     config = make_config()
     with AuditLog.open(config.audit_db) as log:
-        empty = log.report()
+        empty = build_report(log)
     assert empty.overall.mqls == 0 and empty.overall.rate_pct is None
     assert empty.periods == [] and "n/a" in render_text(empty)
 
 
 def test_assessment_bands_and_advice() -> None:
-    from sync_agent.audit.report import advise
+    from sync_agent.report import advise
 
     assert "technology" in assess(12.0) and "misalignment" in assess(8.0)
     assert "fast sales cycles" in assess(25.0) and "misalignment" not in assess(25.0)
