@@ -147,8 +147,7 @@ def _no_time(_position: Mapping[str, Any]) -> int | None:
 class ConnectorSpec:
     """Everything the core knows about a connector type (exported as ``CONNECTOR``).
 
-    * ``raw_prefix``: rules reach a record's unmapped properties as ``<raw_prefix>.<name>``;
-      ``raw_example`` shows one in problem hints (``hubspot.hs_analytics_source``).
+    * ``raw_prefix``: rules reach a record's unmapped properties as ``<raw_prefix>.<name>``.
     * ``secrets``: the names it reads (``{NAME: what it is}``); an instance whose
       ``secrets_prefix`` is ``EU_`` reads ``EU_NAME`` from the environment or secrets file.
     * ``settings``: a pydantic model (``extra="forbid"``) for its ``[connectors.X]`` table.
@@ -163,7 +162,6 @@ class ConnectorSpec:
     raw_prefix: str
     settings: type[Any]
     secrets: Mapping[str, str] = field(default_factory=dict)
-    raw_example: str = ""
     build_source: Callable[[Instance], Source] | None = None
     build_sink: Callable[[Instance], Sink] | None = None
     check_connection: Callable[[Instance], list[ConnectionCheck]] | None = None

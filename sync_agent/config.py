@@ -430,16 +430,3 @@ class _Check:
                 f"connector {name!r} ({conn.type}) cannot be a {role}",
                 f"{conn.type} is a {' and '.join(conn.spec.roles)}",
             )
-
-
-def find_config(path: str | Path | None) -> Path:
-    """``path``, else ``./sync-agent.toml``; else a ConfigError pointing at the sandbox."""
-    candidate = Path(path) if path else Path.cwd() / DEFAULT_CONFIG_NAME
-    if candidate.is_file():
-        return candidate
-    message = (
-        f"no configuration file at {candidate}. Try the local sandbox: run "
-        f"`sync-agent sandbox serve --write-config {DEFAULT_CONFIG_NAME}` in one terminal and "
-        f"retry here, or run `sync-agent demo`. For real accounts copy config.example.toml."
-    )
-    raise ConfigError(message)  # one clear message; no per-problem list to repeat it

@@ -88,10 +88,6 @@ class RulesError(FatalError):
         self.problems = list(problems)
 
 
-class MalformedLead(SkippableError):
-    """A source record that cannot become a canonical lead (no id, unparseable payload)."""
-
-
 class AgentLocked(FatalError):
     """Another agent process holds the lock on this audit database."""
 

@@ -28,7 +28,6 @@ CONNECTOR = ConnectorSpec(
     title="File",
     summary="leads from a CSV or JSON Lines file (a trade-show list, an export)",
     raw_prefix=RAW_PREFIX,
-    raw_example="file.<column>",
     settings=FileSettings,
     build_source=_source,
     check_connection=_check,

@@ -51,7 +51,6 @@ CONNECTOR = ConnectorSpec(
     title="HubSpot",
     summary="HubSpot CRM: MQL contacts in (search API); SAL contact properties and notes out",
     raw_prefix="hubspot",
-    raw_example="hubspot.hs_analytics_source",
     settings=HubSpotSettings,
     secrets={TOKEN_ENV: "a private app access token (crm.objects.contacts.read/write, "
                         "crm.schemas.contacts.read)"},

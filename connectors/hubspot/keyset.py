@@ -95,12 +95,11 @@ class Position:
 class KeysetReader:
     """Yields ``(new hits, position after them)`` page by page; never loops, never skips."""
 
-    def __init__(self, search: Search, *, page_size: int = 200, cap: int = 10_000,
+    def __init__(self, search: Search, *, page_size: int = 200,
                  overlap_ms: int = 60_000, max_seen: int = 10_000,
                  until_ms: int | None = None) -> None:
         self.search = search
         self.page_size = page_size
-        self.cap = cap  # kept for settings symmetry: no query ever pages, so none nears it
         self.overlap_ms = overlap_ms
         self.max_seen = max_seen
         self.until_ms = until_ms

@@ -60,7 +60,6 @@ class RateLimiter:
         self._used_today = 0
         self._blocked_until = 0.0
         self._lock = threading.Lock()
-        self.waited = 0.0
 
     @property
     def used_today(self) -> int:
@@ -89,7 +88,6 @@ class RateLimiter:
                         self._searches.append(now)
                     self._used_today += 1
                     return
-            self.waited += wait
             self.sleep(wait)
 
     def widen_search_margin(self) -> None:

@@ -146,7 +146,6 @@ class HubSpotSettings(SettingsModel):
     mql_filter: MqlFilter = Field(DEFAULT_MQL_FILTER, validate_default=False)
     modified_property: str = Field("lastmodifieddate", min_length=1)
     page_size: int = Field(200, ge=1, le=200)
-    search_cap: int = Field(10_000, ge=2)
     overlap_ms: int = Field(60_000, ge=0)
     max_seen: int = Field(10_000, ge=0)
     extra_properties: tuple[str, ...] = ("salesforceleadid",)
@@ -205,13 +204,6 @@ class HubSpotSettings(SettingsModel):
     @classmethod
     def _base_url(cls, value: str) -> str:
         return value.rstrip("/")
-
-    @field_validator("search_cap")
-    @classmethod
-    def _cap(cls, value: int, info: ValidationInfo) -> int:
-        if value < 2 * int(info.data.get("page_size", 200)):
-            raise ValueError("must be at least twice page_size")
-        return value
 
     @field_validator("advance_stage")
     @classmethod

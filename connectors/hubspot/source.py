@@ -48,7 +48,7 @@ class HubSpotSource:
         s = self.settings
         if until_ms is None:
             until_ms = int(self.client.clock() * 1000)
-        reader = KeysetReader(self._search, page_size=s.page_size, cap=s.search_cap,
+        reader = KeysetReader(self._search, page_size=s.page_size,
                               overlap_ms=s.overlap_ms, max_seen=s.max_seen, until_ms=until_ms)
         self.last_reader = reader
         count = 0

@@ -66,7 +66,6 @@ CONNECTOR = ConnectorSpec(
     title="Salesforce",
     summary="Salesforce: Leads in (a SOQL condition); SAL Lead Status, fields and a Task out",
     raw_prefix="salesforce",
-    raw_example="salesforce.Rating",
     settings=SalesforceSettings,
     secrets=dict.fromkeys(SECRET_NAMES, "see docs/salesforce.md for the login flows"),
     build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name),

@@ -29,10 +29,6 @@ class Ruleset:
     path: Path | None
     evaluator: Evaluator = field(repr=False)
 
-    @property
-    def short_hash(self) -> str:
-        return self.hash[:12]
-
     def evaluate(self, fields: Mapping[str, Any], now: datetime) -> Decision:
         """Decide one lead at ``now`` (pure)."""
         return self.evaluator(fields, now)

@@ -12,7 +12,7 @@ from connectors.sandbox.config import (
     sandbox_config_text,
     write_sandbox_config,
 )
-from sync_agent.config import find_config, load_config
+from sync_agent.config import load_config
 from sync_agent.errors import ConfigError
 
 BAD = """
@@ -113,12 +113,6 @@ def test_a_secrets_file_others_can_read_or_that_is_missing_is_refused(
         load_config(path, environ={})
     [problem] = readable.value.problems
     assert "readable by others" in problem.message and problem.hint.startswith("chmod 600")
-
-
-def test_missing_config_points_at_the_sandbox(tmp_path, monkeypatch, worlds) -> None:
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match="sandbox serve --write-config"):
-        find_config(None)
 
 
 def test_sandbox_config_keeps_secrets_out_of_the_config(tmp_path) -> None:

@@ -61,7 +61,7 @@ def _read(search: FakeSearch, **kw) -> tuple[list[str], KeysetReader]:
 def test_a_whole_slice_sharing_one_timestamp_neither_loops_nor_skips():
     records = {i: 1000 for i in range(1, 131)} | {i: 2000 + i for i in range(131, 161)}
     search = FakeSearch(records, cap=40)
-    ids, reader = _read(search, page_size=10, cap=40, overlap_ms=0)
+    ids, reader = _read(search, page_size=10, overlap_ms=0)
     assert Counter(ids) == Counter(str(i) for i in records)
     assert reader.ties == 1
     assert search.calls <= len(records) // 10 + 2
@@ -70,7 +70,7 @@ def test_a_whole_slice_sharing_one_timestamp_neither_loops_nor_skips():
 def test_small_ties_at_page_ends_restart_with_gte():
     records = {i: i // 3 for i in range(1, 1001)}  # three records per timestamp
     search = FakeSearch(records, cap=200)
-    ids, reader = _read(search, page_size=50, cap=200, overlap_ms=0)
+    ids, reader = _read(search, page_size=50, overlap_ms=0)
     assert Counter(ids) == Counter(str(i) for i in records)
     assert reader.ties == 0
     assert search.calls <= 1000 // 50 + 1000 // 200
@@ -78,7 +78,7 @@ def test_small_ties_at_page_ends_restart_with_gte():
 
 def test_until_bounds_the_read():
     records = {i: i * 10 for i in range(1, 101)}
-    ids, _ = _read(FakeSearch(records, cap=40), page_size=10, cap=40, until_ms=500)
+    ids, _ = _read(FakeSearch(records, cap=40), page_size=10, until_ms=500)
     assert sorted(map(int, ids)) == list(range(1, 51))
 
 
@@ -92,7 +92,7 @@ def test_position_round_trips_and_accepts_seen_ids():
 
 def test_seen_set_stays_bounded_to_the_window():
     records = {i: i * 1000 for i in range(1, 201)}
-    reader = KeysetReader(FakeSearch(records, cap=100), page_size=20, cap=100,
+    reader = KeysetReader(FakeSearch(records, cap=100), page_size=20,
                           overlap_ms=10_000)
     for _hits, position in reader.pages(Position()):
         assert len(position.seen) <= 11
@@ -112,7 +112,7 @@ def test_any_data_any_resume_point_reads_everything_exactly_once(stamps, page, c
     records = {i + 1: ms for i, ms in enumerate(stamps)}
     cap = page * cap_pages
     search = FakeSearch(records, cap=cap)
-    reader = KeysetReader(search, page_size=page, cap=cap, overlap_ms=overlap)
+    reader = KeysetReader(search, page_size=page, overlap_ms=overlap)
     got: list[str] = []
     position = Position()
     for n, (hits, pos) in enumerate(reader.pages(Position())):
@@ -120,7 +120,7 @@ def test_any_data_any_resume_point_reads_everything_exactly_once(stamps, page, c
             break
         got += [h.id for h in hits]
         position = pos
-    resumed = KeysetReader(search, page_size=page, cap=cap, overlap_ms=overlap)
+    resumed = KeysetReader(search, page_size=page, overlap_ms=overlap)
     got += [h.id for hits, _ in resumed.pages(Position.from_dict(position.to_dict()))
             for h in hits]
     assert Counter(got) == Counter(str(i) for i in records)
@@ -129,5 +129,5 @@ def test_any_data_any_resume_point_reads_everything_exactly_once(stamps, page, c
 
 @pytest.mark.parametrize("overlap", [0, 60_000])
 def test_empty_result(overlap):
-    ids, _ = _read(FakeSearch({}, cap=100), page_size=10, cap=100, overlap_ms=overlap)
+    ids, _ = _read(FakeSearch({}, cap=100), page_size=10, overlap_ms=overlap)
     assert ids == []

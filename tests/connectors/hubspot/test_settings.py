@@ -11,7 +11,7 @@ from sync_agent.errors import ConfigError
 def test_defaults_target_the_real_api_with_documented_limits():
     s = HubSpotSettings.from_options({})
     assert s.base_url == DEFAULT_BASE_URL
-    assert (s.page_size, s.search_cap, s.batch_size) == (200, 10_000, 100)
+    assert (s.page_size, s.batch_size) == (200, 100)
     assert (s.burst_per_10s, s.search_per_s, s.daily) == (100, 5, 250_000)
     assert s.timeout == (5.0, 30.0)
     assert s.mql_filter[0]["value"] == "marketingqualifiedlead"
