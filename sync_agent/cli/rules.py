@@ -31,8 +31,10 @@ def rules() -> None:
 def check_cmd(path: Path) -> None:
     """Validate a ruleset file, or every *.toml ruleset directly in a folder.
 
-    Lists every problem with file, line, location and a hint, and exits 1; exits 0
-    with a one-line summary when all rulesets are valid.
+    Lists every problem with file, line, location and a hint. Errors (lines starting
+    "error:") make the ruleset unusable: exit 1. Warnings ("warning:", e.g. an empty
+    list or no test cases) are worth a look but do not change the exit code: with only
+    warnings, the check passes (exit 0) after a one-line summary.
 
     \b
     Example:
@@ -41,7 +43,9 @@ def check_cmd(path: Path) -> None:
     """
     report = check_rulesets(path)
     for problem in report.problems:
-        click.echo(str(problem))
+        click.echo(f"error: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)

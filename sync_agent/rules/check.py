@@ -2,6 +2,10 @@
 
 In a directory, every ``*.toml`` file directly inside it is a ruleset; sub-directories
 (``tests/``, ``lists/``, ``examples/``) are not searched.
+
+The report keeps errors and warnings apart: an error (``problems``) means the ruleset
+does not load and the check fails (exit 1); a warning (an empty list, a ruleset without
+test cases) is shown but the check still passes (exit 0).
 """
 
 from __future__ import annotations
@@ -11,29 +15,34 @@ from pathlib import Path
 
 from sync_agent.errors import Problem
 from sync_agent.rules.lists import display_path
-from sync_agent.rules.ruleset import Ruleset, try_load
+from sync_agent.rules.ruleset import Ruleset, inspect
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What ``rules check`` found: the rulesets that loaded and every problem."""
+    """What ``rules check`` found: the rulesets that loaded, every error and every warning."""
 
     files: tuple[str, ...]
     rulesets: tuple[Ruleset, ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
+        """No error and at least one ruleset; warnings do not count."""
         return not self.problems and bool(self.rulesets)
 
     def summary(self) -> str:
-        """One line for people: ``2 rulesets OK: sal (3f2a9c01b2d4), ...`` or the problem count."""
+        """One line for people: ``2 rulesets OK: sal (3f2a9c01b2d4), ...`` or the error count,
+        then the number of warnings if any."""
+        warned = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
         if self.ok:
             names = ", ".join(f"{r.name} ({r.hash[:12]})" for r in self.rulesets)
             noun = "ruleset" if len(self.rulesets) == 1 else "rulesets"
-            return f"{len(self.rulesets)} {noun} OK: {names}"
+            return f"{len(self.rulesets)} {noun} OK: {names}{warned}"
         bad = len({p.file for p in self.problems})
-        return f"{len(self.problems)} problem(s) in {bad} of {len(self.files) or 1} file(s)"
+        errors = f"{len(self.problems)} error(s) in {bad} of {len(self.files) or 1} file(s)"
+        return errors + warned
 
 
 def ruleset_files(path: Path) -> list[Path]:
@@ -59,9 +68,12 @@ def check_rulesets(path: str | Path = "rules") -> CheckReport:
         return CheckReport((), (), (problem,))
     loaded: list[Ruleset] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     for file in files:
-        ruleset, found = try_load(file)
+        ruleset, found, warned = inspect(file)
         problems.extend(found)
+        warnings.extend(warned)
         if ruleset is not None:
             loaded.append(ruleset)
-    return CheckReport(tuple(display_path(f) for f in files), tuple(loaded), tuple(problems))
+    files_shown = tuple(display_path(f) for f in files)
+    return CheckReport(files_shown, tuple(loaded), tuple(problems), tuple(warnings))

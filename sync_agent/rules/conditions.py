@@ -327,6 +327,9 @@ def _members_leaf(
     typed = [typed_value(ftype, item, folded, where.at(i), ctx) for i, item in enumerate(items)]
     if any(t is None for t in typed):
         return None
+    if not typed:  # an empty list file (ListFinder warned): `in` never holds, `not_in` always
+        kind = "number" if ftype == "number" else "istring" if folded else "string"
+        return Leaf(name, op, kind, make_label(name, op, shown), values=frozenset())
     kinds = {t[0] for t in typed if t is not None}
     if len(kinds) > 1:
         ctx.add(where, f"'{op}' values must all be the same type", "all text or all numbers")

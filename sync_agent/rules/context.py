@@ -2,7 +2,9 @@
 
 Validators never stop at the first problem: they record it here with a readable location
 (``gates.business_email.when.op``) and carry on, so that ``rules check`` lists every
-problem at once.
+problem at once. Errors (:meth:`Context.add`) stop the ruleset from loading; warnings
+(:meth:`Context.warn`) are shown by ``rules check`` but change neither the ruleset nor
+the exit code.
 """
 
 from __future__ import annotations
@@ -39,11 +41,20 @@ class Context:
     locator: Locator
     find_list: Callable[[str, Where], tuple[str, ...] | None]
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     uses_free_email: bool = False
 
     def add(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
+        """Record an error: the ruleset will not load."""
+        self.problems.append(self._problem(where, message, hint, needle))
+
+    def warn(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
+        """Record a warning: worth fixing, but the ruleset still loads and runs."""
+        self.warnings.append(self._problem(where, message, hint, needle))
+
+    def _problem(self, where: Where, message: str, hint: str, needle: str | None) -> Problem:
         line = self.locator.line(where.anchor, where.key, needle)
-        self.problems.append(Problem(self.file, where.loc, message, hint, line))
+        return Problem(self.file, where.loc, message, hint, line)
 
 
 def did_you_mean(word: str, choices: Iterable[str], extra: str = "") -> str:

@@ -72,8 +72,15 @@ class ListFinder:
         items = self._read(name, where)
         if items is None:
             self.failed.add(name)
-        else:
-            self.loaded[name] = items
+            return None
+        self.loaded[name] = items
+        if not items and self.ctx is not None:
+            self.ctx.warn(
+                where,
+                f"list '{name}' is empty: 'in' never holds and 'not_in' holds for every value",
+                "add one value per line, or remove the condition if the list is meant to be empty",
+                needle=f'"{name}"',
+            )
         return items
 
     def _read(self, name: str, where: Where) -> tuple[str, ...] | None:

@@ -25,8 +25,10 @@ _HEADER_KEYS = frozenset({"name", "description", "free_email_list"})
 
 def build_spec(
     doc: dict[str, Any], text: str, path: Path, display: str
-) -> tuple[RulesetSpec | None, list[Problem], ListFinder]:
-    """Validate a parsed document; the spec is None whenever any problem was found."""
+) -> tuple[RulesetSpec | None, list[Problem], list[Problem], ListFinder]:
+    """Validate a parsed document: (spec, errors, warnings, lists read).
+
+    The spec is None whenever any error was found."""
     finder = ListFinder(path.parent, doc.get("lists"), display)
     ctx = Context(display, Locator(text), finder.find)
     finder.check_table(ctx)
@@ -48,7 +50,7 @@ def build_spec(
             free_list, Where("ruleset.free_email_list", ("ruleset", 0), "free_email_list")
         )
     if ctx.problems or accept is None:
-        return None, ctx.problems, finder
+        return None, ctx.problems, ctx.warnings, finder
     spec = RulesetSpec(
         name=name,
         accept=accept,
@@ -61,7 +63,7 @@ def build_spec(
         free_email_list=free_list,
         lists=dict(finder.loaded),
     )
-    return spec, [], finder
+    return spec, [], ctx.warnings, finder
 
 
 def _parse_header(node: Any, path: Path, ctx: Context) -> tuple[str, str, str]:

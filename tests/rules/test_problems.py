@@ -161,7 +161,7 @@ def test_directory_checks_each_ruleset_and_skips_subfolders(tmp_path: Path) -> N
     assert [r.name for r in report.rulesets] == ["good"]
     assert {Path(p.file).name for p in report.problems} == {"bad.toml"}
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
-    assert result.exit_code == 1 and "1 problem(s) in 1 of 2 file(s)" in result.output
+    assert result.exit_code == 1 and "1 error(s) in 1 of 2 file(s)" in result.output
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
