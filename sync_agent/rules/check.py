@@ -10,12 +10,14 @@ test cases) is shown but the check still passes (exit 0).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync_agent.errors import Problem
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.ruleset import Ruleset, inspect
+from sync_agent.rules.testing import count_cases
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,25 @@ class CheckReport:
         return errors + warned
 
 
+def _untested(file: Path, tests: Path) -> Problem:
+    example = display_path(tests / f"{file.stem}.toml")
+    return Problem(
+        display_path(file),
+        "",
+        "no rule test cases for this ruleset",
+        f'add {example} with ruleset = "{_relative(file, tests)}" and [[cases]] '
+        "(see docs/rules.md), then run sync-agent rules test",
+    )
+
+
+def _relative(file: Path, tests: Path) -> str:
+    """The ``ruleset = ...`` a test file in ``tests`` would write for ``file``."""
+    try:
+        return os.path.relpath(file.absolute(), tests.absolute())
+    except ValueError:  # another drive (Windows)
+        return str(file.absolute())
+
+
 def ruleset_files(path: Path) -> list[Path]:
     """The ruleset files a path names: itself, or the ``*.toml`` files directly in it."""
     if path.is_dir():
@@ -52,8 +73,11 @@ def ruleset_files(path: Path) -> list[Path]:
     return [path]
 
 
-def check_rulesets(path: str | Path = "rules") -> CheckReport:
-    """Validate every ruleset under ``path``; never raises for bad files."""
+def check_rulesets(path: str | Path = "rules", *, tests: str | Path | None = None) -> CheckReport:
+    """Validate every ruleset under ``path``; never raises for bad files.
+
+    Rule test cases are looked for where ``rules test`` finds them by default: in
+    ``tests/`` next to each ruleset, or in ``tests`` when given."""
     root = Path(path)
     if not root.exists():
         problem = Problem(
@@ -75,5 +99,8 @@ def check_rulesets(path: str | Path = "rules") -> CheckReport:
         warnings.extend(warned)
         if ruleset is not None:
             loaded.append(ruleset)
+            folder = Path(tests) if tests is not None else file.parent / "tests"
+            if not count_cases(file, folder):
+                warnings.append(_untested(file, folder))
     files_shown = tuple(display_path(f) for f in files)
     return CheckReport(files_shown, tuple(loaded), tuple(problems), tuple(warnings))

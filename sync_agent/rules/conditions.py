@@ -13,7 +13,13 @@ from sync_agent.rules.context import Context, Where, did_you_mean, type_name
 from sync_agent.rules.derived import field_type, known_names
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
 from sync_agent.rules.spec import Combo, Condition, Leaf
-from sync_agent.rules.values import VALUE_HINTS, from_text, show, typed_value
+from sync_agent.rules.values import (
+    VALUE_HINTS,
+    control_character,
+    from_text,
+    show,
+    typed_value,
+)
 
 LEAF_KEYS = frozenset({"field", "op", "value", "list", "case_sensitive"})
 COMBINATORS = ("all", "any", "not")
@@ -95,6 +101,9 @@ def _parse_leaf(node: dict[str, Any], where: Where, ctx: Context) -> Leaf | None
         return None
     folded = _case_insensitive(node, where, ctx)
     if folded is None:
+        return None
+    value_where = where.sub("value")
+    if "value" in node and control_character(node["value"], op == "matches", value_where, ctx):
         return None
     ctx.uses_free_email = ctx.uses_free_email or name == "is_free_email"
     return _typed_leaf(name, ftype, op, info, node, folded, where, ctx)

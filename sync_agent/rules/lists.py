@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, type_name
+from sync_agent.rules.values import control_character
 
 
 def display_path(path: Path) -> str:
@@ -62,6 +63,8 @@ class ListFinder:
                     "a list is an array of strings or the path of a list file",
                     f'{name} = ["a", "b"]  or  {name} = "lists/{name}.txt"',
                 )
+            elif ok_inline and control_character(value, False, where, ctx, needle=name):
+                self.failed.add(name)
 
     def find(self, name: str, where: Where) -> tuple[str, ...] | None:
         """The list's items, or None after recording why it cannot be read."""

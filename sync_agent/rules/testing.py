@@ -108,7 +108,7 @@ class _Runner:
             self.problems.append(read)
             return
         doc = read[1]
-        ruleset_path = (file.parent / str(doc.get("ruleset", "../sal.toml"))).resolve()
+        ruleset_path = ruleset_of(file, doc)
         ruleset = self._ruleset(ruleset_path)
         now = _as_now(doc.get("now"))
         base = doc.get("base", {})
@@ -134,6 +134,25 @@ class _Runner:
             self.decisions[path] = []
             self.problems.extend(problems)
         return self.rulesets[path]
+
+
+def ruleset_of(test_file: Path, doc: dict[str, Any]) -> Path:
+    """The ruleset a test file tests: its ``ruleset`` key (default ``../sal.toml``),
+    relative to the test file."""
+    return (test_file.parent / str(doc.get("ruleset", "../sal.toml"))).resolve()
+
+
+def count_cases(ruleset: Path, tests: Path) -> int:
+    """How many cases in the ``*.toml`` files of ``tests`` test ``ruleset``
+    (what ``rules check`` warns about when it is 0)."""
+    target, count = ruleset.resolve(), 0
+    for file in sorted(tests.glob("*.toml")) if tests.is_dir() else []:
+        read = read_toml(file, display_path(file))
+        if isinstance(read, Problem) or ruleset_of(file, read[1]) != target:
+            continue
+        cases = read[1].get("cases")
+        count += len(cases) if isinstance(cases, list) else 0
+    return count
 
 
 def _as_now(value: Any) -> datetime | None:
