@@ -6,12 +6,12 @@ recorded in the :class:`Context` with a hint; a condition with problems yields `
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, did_you_mean, type_name
 from sync_agent.rules.derived import field_type, known_names
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
+from sync_agent.rules.regex import compile_pattern
 from sync_agent.rules.spec import Combo, Condition, Leaf
 from sync_agent.rules.values import (
     VALUE_HINTS,
@@ -256,15 +256,17 @@ def _text_leaf(
     if op != "matches":
         target = value.casefold() if folded else value
         return Leaf(name, op, kind, make_label(name, op, show(value)), value=target)
-    try:
-        pattern = re.compile(value, re.IGNORECASE if folded else 0)
-    except (re.error, RecursionError, OverflowError) as exc:
-        ctx.add(
-            where,
-            f"bad regular expression {value!r}: {exc}",
-            "check brackets and escapes; in TOML write \\\\ for a backslash or use 'single quotes'",
-            needle="value",
+    pattern = compile_pattern(value, case_sensitive=not folded)
+    if isinstance(pattern, str):
+        hint = (
+            "rules use RE2 syntax, which runs in linear time and so has no backreferences, "
+            "lookaround or atomic groups: rewrite the pattern, or split it into conditions "
+            "combined with all/any/not (see docs/rules.md)"
+            if pattern.startswith("RE2 does not support")
+            else "check brackets and escapes; write patterns in 'single quotes' "
+            "(RE2 syntax, see docs/rules.md)"
         )
+        ctx.add(where, f"bad regular expression {value!r}: {pattern}", hint, needle="value")
         return None
     return Leaf(name, op, "string", make_label(name, op, show(value)), value=value, pattern=pattern)
 
