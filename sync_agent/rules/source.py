@@ -8,24 +8,51 @@ offending text) inside that table. A best effort: when nothing matches, no line 
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from sync_agent.errors import Problem
+from sync_agent.rules.limits import MAX_FILE_BYTES
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*\[")
 
 
+NOT_FOUND = "No such file or directory"
+
+
+def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | str:
+    """The bytes of a regular file of at most ``limit`` bytes, or why it cannot be read.
+
+    Devices, FIFOs and folders are refused before opening (``/dev/zero`` never ends, a FIFO
+    blocks), and at most ``limit + 1`` bytes are ever read.
+    """
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return "not a regular file"
+        if info.st_size > limit:
+            return _too_large(limit)
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+    except FileNotFoundError:
+        return NOT_FOUND
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
+        return str(getattr(exc, "strerror", None) or exc)
+    return data if len(data) <= limit else _too_large(limit)
+
+
+def _too_large(limit: int) -> str:
+    return f"too large (more than {limit / 1024 / 1024:g} MiB)"
+
+
 def read_toml(path: Path, display: str) -> tuple[str, dict[str, Any]] | Problem:
     """The text and parsed document of a TOML file, or the one problem that stops reading it."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Problem(
-            display, "", f"cannot read the file: {exc.strerror or exc}", "check the path"
-        )
+    data = read_bounded(path)
+    if isinstance(data, str):
+        return Problem(display, "", f"cannot read the file: {data}", "check the path")
     if b"\x00" in data:
         return Problem(
             display, "", "this is a binary file, not a TOML ruleset", "rulesets are text"
