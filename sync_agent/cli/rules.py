@@ -13,7 +13,10 @@ from rich.console import Console
 
 from sync_agent.errors import RulesError
 from sync_agent.rules import check_rulesets, evaluate, load_ruleset, run_rule_tests
+from sync_agent.rules.limits import MAX_LEAD_BYTES, MAX_QUOTED_CHARS
 from sync_agent.rules.render import decision_json, decision_table
+from sync_agent.rules.shown import clip, printable
+from sync_agent.rules.source import read_bounded
 
 
 def _console() -> Console:
@@ -121,18 +124,33 @@ def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_jso
 
 
 def _read_lead(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read the lead {source}: {exc}") from None
+    """The lead's fields; a file that cannot be opened is a usage error (exit 2), content
+    that is not a lead is an error (exit 1). Reading is bounded (MAX_LEAD_BYTES)."""
+    shown = clip(printable(source), MAX_QUOTED_CHARS)
+    if source == "-":
+        text = sys.stdin.read(MAX_LEAD_BYTES + 1)
+        if len(text) > MAX_LEAD_BYTES:
+            raise click.ClickException(f"the lead on stdin is larger than {MAX_LEAD_BYTES:,} bytes")
+    else:
+        data = read_bounded(Path(source), MAX_LEAD_BYTES)
+        if isinstance(data, str):
+            raise click.BadParameter(f"cannot read the lead {shown}: {data}", param_hint="--lead")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{shown}: the lead is not UTF-8 text") from None
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise click.ClickException(f"{source}: not valid JSON: {exc}") from None
+        raise click.ClickException(f"{shown}: not valid JSON: {exc}") from None
+    except ValueError:  # Python's int-conversion limit, past the JSON reader
+        raise click.ClickException(
+            f"{shown}: a number has more than 4,300 digits; write it as a string if you need it"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("fields"), dict):
         data = data["fields"]
     if not isinstance(data, dict):
-        raise click.ClickException(f"{source}: a lead must be a JSON object of fields")
+        raise click.ClickException(f"{shown}: a lead must be a JSON object of fields")
     return data
 
 
