@@ -19,6 +19,20 @@ from sync_agent.rules.shown import clip, printable
 from sync_agent.rules.source import read_bounded
 
 
+class _AnyPath(click.Path):
+    """``click.Path`` (shell completion of file names) that passes every name through, even
+    one ``os.stat`` refuses (a NUL character): the rules library reports it as a problem."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError:
+            return Path(value)
+
+
+PATH = _AnyPath(path_type=Path)
+
+
 def _console() -> Console:
     """A console on the current stdout (click's test runner replaces it)."""
     return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
@@ -30,7 +44,7 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument("path", default="rules", type=click.Path(path_type=Path))
+@click.argument("path", default="rules", type=PATH)
 def check_cmd(path: Path) -> None:
     """Validate a ruleset file, or every *.toml ruleset directly in a folder.
 
@@ -55,7 +69,7 @@ def check_cmd(path: Path) -> None:
 
 
 @rules.command("test")
-@click.argument("path", default="rules/tests", type=click.Path(path_type=Path))
+@click.argument("path", default="rules/tests", type=PATH)
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
 def test_cmd(path: Path, verbose: bool) -> None:
     """Run rule test cases: example leads with their expected outcome.
@@ -95,7 +109,7 @@ def test_cmd(path: Path, verbose: bool) -> None:
 @rules.command("explain")
 @click.option("--lead", "lead_path", required=True, help="Lead JSON file, or - for stdin.")
 @click.option("--ruleset", "ruleset_path", default="rules/sal.toml", show_default=True,
-              type=click.Path(path_type=Path), help="Ruleset file.")  # fmt: skip
+              type=PATH, help="Ruleset file.")  # fmt: skip
 @click.option("--now", "now_text", default=None, help="Clock for date rules (ISO); default: now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_json: bool) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from sync_agent.errors import Problem
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.ruleset import Ruleset, inspect
+from sync_agent.rules.source import path_kind
 from sync_agent.rules.testing import count_cases
 
 
@@ -68,7 +69,7 @@ def _relative(file: Path, tests: Path) -> str:
 
 def ruleset_files(path: Path) -> list[Path]:
     """The ruleset files a path names: itself, or the ``*.toml`` files directly in it."""
-    if path.is_dir():
+    if path_kind(path) == "dir":
         return sorted(p for p in path.glob("*.toml") if p.is_file())
     return [path]
 
@@ -79,10 +80,10 @@ def check_rulesets(path: str | Path = "rules", *, tests: str | Path | None = Non
     Rule test cases are looked for where ``rules test`` finds them by default: in
     ``tests/`` next to each ruleset, or in ``tests`` when given."""
     root = Path(path)
-    if not root.exists():
-        problem = Problem(
-            display_path(root), "", "no such file or directory", "give a .toml file or a folder"
-        )
+    kind = path_kind(root)
+    if kind not in ("dir", "file"):
+        why = "no such file or directory" if kind == "missing" else f"cannot use this path: {kind}"
+        problem = Problem(display_path(root), "", why, "give a .toml file or a folder")
         return CheckReport((), (), (problem,))
     files = ruleset_files(root)
     if not files:

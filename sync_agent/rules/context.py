@@ -10,11 +10,14 @@ the exit code.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync_agent.errors import Problem
+from sync_agent.rules.limits import MAX_QUOTED_CHARS
+from sync_agent.rules.shown import clip
 from sync_agent.rules.source import Locator
 
 
@@ -54,7 +57,17 @@ class Context:
 
     def _problem(self, where: Where, message: str, hint: str, needle: str | None) -> Problem:
         line = self.locator.line(where.anchor, where.key, needle)
-        return Problem(self.file, where.loc, message, hint, line)
+        return Problem(self.file, clip(where.loc), _quoted(message), _quoted(hint), line)
+
+
+def _quoted(text: str) -> str:
+    """A message that quotes what the admin wrote, bounded and without control characters
+    (a megabyte pattern or an escape sequence in a value never reaches the terminal raw)."""
+    return clip(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), _MESSAGE_CHARS)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MESSAGE_CHARS = 2 * MAX_QUOTED_CHARS + 200  # two quotes and the words around them
 
 
 def did_you_mean(word: str, choices: Iterable[str], extra: str = "") -> str:

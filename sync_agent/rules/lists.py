@@ -14,6 +14,7 @@ from typing import Any
 
 from sync_agent.rules.context import Context, Where, type_name
 from sync_agent.rules.limits import MAX_PATH_CHARS
+from sync_agent.rules.shown import clip
 from sync_agent.rules.source import NOT_FOUND, read_bounded
 from sync_agent.rules.values import control_character
 
@@ -31,9 +32,10 @@ def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when possible."""
     absolute = path.absolute()
     try:
-        return str(absolute.relative_to(Path.cwd()))
+        text = str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(absolute)
+        text = str(absolute)
+    return clip(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), 2 * MAX_PATH_CHARS)
 
 
 def confined(base: Path, relative: str) -> Path | str:

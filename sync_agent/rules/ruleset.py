@@ -12,7 +12,8 @@ from sync_agent.errors import Problem, RulesError
 from sync_agent.rules.evaluate import Evaluator, compile_ruleset
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.loader import build_spec
-from sync_agent.rules.source import read_toml
+from sync_agent.rules.scan import scan_document
+from sync_agent.rules.source import Locator, path_kind, read_toml
 from sync_agent.rules.spec import RulesetSpec
 
 
@@ -64,7 +65,7 @@ def try_load(path: Path) -> tuple[Ruleset | None, list[Problem]]:
 def inspect(path: Path) -> tuple[Ruleset | None, list[Problem], list[Problem]]:
     """The ruleset (or None), its errors and its warnings; never raises for a bad file."""
     display = display_path(path)
-    if path.is_dir():
+    if path_kind(path) == "dir":
         problem = Problem(
             display, "", "this is a directory, not a ruleset file", "give a .toml file"
         )
@@ -73,6 +74,9 @@ def inspect(path: Path) -> tuple[Ruleset | None, list[Problem], list[Problem]]:
     if isinstance(read, Problem):
         return None, [read], []
     text, doc = read
+    scanned = scan_document(doc, Locator(text), display)
+    if scanned:
+        return None, _in_file_order(scanned), []
     try:
         spec, problems, warnings, finder = build_spec(doc, text, path, display)
     except RecursionError:
