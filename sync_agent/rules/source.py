@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sync_agent.errors import Problem
-from sync_agent.rules.limits import MAX_FILE_BYTES
+from sync_agent.rules.limits import MAX_FILE_BYTES, MAX_QUOTED_CHARS
+from sync_agent.rules.shown import clip
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*\[")
@@ -109,7 +110,7 @@ def _syntax_problem(display: str, message: str) -> Problem:
     found = _TOML_POS.search(message)
     line = int(found.group(1)) if found else None
     where = f"column {found.group(2)}" if found else ""
-    clean = _TOML_POS.sub("", message).strip()
+    clean = clip(_TOML_POS.sub("", message).strip(), 2 * MAX_QUOTED_CHARS)  # may quote keys
     return Problem(
         display,
         where,

@@ -185,3 +185,9 @@ def test_hostile_lead_values_give_a_bounded_decision(lead: str, as_json: bool) -
 def test_a_lead_number_past_the_int_limit_is_a_clear_error() -> None:
     result = _explain('{"lead_score": ' + HUGE_DECIMAL + "}")
     assert result.exit_code == 1 and "more than 4,300 digits" in result.output
+
+
+def test_a_toml_error_that_quotes_a_deep_key_path_is_clipped(tmp_path: Path) -> None:
+    key = "when" + ".not" * 1000
+    text = GOOD + f'\n[[gates]]\nname = "g"\nwhen = {{ field = "email", op = "present" }}\n{key}.op = "x"\n'
+    _refused(_ruleset(tmp_path, text), "broken TOML", "r.toml:12:")
