@@ -12,8 +12,27 @@ import click
 from rich.console import Console
 
 from sync_agent.errors import RulesError
+from sync_agent.registry import installed
 from sync_agent.rules import check_rulesets, evaluate, load_ruleset, run_rule_tests
+from sync_agent.rules.limits import MAX_LEAD_BYTES, MAX_QUOTED_CHARS
 from sync_agent.rules.render import decision_json, decision_table
+from sync_agent.rules.shown import clip, printable
+from sync_agent.rules.source import read_bounded
+from sync_agent.shipped import rules_dir
+
+
+class _AnyPath(click.Path):
+    """``click.Path`` (shell completion of file names) that passes every name through, even
+    one ``os.stat`` refuses (a NUL character): the rules library reports it as a problem."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError:
+            return Path(value)
+
+
+PATH = _AnyPath(path_type=Path)
 
 
 def _console() -> Console:
@@ -26,31 +45,48 @@ def rules() -> None:
     """Check, test and explain acceptance rulesets (rules/*.toml)."""
 
 
+def _prefixes() -> list[str]:
+    """Raw-property prefixes of the installed connectors (``<prefix>.<property>``)."""
+    return installed().raw_prefixes()
+
+
+def _default(path: Path | None, relative: str) -> Path:
+    """``relative`` under ./rules when this folder has one, else the shipped rules."""
+    if path is not None:
+        return path
+    local = Path("rules")
+    return local / relative if local.is_dir() else rules_dir() / relative
+
+
 @rules.command("check")
-@click.argument("path", default="rules", type=click.Path(path_type=Path))
-def check_cmd(path: Path) -> None:
+@click.argument("path", required=False, type=PATH)
+def check_cmd(path: Path | None) -> None:
     """Validate a ruleset file, or every *.toml ruleset directly in a folder.
 
-    Lists every problem with file, line, location and a hint, and exits 1; exits 0
-    with a one-line summary when all rulesets are valid.
+    Lists every problem with file, line, location and a hint. Errors (lines starting
+    "error:") make the ruleset unusable: exit 1. Warnings ("warning:", e.g. an empty
+    list or no test cases) are worth a look but do not change the exit code: with only
+    warnings, the check passes (exit 0) after a one-line summary.
 
     \b
     Example:
       sync-agent rules check                 # every ruleset in rules/
       sync-agent rules check rules/sal.toml
     """
-    report = check_rulesets(path)
+    report = check_rulesets(_default(path, "."), raw_prefixes=_prefixes())
     for problem in report.problems:
-        click.echo(str(problem))
+        click.echo(f"error: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)
 
 
 @rules.command("test")
-@click.argument("path", default="rules/tests", type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=PATH)
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
-def test_cmd(path: Path, verbose: bool) -> None:
+def test_cmd(path: Path | None, verbose: bool) -> None:
     """Run rule test cases: example leads with their expected outcome.
 
     Each failing case prints a diff (expected vs actual) and the decision's
@@ -61,7 +97,7 @@ def test_cmd(path: Path, verbose: bool) -> None:
       sync-agent rules test                  # every file in rules/tests/
       sync-agent rules test rules/tests/sal_gates_and_disqualifiers.toml -v
     """
-    report = run_rule_tests(path)
+    report = run_rule_tests(_default(path, "tests"), raw_prefixes=_prefixes())
     console = _console()
     for problem in report.problems:
         click.echo(f"ERROR {problem}")
@@ -87,11 +123,13 @@ def test_cmd(path: Path, verbose: bool) -> None:
 
 @rules.command("explain")
 @click.option("--lead", "lead_path", required=True, help="Lead JSON file, or - for stdin.")
-@click.option("--ruleset", "ruleset_path", default="rules/sal.toml", show_default=True,
-              type=click.Path(path_type=Path), help="Ruleset file.")  # fmt: skip
+@click.option("--ruleset", "ruleset_path", default=None, type=PATH,
+              help="Ruleset file (default: rules/sal.toml, else the shipped one).")  # fmt: skip
 @click.option("--now", "now_text", default=None, help="Clock for date rules (ISO); default: now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
-def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_json: bool) -> None:
+def explain_cmd(
+    lead_path: str, ruleset_path: Path | None, now_text: str | None, as_json: bool
+) -> None:
     """Decide one lead and show why: every gate, disqualifier, criterion and condition
     with the value seen.
 
@@ -105,7 +143,7 @@ def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_jso
     """
     lead = _read_lead(lead_path)
     try:
-        ruleset = load_ruleset(ruleset_path)
+        ruleset = load_ruleset(_default(ruleset_path, "sal.toml"), raw_prefixes=_prefixes())
     except RulesError as exc:
         details = "\n".join(str(p) for p in exc.problems)
         raise click.ClickException(f"{exc}\n{details}") from None
@@ -117,18 +155,33 @@ def explain_cmd(lead_path: str, ruleset_path: Path, now_text: str | None, as_jso
 
 
 def _read_lead(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read the lead {source}: {exc}") from None
+    """The lead's fields; a file that cannot be opened is a usage error (exit 2), content
+    that is not a lead is an error (exit 1). Reading is bounded (MAX_LEAD_BYTES)."""
+    shown = clip(printable(source), MAX_QUOTED_CHARS)
+    if source == "-":
+        text = sys.stdin.read(MAX_LEAD_BYTES + 1)
+        if len(text) > MAX_LEAD_BYTES:
+            raise click.ClickException(f"the lead on stdin is larger than {MAX_LEAD_BYTES:,} bytes")
+    else:
+        data = read_bounded(Path(source), MAX_LEAD_BYTES)
+        if isinstance(data, str):
+            raise click.BadParameter(f"cannot read the lead {shown}: {data}", param_hint="--lead")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{shown}: the lead is not UTF-8 text") from None
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise click.ClickException(f"{source}: not valid JSON: {exc}") from None
+        raise click.ClickException(f"{shown}: not valid JSON: {exc}") from None
+    except ValueError:  # Python's int-conversion limit, past the JSON reader
+        raise click.ClickException(
+            f"{shown}: a number has more than 4,300 digits; write it as a string if you need it"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("fields"), dict):
         data = data["fields"]
     if not isinstance(data, dict):
-        raise click.ClickException(f"{source}: a lead must be a JSON object of fields")
+        raise click.ClickException(f"{shown}: a lead must be a JSON object of fields")
     return data
 
 

@@ -115,7 +115,10 @@ def to_text(raw: Any) -> Any:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, int | float):
-        return repr(raw) if isinstance(raw, float) and not raw.is_integer() else str(int(raw))
+        try:
+            return repr(raw) if isinstance(raw, float) and not raw.is_integer() else str(int(raw))
+        except ValueError:  # an integer past Python's 4,300-digit limit for text
+            return BAD
     if isinstance(raw, datetime | date):
         return raw.isoformat()
     if isinstance(raw, Decimal):

@@ -6,14 +6,20 @@ recorded in the :class:`Context` with a hint; a condition with problems yields `
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, did_you_mean, type_name
 from sync_agent.rules.derived import field_type, known_names, raw_prefix
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
+from sync_agent.rules.regex import compile_pattern
 from sync_agent.rules.spec import Combo, Condition, Leaf
-from sync_agent.rules.values import VALUE_HINTS, from_text, show, typed_value
+from sync_agent.rules.values import (
+    VALUE_HINTS,
+    control_character,
+    from_text,
+    show,
+    typed_value,
+)
 
 LEAF_KEYS = frozenset({"field", "op", "value", "list", "case_sensitive"})
 COMBINATORS = ("all", "any", "not")
@@ -94,6 +100,9 @@ def _parse_leaf(node: dict[str, Any], where: Where, ctx: Context) -> Leaf | None
         return None
     folded = _case_insensitive(node, where, ctx)
     if folded is None:
+        return None
+    value_where = where.sub("value")
+    if "value" in node and control_character(node["value"], op == "matches", value_where, ctx):
         return None
     ctx.uses_free_email = ctx.uses_free_email or name == "is_free_email"
     return _typed_leaf(name, ftype, op, info, node, folded, where, ctx)
@@ -256,15 +265,17 @@ def _text_leaf(
     if op != "matches":
         target = value.casefold() if folded else value
         return Leaf(name, op, kind, make_label(name, op, show(value)), value=target)
-    try:
-        pattern = re.compile(value, re.IGNORECASE if folded else 0)
-    except (re.error, RecursionError, OverflowError) as exc:
-        ctx.add(
-            where,
-            f"bad regular expression {value!r}: {exc}",
-            "check brackets and escapes; in TOML write \\\\ for a backslash or use 'single quotes'",
-            needle="value",
+    pattern = compile_pattern(value, case_sensitive=not folded)
+    if isinstance(pattern, str):
+        hint = (
+            "rules use RE2 syntax, which runs in linear time and so has no backreferences, "
+            "lookaround or atomic groups: rewrite the pattern, or split it into conditions "
+            "combined with all/any/not (see docs/rules.md)"
+            if pattern.startswith("RE2 does not support")
+            else "check brackets and escapes; write patterns in 'single quotes' "
+            "(RE2 syntax, see docs/rules.md)"
         )
+        ctx.add(where, f"bad regular expression {value!r}: {pattern}", hint, needle="value")
         return None
     return Leaf(name, op, "string", make_label(name, op, show(value)), value=value, pattern=pattern)
 
@@ -336,6 +347,9 @@ def _members_leaf(
     typed = [typed_value(ftype, item, folded, where.at(i), ctx) for i, item in enumerate(items)]
     if any(t is None for t in typed):
         return None
+    if not typed:  # an empty list file (ListFinder warned): `in` never holds, `not_in` always
+        kind = "number" if ftype == "number" else "istring" if folded else "string"
+        return Leaf(name, op, kind, make_label(name, op, shown), values=frozenset())
     kinds = {t[0] for t in typed if t is not None}
     if len(kinds) > 1:
         ctx.add(where, f"'{op}' values must all be the same type", "all text or all numbers")

@@ -2,17 +2,22 @@
 
 Validators never stop at the first problem: they record it here with a readable location
 (``gates.business_email.when.op``) and carry on, so that ``rules check`` lists every
-problem at once.
+problem at once. Errors (:meth:`Context.add`) stop the ruleset from loading; warnings
+(:meth:`Context.warn`) are shown by ``rules check`` but change neither the ruleset nor
+the exit code.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync_agent.errors import Problem
+from sync_agent.rules.limits import MAX_QUOTED_CHARS
+from sync_agent.rules.shown import clip
 from sync_agent.rules.source import Locator
 
 
@@ -39,6 +44,7 @@ class Context:
     locator: Locator
     find_list: Callable[[str, Where], tuple[str, ...] | None]
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     uses_free_email: bool = False
     #: The raw-property prefixes rules may use (the source connectors'); None: any.
     raw_prefixes: tuple[str, ...] | None = None
@@ -51,8 +57,26 @@ class Context:
         return "raw source properties are written <source prefix>.<property>"
 
     def add(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
+        """Record an error: the ruleset will not load."""
+        self.problems.append(self._problem(where, message, hint, needle))
+
+    def warn(self, where: Where, message: str, hint: str = "", needle: str | None = None) -> None:
+        """Record a warning: worth fixing, but the ruleset still loads and runs."""
+        self.warnings.append(self._problem(where, message, hint, needle))
+
+    def _problem(self, where: Where, message: str, hint: str, needle: str | None) -> Problem:
         line = self.locator.line(where.anchor, where.key, needle)
-        self.problems.append(Problem(self.file, where.loc, message, hint, line))
+        return Problem(self.file, clip(where.loc), _quoted(message), _quoted(hint), line)
+
+
+def _quoted(text: str) -> str:
+    """A message that quotes what the admin wrote, bounded and without control characters
+    (a megabyte pattern or an escape sequence in a value never reaches the terminal raw)."""
+    return clip(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), _MESSAGE_CHARS)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MESSAGE_CHARS = 2 * MAX_QUOTED_CHARS + 200  # two quotes and the words around them
 
 
 def did_you_mean(word: str, choices: Iterable[str], extra: str = "") -> str:

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from sync_agent.model import CANONICAL_FIELDS
 from sync_agent.rules.coerce import BAD, is_missing, to_date
+from sync_agent.rules.shown import bounded_repr
 
 Resolver = Callable[[Mapping[str, Any], datetime], Any]
 
@@ -35,17 +36,21 @@ class Unreadable:
         self.raw = raw
         self.reason = reason
 
-    def __repr__(self) -> str:
-        return f"{self.raw!r} ({self.reason})"
+    def __repr__(self) -> str:  # bounded: the raw value may be huge or nested deep
+        return f"{bounded_repr(self.raw)} ({self.reason})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Unreadable) and (self.raw, self.reason) == (
-            other.raw,
-            other.reason,
-        )
+        if not isinstance(other, Unreadable):
+            return False
+        if self.raw is other.raw:
+            return self.reason == other.reason
+        try:
+            return (self.raw, self.reason) == (other.raw, other.reason)
+        except RecursionError:  # values nested too deep to compare: treated as different
+            return False
 
     def __hash__(self) -> int:
-        return hash((repr(self.raw), self.reason))
+        return hash((bounded_repr(self.raw), self.reason))
 
 
 def days_since_source(name: str) -> str | None:

@@ -8,19 +8,58 @@ contents are part of the ruleset's hash.
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, type_name
+from sync_agent.rules.limits import MAX_PATH_CHARS
+from sync_agent.rules.shown import clip
+from sync_agent.rules.source import NOT_FOUND, read_bounded
+from sync_agent.rules.values import control_character
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_PATH_HINT = (
+    'give a path relative to the ruleset, inside its folder, e.g. "lists/competitors.txt"'
+)
+_NAME_HINT = (
+    'a list name such as "competitors" reads lists/competitors.txt next to the ruleset; '
+    "for another file, name it under [lists] with a path relative to the ruleset"
+)
 
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when possible."""
     absolute = path.absolute()
     try:
-        return str(absolute.relative_to(Path.cwd()))
+        text = str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(absolute)
+        text = str(absolute)
+    return clip(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), 2 * MAX_PATH_CHARS)
+
+
+def confined(base: Path, relative: str) -> Path | str:
+    """``base / relative`` when that stays inside ``base``, else why not (ends a sentence
+    that starts with "the list path").
+
+    The check is on the text, before any file is touched: no absolute path, no ``..``, no
+    NUL or other control character, at most MAX_PATH_CHARS characters. Symbolic links
+    inside the rules folder are the admin's choice and are followed.
+    """
+    if "\x00" in relative:
+        return "contains a NUL character"
+    if _CONTROL.search(relative):
+        return "contains a control character"
+    if len(relative) > MAX_PATH_CHARS:
+        return f"is {len(relative)} characters long (at most {MAX_PATH_CHARS})"
+    posix, windows = PurePosixPath(relative), PureWindowsPath(relative)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or windows.root:
+        return "is absolute: list files live in the rules folder"
+    if ".." in posix.parts or ".." in windows.parts:
+        return "leaves the rules folder (..)"
+    if not relative.strip():
+        return "is empty"
+    return base / relative
 
 
 def parse_list_text(text: str) -> tuple[str, ...]:
@@ -62,6 +101,11 @@ class ListFinder:
                     "a list is an array of strings or the path of a list file",
                     f'{name} = ["a", "b"]  or  {name} = "lists/{name}.txt"',
                 )
+            elif ok_inline and control_character(value, False, where, ctx, needle=name):
+                self.failed.add(name)
+            elif isinstance(value, str) and isinstance(reason := confined(self.base, value), str):
+                ctx.add(where, f"the list path {reason}", _PATH_HINT, needle=name)
+                self.failed.add(name)
 
     def find(self, name: str, where: Where) -> tuple[str, ...] | None:
         """The list's items, or None after recording why it cannot be read."""
@@ -72,22 +116,42 @@ class ListFinder:
         items = self._read(name, where)
         if items is None:
             self.failed.add(name)
-        else:
-            self.loaded[name] = items
+            return None
+        self.loaded[name] = items
+        if not items and self.ctx is not None:
+            self.ctx.warn(
+                where,
+                f"list '{name}' is empty: 'in' never holds and 'not_in' holds for every value",
+                "add one value per line, or remove the condition if the list is meant to be empty",
+                needle=f'"{name}"',
+            )
         return items
 
     def _read(self, name: str, where: Where) -> tuple[str, ...] | None:
         entry = self.table.get(name)
         if isinstance(entry, list):
             return tuple(str(v).strip() for v in entry if isinstance(v, str) and v.strip())
-        path = self.base / entry if isinstance(entry, str) else self.base / "lists" / f"{name}.txt"
-        try:
-            data = path.read_bytes()
-        except OSError:
+        if isinstance(entry, str):
+            path = confined(self.base, entry)
+        else:
+            path = confined(self.base / "lists", f"{name}.txt")
+            if isinstance(path, str):
+                self._problem(where, f"bad list name: the list name {path}", _NAME_HINT, name)
+                return None
+        if isinstance(path, str):  # [lists] entries were checked by check_table
+            return None
+        data = read_bounded(path)
+        if isinstance(data, str):
+            shown = display_path(path)
+            missing = data == NOT_FOUND
             self._problem(
                 where,
-                f"list '{name}' not found: no file {display_path(path)}",
-                f"create {display_path(path)} (one value per line) or define {name} under [lists]",
+                f"list '{name}' not found: no file {shown}"
+                if missing
+                else f"list file {shown} cannot be read: {data}",
+                f"create {shown} (one value per line) or define {name} under [lists]"
+                if missing
+                else "a list file is a UTF-8 text file, one value per line",
                 name,
             )
             return None

@@ -30,8 +30,11 @@ def build_spec(
     path: Path,
     display: str,
     raw_prefixes: Collection[str] | None = None,
-) -> tuple[RulesetSpec | None, list[Problem], ListFinder]:
-    """Validate a parsed document; the spec is None whenever any problem was found."""
+) -> tuple[RulesetSpec | None, list[Problem], list[Problem], ListFinder]:
+    """Validate a parsed document: (spec, errors, warnings, lists read).
+
+    The spec is None whenever any error was found. ``raw_prefixes`` are the raw-property
+    prefixes rules may use (None: any)."""
     finder = ListFinder(path.parent, doc.get("lists"), display)
     prefixes = tuple(sorted(raw_prefixes)) if raw_prefixes is not None else None
     ctx = Context(display, Locator(text), finder.find, raw_prefixes=prefixes)
@@ -54,7 +57,7 @@ def build_spec(
             free_list, Where("ruleset.free_email_list", ("ruleset", 0), "free_email_list")
         )
     if ctx.problems or accept is None:
-        return None, ctx.problems, finder
+        return None, ctx.problems, ctx.warnings, finder
     spec = RulesetSpec(
         name=name,
         accept=accept,
@@ -67,7 +70,7 @@ def build_spec(
         free_email_list=free_list,
         lists=dict(finder.loaded),
     )
-    return spec, [], finder
+    return spec, [], ctx.warnings, finder
 
 
 def _parse_header(node: Any, path: Path, ctx: Context) -> tuple[str, str, str]:

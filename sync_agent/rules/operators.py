@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from sync_agent.rules.limits import MAX_TEXT_CHARS
 from sync_agent.rules.spec import Leaf
 
 Predicate = Callable[[Any, datetime], bool]
@@ -139,17 +140,17 @@ def _make_other(leaf: Leaf) -> Predicate:
     if op == "between":
         low, high = leaf.bounds or (None, None)
         return lambda v, now: low <= v <= high
-    if op == "contains":
-        return lambda v, now: target in v
+    if op == "contains":  # only the first MAX_TEXT_CHARS (see limits): bounded work per lead
+        return lambda v, now: target in v[:MAX_TEXT_CHARS]
     if op == "not_contains":
-        return lambda v, now: target not in v
+        return lambda v, now: target not in v[:MAX_TEXT_CHARS]
     if op == "starts_with":
         return lambda v, now: v.startswith(target)
     if op == "ends_with":
         return lambda v, now: v.endswith(target)
-    if op == "matches":
-        search = leaf.pattern.search if leaf.pattern else None
-        return lambda v, now: search is not None and search(v) is not None
+    if op == "matches":  # RE2: linear time, first MAX_TEXT_CHARS only (see rules.regex)
+        found = leaf.pattern.found if leaf.pattern else None
+        return lambda v, now: found is not None and found(v)
     return _relative_days(op, timedelta(days=float(target)))
 
 

@@ -1,7 +1,14 @@
-"""Showing a decision to people (a rich table) and to scripts (JSON)."""
+"""Showing a decision to people (a rich table) and to scripts (JSON).
+
+Both stay bounded whatever the lead holds (see :mod:`sync_agent.rules.shown`): the table
+cuts values to MAX_SHOWN_CHARS characters and says so under the table; JSON keeps text
+whole but replaces values nested too deep or numbers too long to print by a short repr,
+and writes lone surrogates as ``\\udXXX`` escapes so that the output is always UTF-8.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -10,17 +17,52 @@ from rich.table import Table
 from rich.text import Text
 
 from sync_agent.model import Check, Decision, Outcome
+from sync_agent.rules.limits import MAX_SHOWN_CHARS
+from sync_agent.rules.shown import bounded_repr, clip, printable, shown
 
 _OUTCOME_STYLE = {
     Outcome.ACCEPTED: "bold green",
     Outcome.REJECTED: "bold red",
     Outcome.REVIEW: "bold yellow",
 }
+#: JSON keeps a value's structure to this depth (deeper: a short repr instead).
+_JSON_DEPTH = 32
+_JSON_INT_BITS = 14_000  # about 4,200 digits: Python prints no more
 
 
 def decision_json(decision: Decision) -> str:
     """The decision as indented JSON (stable key order), for ``--json``."""
-    return json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
+    safe = dataclasses.replace(decision, explanation=tuple(map(_json_check, decision.explanation)))
+    text = json.dumps(safe.to_dict(), indent=2, ensure_ascii=False)
+    # A lone surrogate can only sit inside a JSON string, where "\udXXX" is its escape.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _json_check(check: Check) -> Check:
+    value = check.value if _json_ready(check.value) else bounded_repr(check.value)
+    children = tuple(map(_json_check, check.children))
+    if value is check.value and all(a is b for a, b in zip(children, check.children, strict=True)):
+        return check
+    return dataclasses.replace(check, value=value, children=children)
+
+
+def _json_ready(value: Any) -> bool:
+    """Whether ``model._jsonable`` and ``json.dumps`` can take ``value`` as it is
+    (no deep nesting, no integer too long to print); checked without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, bool | float | str) or item is None:
+            continue
+        if isinstance(item, int):
+            if item.bit_length() > _JSON_INT_BITS:
+                return False
+        elif isinstance(item, list | tuple | set | frozenset | dict):
+            if depth >= _JSON_DEPTH:
+                return False
+            items = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in items)
+    return True
 
 
 def verdict_text(check: Check) -> Text:
@@ -42,12 +84,13 @@ def verdict_text(check: Check) -> Text:
 
 
 def decision_table(decision: Decision) -> Group:
-    """A header with outcome, score and reasons, then one row per check and condition."""
+    """A header with outcome, score and reasons, then one row per check and condition
+    (and a note when some value had to be cut)."""
     style = _OUTCOME_STYLE[decision.outcome]
     header = Text.assemble(
         ("Decision: ", "bold"), (decision.outcome.value.upper(), style),
         (f"   score {decision.score:g} / 100", "bold"),
-        ("   reasons: ", "bold"), "; ".join(decision.reasons),
+        ("   reasons: ", "bold"), printable(clip("; ".join(decision.reasons))),
         ("\nruleset ", "dim"), (f"{decision.ruleset_name} {decision.ruleset_hash[:12]}", "dim"),
         ("   decided at ", "dim"), (decision.decided_at.isoformat(), "dim"),
     )  # fmt: skip
@@ -57,18 +100,29 @@ def decision_table(decision: Decision) -> Group:
     table.add_column("result", no_wrap=True, min_width=7)
     table.add_column("value seen", overflow="fold", ratio=2, min_width=12, max_width=32)
     table.add_column("detail", overflow="fold", ratio=3, min_width=14, max_width=52)
+    cut = False
     for check in decision.explanation:
-        _add_rows(table, check, 0)
-    return Group(header, table)
+        cut = _add_rows(table, check, 0) or cut
+    if not cut:
+        return Group(header, table)
+    note = Text(
+        f"values longer than {MAX_SHOWN_CHARS} characters are cut (…); "
+        "--json shows text whole",
+        "dim",
+    )
+    return Group(header, table, note)
 
 
-def _add_rows(table: Table, check: Check, depth: int) -> None:
+def _add_rows(table: Table, check: Check, depth: int) -> bool:
+    """Add the rows of ``check`` and its children; True if a value had to be cut."""
     name = check.name if check.kind == "condition" else f"{check.kind} {check.name}"
-    label = Text("  " * depth + ("└ " if depth else "") + name, "bold" if depth == 0 else "")
-    value = "" if check.value is None else _show(check.value)
-    table.add_row(label, verdict_text(check), value, _detail(check))
+    indent = "  " * depth + ("└ " if depth else "")
+    label = Text(indent + printable(clip(name)), "bold" if depth == 0 else "")
+    value, cut = ("", False) if check.value is None else shown(check.value)
+    table.add_row(label, verdict_text(check), value, printable(clip(_detail(check))))
     for child in check.children:
-        _add_rows(table, child, depth + 1)
+        cut = _add_rows(table, child, depth + 1) or cut
+    return cut
 
 
 def _detail(check: Check) -> str:
@@ -79,7 +133,3 @@ def _detail(check: Check) -> str:
     if check.kind == "fast_lane":
         return check.detail if check.passed else ""
     return check.detail
-
-
-def _show(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value)

@@ -15,19 +15,23 @@ from sync_agent.model import Decision
 from sync_agent.rules.evaluate import Evaluator, compile_ruleset
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.loader import build_spec
-from sync_agent.rules.source import read_toml
+from sync_agent.rules.scan import scan_document
+from sync_agent.rules.source import Locator, path_kind, read_toml
 from sync_agent.rules.spec import RulesetSpec
 
 
 @dataclass(frozen=True, eq=False)
 class Ruleset:
-    """A validated, compiled ruleset. ``hash`` identifies its content (lists included)."""
+    """A validated, compiled ruleset. ``hash`` identifies its content (lists included).
+
+    ``warnings`` are what ``rules check`` shows without failing (an empty list, ...)."""
 
     name: str
     hash: str
     spec: RulesetSpec
     path: Path | None
     evaluator: Evaluator = field(repr=False)
+    warnings: tuple[Problem, ...] = ()
 
     def evaluate(self, fields: Mapping[str, Any], now: datetime) -> Decision:
         """Decide one lead at ``now`` (pure)."""
@@ -66,24 +70,42 @@ def try_load(
     path: Path, *, raw_prefixes: Collection[str] | None = None
 ) -> tuple[Ruleset | None, list[Problem]]:
     """The ruleset or the list of problems (never raises for a bad file)."""
+    ruleset, problems, _ = inspect(path, raw_prefixes=raw_prefixes)
+    return ruleset, problems
+
+
+def inspect(
+    path: Path, *, raw_prefixes: Collection[str] | None = None
+) -> tuple[Ruleset | None, list[Problem], list[Problem]]:
+    """The ruleset (or None), its errors and its warnings; never raises for a bad file."""
     display = display_path(path)
-    if path.is_dir():
-        return None, [
-            Problem(display, "", "this is a directory, not a ruleset file", "give a .toml file")
-        ]
+    if path_kind(path) == "dir":
+        problem = Problem(
+            display, "", "this is a directory, not a ruleset file", "give a .toml file"
+        )
+        return None, [problem], []
     read = read_toml(path, display)
     if isinstance(read, Problem):
-        return None, [read]
+        return None, [read], []
     text, doc = read
+    scanned = scan_document(doc, Locator(text), display)
+    if scanned:
+        return None, _in_file_order(scanned), []
     try:
-        spec, problems, finder = build_spec(doc, text, path, display, raw_prefixes)
+        spec, problems, warnings, finder = build_spec(doc, text, path, display, raw_prefixes)
     except RecursionError:
-        return None, [
-            Problem(
-                display, "", "the ruleset is nested too deeply", "flatten the all/any/not nesting"
-            )
-        ]
-    if spec is None:  # in file order; problems without a line (whole-file ones) last
-        return None, sorted(problems, key=lambda p: p.line or 1_000_000_000)
+        problem = Problem(
+            display, "", "the ruleset is nested too deeply", "flatten the all/any/not nesting"
+        )
+        return None, [problem], []
+    warnings = _in_file_order(warnings)
+    if spec is None:
+        return None, _in_file_order(problems), warnings
     ruleset_hash = content_hash(doc, finder.loaded)
-    return Ruleset(spec.name, ruleset_hash, spec, path, compile_ruleset(spec, ruleset_hash)), []
+    evaluator = compile_ruleset(spec, ruleset_hash)
+    return Ruleset(spec.name, ruleset_hash, spec, path, evaluator, tuple(warnings)), [], warnings
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """By line; problems without a line (whole-file ones) last."""
+    return sorted(problems, key=lambda p: p.line or 1_000_000_000)

@@ -6,9 +6,10 @@ before building these, and the compiler turns them into closures without further
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from sync_agent.rules.regex import Pattern
 
 Scoring = Literal["all", "any", "share", "points", "tiers"]
 
@@ -19,7 +20,7 @@ class Leaf:
 
     ``kind`` is the coercion applied to the lead's value (number, date, bool, string,
     istring = case-folded string). ``values`` holds the members for in/not_in,
-    ``pattern`` the compiled regex for matches, ``bounds`` the pair for between.
+    ``pattern`` the compiled RE2 pattern for matches, ``bounds`` the pair for between.
     ``label`` is the human text shown in explanations, e.g. ``employees between 50 and 5000``.
     """
 
@@ -30,7 +31,7 @@ class Leaf:
     value: Any = None
     values: frozenset[Any] = frozenset()
     bounds: tuple[Any, Any] | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ A test file (``rules/tests/*.toml``)::
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,8 @@ from sync_agent.model import Decision, Outcome
 from sync_agent.rules.coverage import uncovered
 from sync_agent.rules.lists import display_path
 from sync_agent.rules.ruleset import Ruleset, try_load
-from sync_agent.rules.source import read_toml
+from sync_agent.rules.scan import scan_document
+from sync_agent.rules.source import Locator, path_kind, read_toml
 
 _CASE_KEYS = frozenset(
     {"name", "lead", "unset", "expect", "reason", "reasons", "score", "fast_lane", "now"}
@@ -74,16 +76,20 @@ class TestReport:
         return text + (f", {len(self.problems)} problem(s) in test files" if self.problems else "")
 
 
-def run_rule_tests(path: str | Path = "rules/tests") -> TestReport:
+def run_rule_tests(
+    path: str | Path = "rules/tests", *, raw_prefixes: Collection[str] | None = None
+) -> TestReport:
     """Run every case in a test file or in the ``*.toml`` files of a folder."""
     root = Path(path)
-    files = sorted(root.glob("*.toml")) if root.is_dir() else [root]
-    if not files or not root.exists():
+    kind = path_kind(root)
+    files = sorted(root.glob("*.toml")) if kind == "dir" else [root] if kind == "file" else []
+    if not files:
+        why = "" if kind in ("dir", "missing") else f" ({kind})"
         missing = Problem(
-            display_path(root), "", "no rule test files (*.toml) here", "see docs/rules.md"
+            display_path(root), "", f"no rule test files (*.toml) here{why}", "see docs/rules.md"
         )
         return TestReport((), (missing,), {})
-    runner = _Runner()
+    runner = _Runner(raw_prefixes)
     for file in files:
         runner.run_file(file)
     gaps = {
@@ -95,7 +101,8 @@ def run_rule_tests(path: str | Path = "rules/tests") -> TestReport:
 
 
 class _Runner:
-    def __init__(self) -> None:
+    def __init__(self, raw_prefixes: Collection[str] | None = None) -> None:
+        self.raw_prefixes = raw_prefixes
         self.results: list[CaseResult] = []
         self.problems: list[Problem] = []
         self.rulesets: dict[Path, Ruleset | None] = {}
@@ -107,8 +114,17 @@ class _Runner:
         if isinstance(read, Problem):
             self.problems.append(read)
             return
-        doc = read[1]
-        ruleset_path = (file.parent / str(doc.get("ruleset", "../sal.toml"))).resolve()
+        text, doc = read
+        scanned = scan_document(doc, Locator(text), display)
+        if scanned:
+            self.problems.extend(scanned)
+            return
+        ruleset_path = ruleset_of(file, doc)
+        if isinstance(ruleset_path, str):
+            self.problems.append(
+                Problem(display, "ruleset", ruleset_path, 'ruleset = "../sal.toml"')
+            )
+            return
         ruleset = self._ruleset(ruleset_path)
         now = _as_now(doc.get("now"))
         base = doc.get("base", {})
@@ -129,11 +145,40 @@ class _Runner:
 
     def _ruleset(self, path: Path) -> Ruleset | None:
         if path not in self.rulesets:
-            ruleset, problems = try_load(path)
+            ruleset, problems = try_load(path, raw_prefixes=self.raw_prefixes)
             self.rulesets[path] = ruleset
             self.decisions[path] = []
             self.problems.extend(problems)
         return self.rulesets[path]
+
+
+def ruleset_of(test_file: Path, doc: dict[str, Any]) -> Path | str:
+    """The ruleset a test file tests: its ``ruleset`` key (default ``../sal.toml``),
+    relative to the test file; or why that key is not a usable path."""
+    name = doc.get("ruleset", "../sal.toml")
+    if not isinstance(name, str) or not name.strip():
+        return "ruleset must be the path of the ruleset file, in quotes"
+    if "\x00" in name:
+        return "the ruleset path contains a NUL character"
+    try:
+        return (test_file.parent / name).resolve()
+    except (OSError, ValueError) as exc:
+        return f"the ruleset path cannot be used: {getattr(exc, 'strerror', None) or exc}"
+
+
+def count_cases(ruleset: Path, tests: Path) -> int:
+    """How many cases in the ``*.toml`` files of ``tests`` test ``ruleset``
+    (what ``rules check`` warns about when it is 0)."""
+    if path_kind(tests) != "dir":
+        return 0
+    target, count = ruleset.resolve(), 0
+    for file in sorted(tests.glob("*.toml")):
+        read = read_toml(file, display_path(file))
+        if isinstance(read, Problem) or ruleset_of(file, read[1]) != target:
+            continue
+        cases = read[1].get("cases")
+        count += len(cases) if isinstance(cases, list) else 0
+    return count
 
 
 def _as_now(value: Any) -> datetime | None:
@@ -151,7 +196,9 @@ def _file_problem(display: str, ruleset: Any, now: Any, base: Any, cases: Any) -
             'ruleset = "../sal.toml"',
         )
     if now is None:
-        return Problem(display, "now", "missing now (a date-time)", "now = 2026-11-25T12:00:00Z")
+        return Problem(
+            display, "now", "missing now (a date-time)", "now = 2026-11-25T12:00:00Z"
+        )
     if not isinstance(base, dict):
         return Problem(display, "base", "[base] must be a table of lead fields")
     return Problem(display, "cases", "missing [[cases]]", "add [[cases]] with lead and expect")
@@ -160,36 +207,62 @@ def _file_problem(display: str, ruleset: Any, now: Any, base: Any, cases: Any) -
 def _run_case(
     display: str, index: int, case: Any, base: dict[str, Any], ruleset: Ruleset, now: datetime
 ) -> CaseResult:
-    name = case.get("name", f"case {index + 1}") if isinstance(case, dict) else f"case {index + 1}"
+    name = case.get("name") if isinstance(case, dict) else None
+    name = name if isinstance(name, str) else f"case {index + 1}"
     error = _case_error(case)
     if error:
-        return CaseResult(display, str(name), False, None, problem=error)
-    lead = {k: v for k, v in base.items() if k not in set(case.get("unset", []))}
+        return CaseResult(display, name, False, None, problem=error)
+    unset = set(case.get("unset", []))
+    lead = {k: v for k, v in base.items() if k not in unset}
     lead.update(case.get("lead", {}))
     decision = ruleset.evaluator(lead, _as_now(case.get("now")) or now)
     expected, actual = _expected_lines(case), _actual_lines(case, decision)
     if expected == actual:
-        return CaseResult(display, str(name), True, decision)
+        return CaseResult(display, name, True, decision)
     diff = difflib.unified_diff(
         expected, actual, "expected", "actual", lineterm="", n=len(expected)
     )
-    return CaseResult(display, str(name), False, decision, tuple(diff))
+    return CaseResult(display, name, False, decision, tuple(diff))
 
 
 def _case_error(case: Any) -> str:
+    """Why a case cannot run (each key of the wrong type), or ""."""
     if not isinstance(case, dict):
         return "a case must be a table"
     unknown = sorted(set(case) - _CASE_KEYS)
     if unknown:
         return f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_CASE_KEYS))}"
-    if case.get("expect") not in {o.value for o in Outcome}:
-        return "expect must be accepted, rejected or review"
-    if not isinstance(case.get("lead", {}), dict) or not isinstance(case.get("unset", []), list):
-        return "lead must be a table and unset an array of field names"
-    score = case.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-        return "score must be a number"
+    checks = (
+        ("expect", lambda v: isinstance(v, str) and v in _OUTCOMES,
+         "expect must be accepted, rejected or review"),
+        ("name", _is_text, "name must be a text"),
+        ("lead", lambda v: isinstance(v, dict), "lead must be a table of lead fields"),
+        ("unset", _texts, "unset must be an array of field names"),
+        ("reason", _is_text, "reason must be a text: one of the decision's reasons"),
+        ("reasons", _texts, "reasons must be an array of texts: exactly the decision's reasons"),
+        ("score", _is_number, "score must be a number"),
+        ("fast_lane", _is_text, 'fast_lane must be a text (the fast lane\'s name, "" for none)'),
+        ("now", lambda v: isinstance(v, datetime), "now must be a date-time: 2026-11-25T12:00:00Z"),
+    )  # fmt: skip
+    for key, valid, message in checks:
+        if (key in case or key == "expect") and not valid(case.get(key)):
+            return message
     return ""
+
+
+_OUTCOMES = frozenset(o.value for o in Outcome)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _expected_lines(case: dict[str, Any]) -> list[str]:
@@ -199,7 +272,7 @@ def _expected_lines(case: dict[str, Any]) -> list[str]:
     if "reason" in case:
         lines.append(f"reason: {case['reason']}")
     if "reasons" in case:
-        lines.append(f"reasons: {', '.join(map(str, case['reasons']))}")
+        lines.append(f"reasons: {', '.join(case['reasons'])}")
     if "fast_lane" in case:
         lines.append(f"fast_lane: {case['fast_lane'] or '(none)'}")
     return lines

@@ -6,6 +6,7 @@ hint on how to write it, never a guess.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,6 +18,45 @@ VALUE_HINTS = {
     "string": 'put text in double quotes, e.g. "Germany"',
     "date": "write dates without quotes, e.g. 2025-01-31 or 2025-01-31T09:00:00Z",
 }
+
+
+#: C0 and C1 control characters (Unicode category Cc): never meant in a rule's text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: How TOML double quotes spell them: what the admin typed, to write in single quotes.
+_TYPED_AS = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_NAMES = {"\b": "a backspace", "\t": "a tab", "\n": "a line break", "\f": "a form feed",
+          "\r": "a carriage return", "\x1b": "an escape"}  # fmt: skip
+
+
+def control_character(
+    value: Any, regex: bool, where: Where, ctx: Context, needle: str = "value"
+) -> bool:
+    r"""Record an error if a text value (or an array's text item) holds a control character.
+
+    In TOML double quotes ``"\b"`` is a backspace, not a regex word boundary, so such a
+    pattern silently never matches; single quotes keep backslashes as written.
+    """
+    items = value if isinstance(value, list) else [value]
+    for index, item in enumerate(items):
+        found = _CONTROL.search(item) if isinstance(item, str) else None
+        if found is None:
+            continue
+        char = found.group()
+        name = _NAMES.get(char, "a control character")
+        spelled = _TYPED_AS.get(char, f"\\u{ord(char):04x}")
+        typed = _CONTROL.sub(lambda m: _TYPED_AS.get(m.group(), f"\\x{ord(m.group()):02x}"), item)
+        fix = f"value = '{typed}'" if "'" not in typed else "value = '...'"
+        meant = "a regex escape" if regex else "a backslash sequence"
+        ctx.add(
+            where.at(index) if isinstance(value, list) else where,
+            f"the text holds a control character ({name}, \\x{ord(char):02x}): "
+            f"in double quotes TOML reads {spelled} as {name}",
+            f"if you meant {meant}, use single quotes, which keep backslashes as written: "
+            f"{fix}; otherwise remove the character",
+            needle=needle,
+        )
+        return True
+    return False
 
 
 def from_text(ftype: str | None, item: str) -> Any:

@@ -130,11 +130,6 @@ def test_explain_bad_input_is_a_message_not_a_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_explain_missing_lead_file() -> None:
-    result = CliRunner().invoke(main, ["rules", "explain", "--lead", "no/such/lead.json"])
-    assert result.exit_code == 1 and "cannot read the lead" in result.output
-
-
 @pytest.mark.parametrize("command", ["check", "test", "explain"])
 def test_every_rules_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(main, ["rules", command, "--help"])

@@ -161,7 +161,7 @@ def test_directory_checks_each_ruleset_and_skips_subfolders(tmp_path: Path) -> N
     assert [r.name for r in report.rulesets] == ["good"]
     assert {Path(p.file).name for p in report.problems} == {"bad.toml"}
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
-    assert result.exit_code == 1 and "1 problem(s) in 1 of 2 file(s)" in result.output
+    assert result.exit_code == 1 and "1 error(s) in 1 of 2 file(s)" in result.output
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
@@ -171,6 +171,12 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
 
 
 def test_a_valid_ruleset_passes_with_a_one_line_summary(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "cases.toml").write_text(
+        'ruleset = "../broken.toml"\nnow = 2026-01-01T00:00:00Z\n'
+        '[[cases]]\nlead = { lead_score = 80 }\nexpect = "accepted"\n',
+        "utf-8",
+    )
     result = CliRunner().invoke(main, ["rules", "check", str(_write(tmp_path, GOOD_TAIL))])
     assert result.exit_code == 0
     assert result.output.startswith("1 ruleset OK: broken (") and result.output.count("\n") == 1
