@@ -222,6 +222,17 @@ class HandoffStatus(StrEnum):
     DRY_RUN = "dry_run"
 
 
+class OutcomeKind(StrEnum):
+    """What sales did after a handoff (``outcomes.kind``), read back from a CRM."""
+
+    FIRST_TOUCH = "first_touch"  # a person acted on the lead (task done, status moved, ...)
+    SQL = "sql"  # sales qualified it
+    OPPORTUNITY = "opportunity"  # converted / an opportunity exists
+    REJECTED = "rejected"  # sales rejected it (with a reason when the CRM has one)
+    RECYCLED = "recycled"  # sent back to marketing / nurture
+    SLA_BREACHED = "sla_breached"  # no first touch within the follow-up SLA
+
+
 def sql_in(*states: StrEnum) -> str:
     """``('a','b')`` for SQL ``IN``; the states are this module's enum values, never input."""
     return "(" + ",".join(f"'{s.value}'" for s in states) + ")"

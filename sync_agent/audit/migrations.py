@@ -143,7 +143,27 @@ CREATE TABLE connector_state (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: what sales did after a handoff, read back from the CRMs: append-only events, one per
+# (handoff, system, kind); re-reading the same fact changes nothing.
+_V3 = """
+CREATE TABLE outcomes (
+    id INTEGER PRIMARY KEY,
+    lead_key TEXT NOT NULL,
+    handoff_key TEXT NOT NULL,         -- the accepted handoff the event follows
+    system TEXT NOT NULL,              -- the connector instance it was read from
+    kind TEXT NOT NULL,                -- first_touch | sql | opportunity | rejected | recycled
+                                       -- | sla_breached
+    at TEXT NOT NULL,                  -- when it happened (the CRM's time)
+    reason TEXT,                       -- why sales rejected it (rejected only)
+    detail TEXT NOT NULL DEFAULT '{}', -- JSON: owner, status values, record ids
+    recorded_at TEXT NOT NULL,
+    UNIQUE (handoff_key, system, kind)
+);
+CREATE INDEX outcomes_lead ON outcomes (lead_key);
+CREATE INDEX outcomes_kind ON outcomes (kind, at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
