@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.limits import HubSpotLimits, SalesforceLimits
+from connectors.sandbox.sales_team import SalesTeam, TeamConfig
 from connectors.sandbox.salesforce_org import AssignmentRule, SalesforceOrg, ValidationRule
 from connectors.sandbox.salesforce_schema import FieldSecurity
 from connectors.sandbox.seed import SeedOptions, seed_store
@@ -25,11 +26,13 @@ __all__ = [
     "Faults",
     "FieldSecurity",
     "HubSpotLimits",
+    "SalesTeam",
     "SalesforceLimits",
     "SalesforceOrg",
     "Sandbox",
     "SandboxStore",
     "SeedOptions",
+    "TeamConfig",
     "ValidationRule",
     "hs_time",
     "seed_store",

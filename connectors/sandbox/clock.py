@@ -49,6 +49,11 @@ class SandboxClock:
             self._offset += timedelta(seconds=seconds)
         return self()
 
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move forward to ``moment`` (no-op when it is already past)."""
+        gap = (moment - self()).total_seconds()
+        return self.advance(gap) if gap > 0 else self()
+
 
 class Agenda:
     """Callbacks keyed by the sandbox time they are due at, run in time order."""

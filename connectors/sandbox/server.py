@@ -25,6 +25,7 @@ from connectors.sandbox.faults import Faults
 from connectors.sandbox.hubspot_app import make_hubspot_app
 from connectors.sandbox.lead_sync import install_lead_sync
 from connectors.sandbox.limits import HubSpotLimits, SalesforceLimits
+from connectors.sandbox.sales_team import SalesTeam, TeamConfig
 from connectors.sandbox.salesforce_org import SalesforceOrg
 from connectors.sandbox.seed import seed_store
 from connectors.sandbox.store import SandboxStore
@@ -84,11 +85,13 @@ class Sandbox:
         clock: Callable[[], datetime] | None = None,
         seed_options: dict[str, Any] | None = None,
         org: SalesforceOrg | None = None,
+        team: TeamConfig | None = None,
     ) -> None:
         self.store = SandboxStore(clock, org=org) if clock else SandboxStore(org=org)
         self.store.org.seed = seed
         self.control = Control(self.store)
         install_lead_sync(self.store)
+        self.team = SalesTeam(self.store, team or TeamConfig(seed=seed))
         self.faults = faults if faults is not None else Faults()
         self.hubspot_faults = hubspot_faults or self.faults
         self.salesforce_faults = salesforce_faults or self.faults
