@@ -20,6 +20,7 @@ from connectors.sandbox.salesforce_schema import FieldSecurity
 from connectors.sandbox.seed import SeedOptions, seed_store
 from connectors.sandbox.server import Sandbox
 from connectors.sandbox.store import SandboxStore, hs_time, sf_time
+from connectors.sandbox.webhooks import WebhookConfig, Webhooks
 
 __all__ = [
     "AssignmentRule",
@@ -34,6 +35,8 @@ __all__ = [
     "SeedOptions",
     "TeamConfig",
     "ValidationRule",
+    "WebhookConfig",
+    "Webhooks",
     "hs_time",
     "seed_store",
     "sf_time",

@@ -30,6 +30,7 @@ from connectors.sandbox.salesforce_org import SalesforceOrg
 from connectors.sandbox.seed import seed_store
 from connectors.sandbox.store import SandboxStore
 from connectors.sandbox.tls import make_local_tls
+from connectors.sandbox.webhooks import WebhookConfig, Webhooks, install_webhook_routes
 from sync_agent.errors import FatalError
 
 HOST = "127.0.0.1"
@@ -86,12 +87,15 @@ class Sandbox:
         seed_options: dict[str, Any] | None = None,
         org: SalesforceOrg | None = None,
         team: TeamConfig | None = None,
+        webhooks: WebhookConfig | None = None,
     ) -> None:
         self.store = SandboxStore(clock, org=org) if clock else SandboxStore(org=org)
         self.store.org.seed = seed
         self.control = Control(self.store)
         install_lead_sync(self.store)
         self.team = SalesTeam(self.store, team or TeamConfig(seed=seed))
+        self.webhooks = Webhooks(self.store, webhooks or WebhookConfig(seed=seed))
+        install_webhook_routes(self.control, self.webhooks)
         self.faults = faults if faults is not None else Faults()
         self.hubspot_faults = hubspot_faults or self.faults
         self.salesforce_faults = salesforce_faults or self.faults
@@ -122,6 +126,7 @@ class Sandbox:
         salesforce = make_salesforce_app(self.store, self.salesforce_faults, self.salesforce_limits)
         self._serve(hubspot, self.ports[0], None)
         self._serve(salesforce, self.ports[1], tls.context)
+        self.webhooks.start()
         return self
 
     def _serve(self, app: WSGIApp, port: int, ssl_context: Any) -> None:
@@ -145,7 +150,8 @@ class Sandbox:
         self._threads.append(thread)
 
     def stop(self) -> None:
-        """Stop the servers and delete the temporary CA bundle."""
+        """Stop the servers and webhook deliveries, delete the temporary CA bundle."""
+        self.webhooks.stop()
         for server in self._servers:
             server.shutdown()
             server.server_close()

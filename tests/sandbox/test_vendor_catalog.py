@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ class World:
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {info['hubspot_token']}"
         self.hubspot_url = info["hubspot_url"]
+        self.receiver: Any = None  # the conftest ``receiver`` of the running test
 
     def contact_prop(self, name: str, obj: str = "contacts") -> Any:
         return self.hs.crm.properties.core_api.get_by_name(object_type=obj, property_name=name)
@@ -284,6 +286,113 @@ def check_hs_late_visible(w: World) -> None:
             "an earlier change is still hidden while a later one is found"
         sb.advance(61)
         assert seen() == {*earlier, *later}
+
+
+# -- HubSpot webhooks ------------------------------------------------------------------------
+
+
+@contextmanager
+def hooked(w: World) -> Iterator[Any]:
+    """The world's sandbox sending webhooks to the test receiver, with scaled delays."""
+    w.sb.webhooks.configure(target_url=w.receiver.url, client_secret=w.receiver.secret,
+                            app_id=777, portal_id=4242, time_scale=1e-5)
+    try:
+        yield w.receiver
+    finally:
+        assert w.sb.webhooks.flush()
+        w.sb.webhooks.configure(target_url=None)
+
+
+def stage_change(w: World, contact_id: str, stage: str = "evangelist") -> None:
+    w.hs.crm.contacts.basic_api.update(contact_id, simple_public_object_input={
+        "properties": {"lifecyclestage": stage}})
+
+
+def fresh_contacts(w: World, n: int) -> list[str]:
+    return [c.id for c in (w.hs.crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": {"email": f"w{i}@{n}.hook.org"}})
+        for i in range(n))]
+
+
+def check_wh_body(w: World) -> None:
+    keys = {"eventId", "subscriptionId", "portalId", "appId", "occurredAt", "subscriptionType",
+            "attemptNumber", "objectId", "changeSource", "sourceId"}
+    with hooked(w) as receiver:
+        created = w.hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
+            "properties": {"email": "hook.body@example.org"}})
+        stage_change(w, created.id, MQL)
+        assert w.sb.webhooks.flush()
+        creation, change = receiver.events()
+    assert {r["content_type"] for r in receiver.received} == {"application/json"}
+    assert creation.keys() >= keys and change.keys() >= keys
+    assert (creation["subscriptionType"], creation["changeFlag"], creation["objectId"]) == (
+        "contact.creation", "NEW", int(created.id))
+    assert (change["subscriptionType"], change["propertyName"], change["propertyValue"]) == (
+        "contact.propertyChange", "lifecyclestage", MQL)
+    assert (change["portalId"], change["appId"], change["attemptNumber"]) == (4242, 777, 0)
+    stamp = w.sb.store.contacts[created.id]["properties"]["lastmodifieddate"]
+    assert change["occurredAt"] == int(
+        datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+    assert creation["eventId"] != change["eventId"]
+
+
+def check_wh_signature(w: World) -> None:
+    first, second = fresh_contacts(w, 2)
+    with hooked(w) as receiver:
+        stage_change(w, first, MQL)
+        assert w.sb.webhooks.flush()
+        w.sb.webhooks.configure(client_secret="someone-else's")
+        stage_change(w, second, MQL)
+    assert [r["valid"] for r in receiver.received] == [True, False]
+
+
+def check_wh_batch(w: World) -> None:
+    ids = fresh_contacts(w, 120)
+    with hooked(w) as receiver:
+        receiver.gate.clear()  # hold the first request so the rest pile up
+        stage_change(w, ids[0])
+        assert receiver.arrived.wait(5)
+        for chunk in (ids[1:70], ids[70:]):
+            w.hs.crm.contacts.batch_api.update(batch_input_simple_public_object_batch_input={
+                "inputs": [{"id": i, "properties": {"lifecyclestage": "evangelist"}}
+                           for i in chunk]})
+        receiver.gate.set()
+        assert w.sb.webhooks.flush()
+    sizes = [len(r["events"]) for r in receiver.received]
+    assert max(sizes) == 100 and sorted(e["objectId"] for e in receiver.events()) == sorted(
+        int(i) for i in ids)
+
+
+def check_wh_retry(w: World) -> None:
+    ids = fresh_contacts(w, 6)
+    with hooked(w) as receiver:
+        receiver.script.extend([(503, {}), (500, {}), (200, {})])
+        stage_change(w, ids[0])
+        assert w.sb.webhooks.flush()
+        assert [r["events"][0]["attemptNumber"] for r in receiver.received] == [0, 1, 2]
+        assert all(r["valid"] for r in receiver.received)
+        log = w.sb.state()["webhooks"]["deliveries"][-3:]
+        assert [d["outcome"] for d in log] == ["retry", "retry", "delivered"]
+        assert 60 * 0.75e-5 <= log[0]["retry_in"] <= 60 * 1.25e-5 < log[1]["retry_in"]
+        for status, contact in zip((400, 401, 403, 404, 405), ids[1:], strict=True):
+            receiver.script.append((status, {}))
+            before = len(receiver.received)
+            stage_change(w, contact)
+            assert w.sb.webhooks.flush()
+            assert len(receiver.received) == before + 1, status
+            assert w.sb.state()["webhooks"]["deliveries"][-1]["outcome"] == "dropped"
+
+
+def check_wh_429(w: World) -> None:
+    [contact] = fresh_contacts(w, 1)
+    with hooked(w) as receiver:
+        receiver.script.append((429, {"Retry-After": "3600"}))
+        stage_change(w, contact)
+        assert w.sb.webhooks.flush()
+        retry, delivered = w.sb.state()["webhooks"]["deliveries"][-2:]
+    assert (retry["status"], retry["outcome"], delivered["outcome"]) == (429, "retry",
+                                                                           "delivered")
+    assert retry["retry_in"] == pytest.approx(3600 * 1e-5)
 
 
 # -- Salesforce ------------------------------------------------------------------------------
@@ -548,5 +657,6 @@ def test_every_row_cites_a_source_and_has_a_check() -> None:
 
 
 @pytest.mark.parametrize("row_id", sorted(table_rows()))
-def test_sandbox_answers_as_the_table_says(world: World, row_id: str) -> None:
+def test_sandbox_answers_as_the_table_says(world: World, receiver: Any, row_id: str) -> None:
+    world.receiver = receiver
     CHECKS[row_id](world)
