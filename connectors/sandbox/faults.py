@@ -8,6 +8,7 @@ behind a lock, so a given seed and request order produce the same faults.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
@@ -30,6 +31,9 @@ class Faults:
     ``retry_after`` adds a ``Retry-After`` header (seconds) to injected 429s.
     ``search_lag_ms`` hides records from HubSpot search until their last change is that old
     (on the store clock), like HubSpot's search index lag.
+    ``late_visible_share`` of changes stay out of HubSpot search ``late_visible_ms`` longer,
+    so a record can turn up after records changed later were already found (the
+    out-of-order visibility connector projects report; Salesforce's twin knob is on the org).
     ``fail_next(n, status)`` queues exact failures for deterministic tests.
     """
 
@@ -42,6 +46,8 @@ class Faults:
     seed: int = 0
     retry_after: float | None = None
     search_lag_ms: int = 0
+    late_visible_share: float = 0.0
+    late_visible_ms: int = 0
     sleep: Callable[[float], None] = time.sleep
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
@@ -58,6 +64,13 @@ class Faults:
             return True
         with self._lock:
             return self._rng.random() < rate
+
+    def late_visible(self, record_id: str, stamp: str) -> bool:
+        """Whether this change of ``record_id`` is one search sees late (stable per change)."""
+        if self.late_visible_share <= 0 or self.late_visible_ms <= 0:
+            return False
+        digest = hashlib.sha256(f"{self.seed}:{record_id}:{stamp}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < self.late_visible_share
 
     def choice(self, options: list[int]) -> int:
         """A deterministic pick, e.g. 502 or 503."""

@@ -25,9 +25,12 @@ from sync_agent.logs import get_logger
 
 SYSTEM = "hubspot"
 _log = get_logger("connectors.sandbox.hubspot")
-_OBJ = "<any(contacts, notes):obj>"
+_OBJ = "<any(contacts, companies, notes):obj>"
+_ASSOC = "<any(contacts, companies):obj>/<any(contacts, companies):to>"
 _URLS = Map(
     [
+        Rule(f"/crm/v4/associations/{_ASSOC}/batch/read", methods=["POST"],
+             endpoint="associations_read"),
         Rule(f"/crm/v3/objects/{_OBJ}/search", methods=["POST"], endpoint="search"),
         Rule(f"/crm/v3/objects/{_OBJ}/batch/read", methods=["POST"], endpoint="batch_read"),
         Rule(f"/crm/v3/objects/{_OBJ}/batch/update", methods=["POST"], endpoint="batch_update"),
@@ -184,6 +187,8 @@ class HubSpotApp:
 
 def _endpoint_name(endpoint: str, kwargs: dict[str, Any]) -> str:
     obj = kwargs.get("obj")
+    if endpoint == "associations_read":
+        return f"associations.{obj}.{kwargs.get('to')}.batch_read"
     if endpoint.startswith("properties_"):
         return f"properties.{obj}.{endpoint.removeprefix('properties_')}"
     return f"{obj}.{endpoint}" if obj else endpoint

@@ -1,4 +1,4 @@
-"""HubSpot endpoint logic: search, batch read/update, notes, properties.
+"""HubSpot endpoint logic: search, batch read/update, notes, companies, properties.
 
 Each handler returns ``(status, payload)`` or raises :class:`ApiError` with HubSpot's error
 shape. Search results are cached per query; when records change (also directly from a
@@ -17,6 +17,8 @@ from werkzeug.wrappers import Request
 
 from connectors.sandbox import hubspot_search as hs
 from connectors.sandbox.faults import Faults
+from connectors.sandbox.hubspot_associations import batch_read_associations
+from connectors.sandbox.hubspot_portal import STAMP_KEY, announce_created, apply_changes, text
 from connectors.sandbox.hubspot_properties import handle_properties
 from connectors.sandbox.hubspot_validate import (
     ApiError,
@@ -26,7 +28,6 @@ from connectors.sandbox.hubspot_validate import (
     error_body,
     property_types,
 )
-from connectors.sandbox.properties import LIFECYCLE_STAGES
 from connectors.sandbox.store import SandboxStore, hs_time
 
 __all__ = ["ApiError", "HubSpotHandlers", "error_body"]
@@ -40,12 +41,15 @@ DEFAULT_PROPERTIES = {
         "lastmodifieddate",
         "lastname",
     ],
+    "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 }
 ALWAYS = {
     "contacts": ["createdate", "hs_object_id", "lastmodifieddate"],
+    "companies": ["createdate", "hs_lastmodifieddate", "hs_object_id"],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 }
+KINDS = {"contacts": "CONTACT", "companies": "COMPANY", "notes": "NOTE"}
 NOTE_TO_CONTACT = 202
 _MAX_CACHE = 32
 #: Above this many changed records, a full re-sort is cheaper than patching the cache.
@@ -75,6 +79,8 @@ class HubSpotHandlers:
         raw = request.get_data(as_text=True)
         body = _parse(raw) if request.method in ("POST", "PATCH") else {}
         with self.store.lock:
+            if endpoint == "associations_read":
+                return batch_read_associations(self.store, obj, kwargs["to"], body)
             if endpoint == "search":
                 return self.search(obj, body, len(raw))
             if endpoint == "batch_read":
@@ -102,9 +108,9 @@ class HubSpotHandlers:
             ids = self._matching_ids(obj, body.get("filterGroups"), sort, types)
         except hs.SearchError as exc:
             raise ApiError(400, str(exc)) from exc
-        lag = self.faults.search_lag_ms if self.faults is not None else 0
-        if lag > 0:
-            ids = self._indexed(obj, ids, lag)
+        faults = self.faults
+        if faults is not None and (faults.search_lag_ms > 0 or faults.late_visible_share > 0):
+            ids = self._indexed(obj, ids, faults.search_lag_ms)
         wanted = self._wanted(obj, body.get("properties"))
         page = [_shape(records[i], wanted) for i in ids[after : after + limit]]
         result: dict[str, Any] = {"total": len(ids), "results": page}
@@ -114,14 +120,19 @@ class HubSpotHandlers:
 
     def _indexed(self, obj: str, ids: list[str], lag_ms: int) -> list[str]:
         """Only records whose last change is older than the index lag (HubSpot's is seconds)."""
-        cutoff = self.store.now().timestamp() * 1000 - lag_ms
-        stamp = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
+        now_ms = self.store.now().timestamp() * 1000
+        stamp = STAMP_KEY[obj]
         records = self._records(obj)
-        return [
-            i
-            for i in ids
-            if (hs.to_millis(records[i]["properties"].get(stamp) or "0") or 0) <= cutoff
-        ]
+        faults = self.faults
+        visible = []
+        for i in ids:
+            changed = records[i]["properties"].get(stamp) or "0"
+            wait = lag_ms
+            if faults is not None and faults.late_visible(i, changed):
+                wait += faults.late_visible_ms
+            if (hs.to_millis(changed) or 0) + wait <= now_ms:
+                visible.append(i)
+        return visible
 
     def _matching_ids(
         self, obj: str, groups: Any, sort: tuple[str, bool], types: dict[str, str]
@@ -205,19 +216,7 @@ class HubSpotHandlers:
         return 200, _shape(record, list(body["properties"]) + ALWAYS[obj])
 
     def _apply(self, obj: str, record: dict[str, Any], changes: dict[str, Any]) -> None:
-        props = record["properties"]
-        stamp = hs_time(self.store.now())
-        for name, value in changes.items():
-            text = _text(value)
-            if name == "lifecyclestage" and _backwards(props.get(name), text):
-                self.store.ignored_writes.append(
-                    {"id": record["id"], "property": name, "from": props.get(name), "to": text}
-                )
-                continue
-            props[name] = text
-        stamp_key = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
-        props[stamp_key] = stamp
-        record["updatedAt"] = stamp
+        apply_changes(self.store, obj, record, changes)
 
     def batch_create(self, obj: str, body: dict[str, Any]) -> tuple[int, Any]:
         """``POST .../batch/create`` (notes): 201, or 207 with per-input errors."""
@@ -249,9 +248,9 @@ class HubSpotHandlers:
         if obj == "notes":
             if not props.get("hs_timestamp"):
                 return ("REQUIRED_PROPERTY", 'Property "hs_timestamp" is required')
-            if hs.to_millis(_text(props["hs_timestamp"]) or "") is None:
+            if hs.to_millis(text(props["hs_timestamp"]) or "") is None:
                 return ("INVALID_DATE", "hs_timestamp is not a valid date")
-            if len(_text(props.get("hs_note_body")) or "") > 65_536:
+            if len(text(props.get("hs_note_body")) or "") > 65_536:
                 return ("INVALID_LENGTH", "hs_note_body is longer than 65536 characters")
         for assoc in item.get("associations") or []:
             target = str((assoc.get("to") or {}).get("id", ""))
@@ -263,13 +262,15 @@ class HubSpotHandlers:
         return None
 
     def _create(self, obj: str, item: dict[str, Any]) -> dict[str, Any]:
+        props = {k: text(v) for k, v in (item.get("properties") or {}).items()}
+        if obj in ("contacts", "companies"):
+            add = self.store.add_contact if obj == "contacts" else self.store.add_company
+            oid = add(props)
+            record = self._records(obj)[oid]
+            announce_created(self.store, obj, record)
+            return _shape(record, list(props) + ALWAYS[obj])
         stamp = hs_time(self.store.now())
-        if obj == "contacts":
-            props = {k: _text(v) for k, v in (item.get("properties") or {}).items()}
-            cid = self.store.add_contact(props)
-            return _shape(self.store.contacts[cid], list(props) + ALWAYS[obj])
         nid = self.store.new_id("note")
-        props = {k: _text(v) for k, v in (item.get("properties") or {}).items()}
         props.update(hs_createdate=stamp, hs_lastmodifieddate=stamp, hs_object_id=nid)
         note = {
             "id": nid,
@@ -293,12 +294,13 @@ class HubSpotHandlers:
     # -- helpers -------------------------------------------------------------------------
 
     def _records(self, obj: str) -> dict[str, dict[str, Any]]:
-        return self.store.contacts if obj == "contacts" else self.store.notes
+        return {"contacts": self.store.contacts, "companies": self.store.companies,
+                "notes": self.store.notes}[obj]
 
     def _defs(self, obj: str) -> dict[str, dict[str, Any]]:
-        return (
-            self.store.contact_property_defs if obj == "contacts" else self.store.note_property_defs
-        )
+        return {"contacts": self.store.contact_property_defs,
+                "companies": self.store.company_property_defs,
+                "notes": self.store.note_property_defs}[obj]
 
     def _find(self, obj: str, key: str, id_property: str | None) -> dict[str, Any] | None:
         records = self._records(obj)
@@ -325,21 +327,6 @@ def _parse(raw: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object", code="INVALID_JSON")
     return body
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _backwards(current: str | None, new: str | None) -> bool:
-    """True when a lifecycle stage change would move the contact back (HubSpot ignores it)."""
-    if not current or not new or current not in LIFECYCLE_STAGES or new not in LIFECYCLE_STAGES:
-        return False
-    return LIFECYCLE_STAGES.index(new) < LIFECYCLE_STAGES.index(current)
 
 
 def _shape(
@@ -398,7 +385,7 @@ def _batch_payload(results: list[Any], errors: list[Any]) -> dict[str, Any]:
 def _batch_result(results: list[Any], missing: list[str], obj: str) -> tuple[int, Any]:
     if not missing:
         return 200, _batch_payload(results, [])
-    kind = "CONTACT" if obj == "contacts" else "NOTE"
+    kind = KINDS[obj]
     message = (
         f"Could not get some {kind} objects, they may be deleted or not exist. "
         "Check that ids are valid."

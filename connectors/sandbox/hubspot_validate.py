@@ -120,7 +120,7 @@ def _problem(
             name,
             value,
             "READ_ONLY_VALUE",
-            f'"{name}" is a read only property; its value cannot be set.',
+            f'"{name}" is a calculated property; its value cannot be set.',
         )
     if value is None or value == "":
         return None

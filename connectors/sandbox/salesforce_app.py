@@ -34,6 +34,9 @@ from connectors.sandbox import salesforce_records as recs
 from connectors.sandbox.faults import proxy_page
 from connectors.sandbox.salesforce_auth import TokenIssuer
 from connectors.sandbox.salesforce_composite import run_composite
+from connectors.sandbox.salesforce_org import auto_assign_requested
+from connectors.sandbox.salesforce_rows import queryable_rows
+from connectors.sandbox.salesforce_schema import SCHEMAS, WRITABLE_OBJECTS, describe, fields_of
 from connectors.sandbox.soql import SoqlError, parse, run
 from connectors.sandbox.store import sf_time
 
@@ -242,42 +245,29 @@ class SalesforceEmulator:
 
     def _sobjects(self, _request: Request, version: str, _rest: str) -> Response:
         objects = [{"name": name, "label": name, "queryable": True,
-                    "updateable": name != "LeadStatus",
+                    "updateable": name in WRITABLE_OBJECTS, "createable": name in WRITABLE_OBJECTS,
                     "urls": {"describe": f"/services/data/v{version}/sobjects/{name}/describe"}}
-                   for name in recs.SCHEMAS]
+                   for name in SCHEMAS]
         return json_response({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objects})
 
-    def _describe(self, _request: Request, _version: str, rest: str) -> Response:
+    def _describe(self, _request: Request, version: str, rest: str) -> Response:
         match = _DESCRIBE.match(rest)
-        sobject = match.group("type") if match else ""
-        schema = recs.SCHEMAS.get(sobject)
-        if schema is None:
+        body = describe(match.group("type") if match else "", self.store, version)
+        if body is None:
             return sf_errors("NOT_FOUND", "The requested resource does not exist", 404)
-        fields = []
-        for name, kind in schema.items():
-            base = kind.split(":")[0]
-            picks = recs._picklist(sobject, name, self.store) or ()
-            fields.append({
-                "name": name, "label": name, "type": base,
-                "updateable": not kind.endswith(":ro"), "createable": not kind.endswith(":ro"),
-                "custom": name.endswith("__c"), "length": recs.MAX_LENGTH.get(name, 0),
-                "externalId": name in recs.EXTERNAL_IDS.get(sobject, ()),
-                "idLookup": name == "Id" or name in recs.EXTERNAL_IDS.get(sobject, ()),
-                "restrictedPicklist": bool(picks),
-                "picklistValues": [{"value": p, "label": p, "active": True} for p in picks],
-            })
-        return json_response({"name": sobject, "label": sobject, "custom": False,
-                              "queryable": True, "fields": fields})
+        return json_response(body)
 
     def _query(self, request: Request, version: str, rest: str) -> Response:
         text = request.args.get("q")
         if not text:
             return sf_errors("MALFORMED_QUERY", "A query string has to be specified", 400)
+        security = self.store.org.security
         try:
-            query = parse(text, {k: list(v) for k, v in recs.SCHEMAS.items()})
+            query = parse(text, {k: list(fields_of(k, security)) for k in SCHEMAS})
         except SoqlError as exc:
             return sf_errors(exc.code, exc.message, 400)
-        rows = run(query, self._rows(query.sobject, include_deleted=rest == "queryAll"))
+        rows = run(query, queryable_rows(self.store, query.sobject,
+                                         include_all=rest == "queryAll"))
         projected = [self._project(query.sobject, query.fields, r, version) for r in rows]
         return json_response(self._page(projected, 0, _batch_size(request), version, rest))
 
@@ -306,13 +296,6 @@ class SalesforceEmulator:
                 f"/services/data/v{version}/{endpoint}/{locator}-{offset + batch}")
         return body
 
-    def _rows(self, sobject: str, include_deleted: bool) -> list[dict[str, Any]]:
-        if sobject == "LeadStatus":
-            return [{"Id": f"01J5g0000000{i:03d}AAA", "MasterLabel": s["ApiName"],
-                     "SortOrder": i + 1, **s} for i, s in enumerate(self.store.lead_statuses)]
-        table = self.store.leads if sobject == "Lead" else self.store.tasks
-        return [r for r in table.values() if include_deleted or not r.get("IsDeleted")]
-
     @staticmethod
     def _project(sobject: str, fields: Iterable[str], row: Mapping[str, Any],
                  version: str) -> dict[str, Any]:
@@ -325,9 +308,11 @@ class SalesforceEmulator:
                 out[name] = row.get(name)
         return out
 
-    def _collection_ctx(self) -> recs.Ctx:
+    def _collection_ctx(self, request: Request) -> recs.Ctx:
         rate = 1.0 if self._take_injected("lock") else (_fault(self.faults, "rate_lock", 0) or 0)
-        return recs.Ctx(self.store, now=self._now, lock_rate=rate, roll=self._roll)
+        assign = auto_assign_requested(request.headers.get("Sforce-Auto-Assign"))
+        return recs.Ctx(self.store, now=self._now, lock_rate=rate, roll=self._roll,
+                        auto_assign=assign)
 
     def _now(self) -> str:
         return sf_time(self.store.now())
@@ -349,7 +334,7 @@ class SalesforceEmulator:
         if isinstance(parsed, Response):
             return parsed
         records, all_or_none = parsed
-        return json_response(recs.run_collection(self._collection_ctx(), records,
+        return json_response(recs.run_collection(self._collection_ctx(request), records,
                                                  recs.plan_update, all_or_none))
 
     def _create(self, request: Request, _version: str, _rest: str) -> Response:
@@ -357,7 +342,7 @@ class SalesforceEmulator:
         if isinstance(parsed, Response):
             return parsed
         records, all_or_none = parsed
-        return json_response(recs.run_collection(self._collection_ctx(), records,
+        return json_response(recs.run_collection(self._collection_ctx(request), records,
                                                  recs.plan_create, all_or_none))
 
     def _upsert(self, request: Request, _version: str, rest: str) -> Response:
@@ -374,7 +359,7 @@ class SalesforceEmulator:
             return parsed
         records, all_or_none = parsed
         planner = recs.upsert_planner(sobject, ext_field)
-        return json_response(recs.run_collection(self._collection_ctx(), records, planner,
+        return json_response(recs.run_collection(self._collection_ctx(request), records, planner,
                                                  all_or_none, upsert=True))
 
 

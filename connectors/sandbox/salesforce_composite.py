@@ -7,7 +7,10 @@ the whole request counts as ONE API call; the answer is ``{"compositeResponse": 
 the emulator's own handlers (no extra auth, no extra charge). With ``allOrNone`` true the first
 failing subrequest rolls everything back and the others answer 400 ``PROCESSING_HALTED``.
 References between subrequests (``@{ref.id}``) are not supported: the connector does not use
-them.
+them. A subrequest's ``httpHeaders`` reach its resource (``Sforce-Auto-Assign`` among them);
+``Accept``, ``Authorization`` and ``Content-Type`` are inherited from the top-level request and
+refused in ``httpHeaders`` (documented). Whether other top-level headers reach subrequests is
+not documented: by default they don't (``org.composite_inherits_auto_assign``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ MAX_SUBREQUESTS = 25
 MAX_HEAVY = 5  # collections and queries per composite request
 _SUB_URL = re.compile(r"^/services/data/v(?P<ver>\d+\.\d)/(?P<rest>.*?)/?$")
 _REF = re.compile(r"^[A-Za-z0-9_]+$")
+INHERITED = ("accept", "authorization", "content-type")
+AUTO_ASSIGN = "Sforce-Auto-Assign"
 
 
 def _error(code: str, message: str) -> list[dict[str, Any]]:
@@ -49,6 +54,10 @@ def validate(body: Any) -> tuple[list[dict[str, Any]], bool] | list[dict[str, An
         if not isinstance(sub, dict) or not isinstance(sub.get("url"), str) \
                 or sub.get("method") not in ("GET", "POST", "PATCH", "DELETE", "PUT"):
             return _error("JSON_PARSER_ERROR", "each subrequest needs a method and a url")
+        headers = sub.get("httpHeaders") or {}
+        if not isinstance(headers, dict) or any(str(k).lower() in INHERITED for k in headers):
+            return _error("INVALID_COMPOSITE_REQUEST", "httpHeaders must be an object and "
+                          "must not set Accept, Authorization or Content-Type")
         ref = sub.get("referenceId")
         if not isinstance(ref, str) or not _REF.match(ref) or ref in refs:
             return _error("INVALID_COMPOSITE_REQUEST", f"invalid or duplicate referenceId: {ref}")
@@ -74,7 +83,8 @@ def run_composite(app: Any, request: Request) -> Response:
         return Response(json.dumps(checked), status=400, content_type="application/json")
     subs, all_or_none = checked
     store = app.store
-    snapshot = (copy.deepcopy(store.leads), copy.deepcopy(store.tasks)) if all_or_none else None
+    snapshot = (copy.deepcopy(store.leads), copy.deepcopy(store.tasks),
+                len(store.lead_history)) if all_or_none else None
     answers: list[dict[str, Any]] = []
     for sub in subs:
         response = _dispatch(app, request, sub)
@@ -86,6 +96,7 @@ def run_composite(app: Any, request: Request) -> Response:
             store.leads.update(snapshot[0])
             store.tasks.clear()
             store.tasks.update(snapshot[1])
+            del store.lead_history[snapshot[2]:]
             halted = _error("PROCESSING_HALTED", "The transaction was rolled back since another "
                             "operation in the same transaction failed.")
             answers = [a if a is answers[-1] else {**a, "body": halted, "httpStatusCode": 400}
@@ -103,6 +114,11 @@ def _dispatch(app: Any, outer: Request, sub: dict[str, Any]) -> Response:
     assert match is not None  # validated
     headers = [("Content-Type", "application/json"),
                ("Authorization", outer.headers.get("Authorization", ""))]
+    own = {str(k): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
+    inherited = outer.headers.get(AUTO_ASSIGN)
+    if inherited is not None and app.store.org.composite_inherits_auto_assign:
+        own.setdefault(AUTO_ASSIGN, inherited)
+    headers += list(own.items())
     builder = EnvironBuilder(
         path=parts.path, query_string=parts.query, method=sub["method"],
         data=json.dumps(sub["body"]) if "body" in sub else None,

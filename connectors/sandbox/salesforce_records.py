@@ -1,9 +1,11 @@
-"""sObject schemas and sObject Collections semantics for the Salesforce emulator.
+"""sObject Collections semantics and the one place Salesforce records are written.
 
-Pure functions over the store's ``leads``/``tasks`` dicts (the caller holds ``store.lock``):
-validation per record, per-record results in request order with the ``statusCode`` errors
-Salesforce documents, and ``allOrNone`` roll-back. Kept apart from the HTTP layer so the
-rules can be read (and tested) without a server.
+Pure functions over the store (the caller holds ``store.lock``): validation per record
+against the schema, field-level security and the org's rules (validation rules, owners,
+triggers), per-record results in request order with the ``statusCode`` errors Salesforce
+documents, ``allOrNone`` roll-back. :func:`write_record` is what every write goes through,
+the API's and the sales team's alike: it stamps the record, runs the active lead
+assignment rule, keeps field history, derives Task fields and emits the change event.
 """
 
 from __future__ import annotations
@@ -14,45 +16,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from connectors.sandbox import salesforce_org as rules
+from connectors.sandbox.events import API, Change
+from connectors.sandbox.salesforce_auth import USER_ID
+from connectors.sandbox.salesforce_org import error
+from connectors.sandbox.salesforce_schema import (
+    SCHEMAS,
+    WRITABLE_OBJECTS,
+    FieldSpec,
+    allowed_values,
+    fields_of,
+)
 from connectors.sandbox.soql import parse_datetime
+from connectors.sandbox.store import SandboxStore, sf_time
+
+__all__ = ["MAX_COLLECTION", "SCHEMAS", "Ctx", "error", "failure", "write_record"]
 
 MAX_COLLECTION = 200
-
-#: field -> type; ``ro`` marks fields no client may write.
-LEAD_FIELDS: dict[str, str] = {
-    "Id": "id:ro", "Email": "email", "FirstName": "string", "LastName": "string",
-    "Name": "string:ro", "Company": "string", "Title": "string", "Phone": "string",
-    "Industry": "string", "NumberOfEmployees": "int", "Country": "string",
-    "LeadSource": "string", "Status": "picklist", "Rating": "string", "OwnerId": "reference",
-    "IsConverted": "boolean:ro", "IsDeleted": "boolean:ro", "CreatedDate": "datetime:ro",
-    "LastModifiedDate": "datetime:ro", "SystemModstamp": "datetime:ro",
-    "SAL_Score__c": "double", "SAL_Date__c": "datetime", "SAL_Reason__c": "string",
-}
-TASK_FIELDS: dict[str, str] = {
-    "Id": "id:ro", "WhoId": "reference", "OwnerId": "reference", "Subject": "string",
-    "Description": "textarea", "Status": "picklist", "ActivityDate": "date",
-    "Priority": "picklist", "SAL_Handoff_Key__c": "string", "IsDeleted": "boolean:ro",
-    "CreatedDate": "datetime:ro", "LastModifiedDate": "datetime:ro",
-    "SystemModstamp": "datetime:ro",
-}
-LEADSTATUS_FIELDS: dict[str, str] = {
-    "Id": "id:ro", "ApiName": "string:ro", "MasterLabel": "string:ro",
-    "IsConverted": "boolean:ro", "IsDefault": "boolean:ro", "SortOrder": "int:ro",
-}
-SCHEMAS: dict[str, dict[str, str]] = {
-    "Lead": LEAD_FIELDS, "Task": TASK_FIELDS, "LeadStatus": LEADSTATUS_FIELDS,
-}
-TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
-TASK_PRIORITIES = ("High", "Normal", "Low")
-#: Text limits that the connector must respect (Salesforce truncates nothing for you).
-MAX_LENGTH = {"SAL_Reason__c": 255, "Subject": 255, "Description": 32_000,
-              "SAL_Handoff_Key__c": 255}
 EXTERNAL_IDS = {"Task": ("SAL_Handoff_Key__c",)}
-
-
-def error(code: str, message: str, fields: Sequence[str] = ()) -> dict[str, Any]:
-    """One per-record error (note: ``statusCode``, not ``errorCode``)."""
-    return {"statusCode": code, "message": message, "fields": list(fields)}
+HISTORY_NAMES = {"OwnerId": "Owner"}
 
 
 def failure(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -61,86 +43,84 @@ def failure(errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 @dataclass
 class Ctx:
-    """What record operations need from the emulator: the store, time, ids, lock faults."""
+    """What record operations need from the emulator: the store, time, request context."""
 
     store: Any
     now: Callable[[], str]
     lock_rate: float = 0.0
     roll: Callable[[float], bool] = field(default=lambda rate: random.random() < rate)
+    auto_assign: bool = True
+    actor: str = USER_ID
 
     def table(self, sobject: str) -> dict[str, dict[str, Any]]:
         return self.store.leads if sobject == "Lead" else self.store.tasks
 
 
-def _picklist(sobject: str, name: str, store: Any) -> Sequence[str] | None:
-    if sobject == "Lead" and name == "Status":
-        return [s["ApiName"] for s in store.lead_statuses]
-    if sobject == "Task":
-        return {"Status": TASK_STATUSES, "Priority": TASK_PRIORITIES}.get(name)
-    return None
-
-
-def _check_value(sobject: str, name: str, kind: str, value: Any, store: Any) -> Any:
+def _check_value(spec: FieldSpec, sobject: str, value: Any, store: Any) -> Any:
     """The stored form of ``value``, or a per-record error dict."""
+    name, kind = spec.name, spec.type
     if value is None:
-        if kind == "picklist" and sobject == "Lead":
+        if kind == "picklist" and spec.restricted and not spec.nillable:
             return error("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                         f"{name}: bad value for restricted picklist field: null", [name])
+                         f"{spec.label}: bad value for restricted picklist field: null", [name])
         return None
     if kind == "picklist":
-        allowed = _picklist(sobject, name, store) or ()
-        if value not in allowed:
+        if spec.restricted and value not in allowed_values(spec, store):
             return error("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                         f"{name}: bad value for restricted picklist field: {value}", [name])
-        return value
+                         f"{spec.label}: bad value for restricted picklist field: {value}",
+                         [name])
+        return value if isinstance(value, str) else _wrong_type(name, value)
     if kind in ("int", "double"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return error("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                         f"{name}: value not of required type: {value}", [name])
+            return _wrong_type(name, value)
         return int(value) if kind == "int" else float(value)
     if kind in ("datetime", "date"):
         try:
             return (parse_datetime(value).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
                     if kind == "datetime" else date.fromisoformat(str(value)).isoformat())
         except (TypeError, ValueError):
-            return error("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                         f"{name}: value not of required type: {value}", [name])
+            return _wrong_type(name, value)
     if not isinstance(value, str):
-        return error("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                     f"{name}: value not of required type: {value}", [name])
-    limit = MAX_LENGTH.get(name)
-    if limit is not None and len(value) > limit:
-        return error("STRING_TOO_LONG",
-                     f"{name}: data value too large: {value[:20]}... (max length={limit})", [name])
+        return _wrong_type(name, value)
+    if spec.length and kind in ("string", "textarea") and len(value) > spec.length:
+        return error("STRING_TOO_LONG", f"{spec.label}: data value too large: {value[:20]}... "
+                     f"(max length={spec.length})", [name])
     return value
+
+
+def _wrong_type(name: str, value: Any) -> dict[str, Any]:
+    return error("INVALID_TYPE_ON_FIELD_IN_RECORD", f"{name}: value not of required type: "
+                 f"{value}", [name])
 
 
 def clean_fields(
     sobject: str, record: Mapping[str, Any], store: Any, skip: Sequence[str] = ()
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Validated field values to store, and the errors found (all of them)."""
-    schema = SCHEMAS[sobject]
+    """Validated field values to store, and every field error found (FLS applied)."""
+    security = store.org.security
+    visible = fields_of(sobject, security)
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for name, value in record.items():
         if name in ("attributes", "id", *skip):
             continue
-        kind = schema.get(name)
-        if kind is None:
+        spec = visible.get(name)
+        if spec is None:
             errors.append(error("INVALID_FIELD",
                                 f"No such column '{name}' on sobject of type {sobject}", [name]))
             continue
-        if kind.endswith(":ro"):
+        if spec.read_only or not security.editable(sobject, name):
             errors.append(error("INVALID_FIELD_FOR_INSERT_UPDATE",
                                 f"Unable to create/update fields: {name}. Please check the "
-                                "security settings of this field.", [name]))
+                                "security settings of this field and verify that it is "
+                                "read/write for your profile or permission set.", [name]))
             continue
-        checked = _check_value(sobject, name, kind, value, store)
+        checked = _check_value(spec, sobject, value, store)
         if isinstance(checked, dict):
             errors.append(checked)
         else:
             values[name] = checked
-    if sobject == "Task" and "WhoId" in values and values["WhoId"] not in store.leads:
+    if sobject == "Task" and values.get("WhoId") and values["WhoId"] not in store.leads:
         errors.append(error("INVALID_CROSS_REFERENCE_KEY",
                             "invalid cross reference id", ["WhoId"]))
     return values, errors
@@ -158,12 +138,21 @@ def _lock_error(ctx: Ctx, rid: str) -> dict[str, Any] | None:
     return None
 
 
+def _org_errors(ctx: Ctx, sobject: str, before: Mapping[str, Any],
+                values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Errors for the owner being written and the validation rules the result breaks."""
+    store = ctx.store
+    after = {**before, **values}
+    return (rules.owner_errors(store.org, store, sobject, values)
+            + rules.validation_errors(store.org, sobject, after, before))
+
+
 def plan_update(ctx: Ctx, record: Any) -> tuple[dict[str, Any] | None, Any]:
     """(error result | None, (sobject, id, values)) for one update record."""
     if not isinstance(record, Mapping):
         return failure([error("JSON_PARSER_ERROR", "record must be an object")]), None
     sobject = _type_of(record)
-    if sobject not in ("Lead", "Task"):
+    if sobject not in WRITABLE_OBJECTS:
         return failure([error("INVALID_TYPE", f"sObject type '{sobject}' is not supported")]), None
     rid = record.get("id") or record.get("Id")
     if not isinstance(rid, str) or not rid:
@@ -180,6 +169,9 @@ def plan_update(ctx: Ctx, record: Any) -> tuple[dict[str, Any] | None, Any]:
     if sobject == "Lead" and existing.get("IsConverted"):
         converted = error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
         return failure([converted]), None
+    org_errors = _org_errors(ctx, sobject, existing, values)
+    if org_errors:
+        return failure(org_errors), None
     lock = _lock_error(ctx, rid)
     if lock:
         return failure([lock]), None
@@ -191,7 +183,7 @@ def plan_create(ctx: Ctx, record: Any) -> tuple[dict[str, Any] | None, Any]:
     if not isinstance(record, Mapping):
         return failure([error("JSON_PARSER_ERROR", "record must be an object")]), None
     sobject = _type_of(record)
-    if sobject not in ("Lead", "Task"):
+    if sobject not in WRITABLE_OBJECTS:
         return failure([error("INVALID_TYPE", f"sObject type '{sobject}' is not supported")]), None
     if record.get("id") or record.get("Id"):
         return failure([error("INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -204,28 +196,87 @@ def plan_create(ctx: Ctx, record: Any) -> tuple[dict[str, Any] | None, Any]:
                                 f"Required fields are missing: [{', '.join(missing)}]", missing))
     if errors:
         return failure(errors), None
+    org_errors = _org_errors(ctx, sobject, {}, {"OwnerId": ctx.actor, **values})
+    if org_errors:
+        return failure(org_errors), None
     return None, (sobject, None, values)
 
 
-def apply(ctx: Ctx, plan: tuple[str, str | None, dict[str, Any]]) -> tuple[str, bool]:
-    """Write one planned record; returns (id, created)."""
-    sobject, rid, values = plan
-    stamp = ctx.now()
-    table = ctx.table(sobject)
-    if rid is not None and rid in table:
-        table[rid].update(values)
-        table[rid].update(LastModifiedDate=stamp, SystemModstamp=stamp)
-        return rid, False
-    new_id = ctx.store.new_id("lead" if sobject == "Lead" else "task")
-    base: dict[str, Any] = {"Id": new_id, "IsDeleted": False, "CreatedDate": stamp,
-                            "LastModifiedDate": stamp, "SystemModstamp": stamp}
+def write_record(
+    store: SandboxStore, sobject: str, rid: str | None, values: Mapping[str, Any], *,
+    actor: str = USER_ID, auto_assign: bool = False, source: str = API,
+) -> tuple[str, bool]:
+    """Create or update one Lead or Task as Salesforce would; returns (id, created)."""
+    now = store.now()
+    stamp = sf_time(now)
+    table = store.leads if sobject == "Lead" else store.tasks
+    created = rid is None or rid not in table
+    before: dict[str, Any] = {} if created else dict(table[rid])  # type: ignore[index]
+    if created:
+        rid = store.new_id("lead" if sobject == "Lead" else "task")
+        table[rid] = {**_defaults(store, sobject, actor), "Id": rid, "CreatedDate": stamp,
+                      "CreatedById": actor}
+    record = table[rid]  # type: ignore[index]
+    record.update(values)
+    owner = rules.reassigned_owner(store.org, store, sobject, record, auto_assign)
+    if owner is not None:
+        record["OwnerId"] = owner
+    if sobject == "Task":
+        _derive_task(store, record, before, stamp)
+    record.update(LastModifiedDate=stamp, SystemModstamp=stamp, LastModifiedById=actor)
+    changes = {k: (before.get(k), v) for k, v in record.items()
+               if before.get(k) != v and k not in ("LastModifiedDate", "SystemModstamp")}
+    _track_history(store, sobject, str(rid), created, changes, stamp, actor)
+    store.events.emit(Change("salesforce", sobject, str(rid), created, changes, now, source,
+                             actor))
+    return str(rid), created
+
+
+def _defaults(store: Any, sobject: str, actor: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"IsDeleted": False, "OwnerId": actor}
     if sobject == "Lead":
-        default = next((s["ApiName"] for s in ctx.store.lead_statuses if s.get("IsDefault")), None)
+        default = next((s["ApiName"] for s in store.lead_statuses if s.get("IsDefault")), None)
         base.update(IsConverted=False, Status=default)
     else:
-        base.update(Status="Not Started", Priority="Normal")
-    table[new_id] = {**base, **values}
-    return new_id, True
+        default = next((s["ApiName"] for s in store.task_statuses if s.get("IsDefault")), None)
+        base.update(Status=default, Priority="Normal", CompletedDateTime=None)
+    return base
+
+
+def is_closed(store: Any, status: Any) -> bool:
+    """Whether a Task status counts as closed (``TaskStatus.IsClosed``)."""
+    return any(s["ApiName"] == status and s.get("IsClosed") for s in store.task_statuses)
+
+
+def _derive_task(store: Any, task: dict[str, Any], before: Mapping[str, Any],
+                 stamp: str) -> None:
+    """CompletedDateTime when a task closes; the lead's LastActivityDate follows."""
+    closed = is_closed(store, task.get("Status"))
+    if closed and not is_closed(store, before.get("Status")):
+        task["CompletedDateTime"] = stamp
+        lead = store.leads.get(task.get("WhoId"))
+        if lead is not None:
+            due = task.get("ActivityDate") or stamp[:10]
+            lead["LastActivityDate"] = max(lead.get("LastActivityDate") or "", due)
+    elif not closed:
+        task["CompletedDateTime"] = None
+
+
+def _track_history(store: Any, sobject: str, rid: str, created: bool,
+                   changes: Mapping[str, tuple[Any, Any]], stamp: str, actor: str) -> None:
+    """LeadHistory rows for tracked fields (field history tracking)."""
+    tracked = store.org.history_tracked.get(sobject)
+    if sobject != "Lead" or not tracked:
+        return
+    rows = [("created", None, None)] if created else [
+        (HISTORY_NAMES.get(name, name), old, new) for name, (old, new) in changes.items()
+        if HISTORY_NAMES.get(name, name) in tracked]
+    for name, old, new in rows:
+        store.lead_history.append({
+            "Id": store.new_id("history"), "LeadId": rid, "Field": name, "OldValue": old,
+            "NewValue": new, "DataType": "EntityId" if name == "Owner" else "Text",
+            "IsDeleted": False, "CreatedDate": stamp, "CreatedById": actor,
+        })
 
 
 def run_collection(
@@ -234,6 +285,11 @@ def run_collection(
 ) -> list[dict[str, Any]]:
     """Plan every record, then apply (or roll back everything when ``allOrNone``)."""
     planned = [planner(ctx, r) for r in records]
+    sobject = next((p[0] for _e, p in planned if p is not None), None)
+    trigger = rules.trigger_errors(ctx.store.org, sobject or "", len(records)) if sobject else []
+    if trigger:
+        planned = [(err, None) if err is not None else (failure(trigger), None)
+                   for err, _plan in planned]
     if all_or_none and any(err is not None for err, _ in planned):
         rolled = failure([error("ALL_OR_NONE_OPERATION_ROLLED_BACK",
                                 "Record rolled back because not all records were valid and the "
@@ -244,8 +300,10 @@ def run_collection(
         if err is not None:
             results.append(err)
             continue
-        rid, created = apply(ctx, plan)
-        result: dict[str, Any] = {"id": rid, "success": True, "errors": []}
+        kind, rid, values = plan
+        new_id, created = write_record(ctx.store, kind, rid, values, actor=ctx.actor,
+                                       auto_assign=ctx.auto_assign)
+        result: dict[str, Any] = {"id": new_id, "success": True, "errors": []}
         if upsert:
             result["created"] = created
         results.append(result)
@@ -285,6 +343,11 @@ def upsert_planner(sobject: str, ext_field: str) -> Callable[[Ctx, Any], tuple[A
         values, errors = clean_fields(sobject, record, ctx.store)
         if errors:
             return failure(errors), None
+        existing = ctx.table(sobject).get(hits[0]) if hits else None
+        org_errors = _org_errors(ctx, sobject, existing or {},
+                                 values if existing else {"OwnerId": ctx.actor, **values})
+        if org_errors:
+            return failure(org_errors), None
         if hits:
             lock = _lock_error(ctx, hits[0])
             if lock:

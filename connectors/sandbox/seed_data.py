@@ -39,14 +39,31 @@ STUDENT_MAIL = (
 COMPETITORS = (
     "rivalsoft.com", "leadgatehq.com", "funnelforge.io",
 )
-INDUSTRIES = (
-    "Computer Software", "Information Technology and Services", "Financial Services",
-    "Hospital & Health Care", "Retail", "Manufacturing", "Education Management",
-    "Marketing and Advertising", "Telecommunications", "Logistics and Supply Chain",
-)
+#: Company industry (HubSpot enumeration value) -> what people type into the contact's
+#: free-text industry field, and the Salesforce Lead Industry picklist value.
+INDUSTRIES = {
+    "COMPUTER_SOFTWARE": (("Software", "software", "SaaS", "Computer Software", "B2B SaaS"),
+                          "Technology"),
+    "INFORMATION_TECHNOLOGY_AND_SERVICES": (("IT", "IT services", "Information Technology",
+                                             "tech"), "Technology"),
+    "FINANCIAL_SERVICES": (("Fintech", "Finance", "financial services", "Banking/Finance"),
+                           "Finance"),
+    "HOSPITAL_HEALTH_CARE": (("Healthcare", "Health care", "Hospital"), "Healthcare"),
+    "RETAIL": (("Retail", "E-commerce", "ecommerce"), "Retail"),
+    "MACHINERY": (("Manufacturing", "Industrial", "mfg"), "Manufacturing"),
+    "EDUCATION_MANAGEMENT": (("Education", "EdTech"), "Education"),
+    "MARKETING_AND_ADVERTISING": (("Marketing", "Advertising", "Agency"), "Media"),
+    "TELECOMMUNICATIONS": (("Telecom", "Telecommunications"), "Telecommunications"),
+    "LOGISTICS_AND_SUPPLY_CHAIN": (("Logistics", "Supply chain", "Shipping"), "Transportation"),
+}
+#: Exact company headcounts (the company's numberofemployees).
 SIZES = (
     3, 8, 18, 40, 85, 150, 320, 750, 1500, 5000, 12000,
 )
+#: The contact "Number of Employees" ranges, as HubSpot's option values.
+RANGES = ("1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+")
+#: What people type into the contact's free-text annual revenue field.
+TYPED_REVENUE = ("$5M", "10M", "1-10M", "50 million", "$250k", "100000000", "< 1M", "n/a")
 COUNTRIES = (
     ("United States", 34), ("United Kingdom", 12), ("Germany", 10), ("France", 7), ("Canada", 7),
     ("Australia", 5), ("India", 8), ("Brazil", 5), ("Netherlands", 4), ("Spain", 4),
@@ -57,6 +74,10 @@ TITLES = (
     ("Head of Operations", 5), ("Marketing Manager", 12), ("Sales Operations Manager", 6),
     ("Software Engineer", 12), ("Data Analyst", 8), ("Procurement Manager", 4),
     ("Consultant", 6), ("Marketing Intern", 3), ("Office Assistant", 3),
+)
+HS_LEAD_STATUS = (
+    ("NEW", 30), ("OPEN", 20), ("IN_PROGRESS", 15), ("ATTEMPTED_TO_CONTACT", 15),
+    ("CONNECTED", 10), ("UNQUALIFIED", 5), ("BAD_TIMING", 5),
 )
 STAGES = (
     ("subscriber", 30), ("lead", 45), ("salesqualifiedlead", 8), ("opportunity", 6),

@@ -1,14 +1,13 @@
 """Run both emulators on 127.0.0.1: HubSpot over http, Salesforce over https.
 
 :class:`Sandbox` seeds a :class:`SandboxStore`, starts one threaded werkzeug server per
-system in a daemon thread (ephemeral ports unless given), and serves
-``GET /_sandbox/state`` on both. Use it as a context manager in tests, or through
-``sync-agent sandbox serve`` in the foreground.
+system in a daemon thread (ephemeral ports unless given), and serves the ``/_sandbox/``
+control routes on both (:mod:`connectors.sandbox.control`). Use it as a context manager in
+tests, or through ``sync-agent sandbox serve`` in the foreground.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import tempfile
@@ -20,14 +19,18 @@ from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
+from connectors.sandbox.control import Control
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.hubspot_app import make_hubspot_app
+from connectors.sandbox.lead_sync import install_lead_sync
 from connectors.sandbox.limits import HubSpotLimits, SalesforceLimits
+from connectors.sandbox.sales_team import SalesTeam, TeamConfig
+from connectors.sandbox.salesforce_org import SalesforceOrg
 from connectors.sandbox.seed import seed_store
 from connectors.sandbox.store import SandboxStore
 from connectors.sandbox.tls import make_local_tls
+from connectors.sandbox.webhooks import WebhookConfig, Webhooks, install_webhook_routes
 from sync_agent.errors import FatalError
 
 HOST = "127.0.0.1"
@@ -44,20 +47,6 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
-
-
-def with_state_endpoint(app: WSGIApp, store: SandboxStore) -> WSGIApp:
-    """Serve ``GET /_sandbox/state[?records=0]`` in front of an emulator (not counted)."""
-
-    def wrapped(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != STATE_PATH:
-            return app(environ, start_response)
-        request = Request(environ)
-        records = request.args.get("records", "1") not in ("0", "false", "no")
-        body = json.dumps(store.snapshot(include_records=records))
-        return Response(body, content_type="application/json")(environ, start_response)
-
-    return wrapped
 
 
 def _credentials(seed: int) -> dict[str, str]:
@@ -96,8 +85,17 @@ class Sandbox:
         salesforce_port: int = 0,
         clock: Callable[[], datetime] | None = None,
         seed_options: dict[str, Any] | None = None,
+        org: SalesforceOrg | None = None,
+        team: TeamConfig | None = None,
+        webhooks: WebhookConfig | None = None,
     ) -> None:
-        self.store = SandboxStore(clock) if clock else SandboxStore()
+        self.store = SandboxStore(clock, org=org) if clock else SandboxStore(org=org)
+        self.store.org.seed = seed
+        self.control = Control(self.store)
+        install_lead_sync(self.store)
+        self.team = SalesTeam(self.store, team or TeamConfig(seed=seed))
+        self.webhooks = Webhooks(self.store, webhooks or WebhookConfig(seed=seed))
+        install_webhook_routes(self.control, self.webhooks)
         self.faults = faults if faults is not None else Faults()
         self.hubspot_faults = hubspot_faults or self.faults
         self.salesforce_faults = salesforce_faults or self.faults
@@ -128,13 +126,14 @@ class Sandbox:
         salesforce = make_salesforce_app(self.store, self.salesforce_faults, self.salesforce_limits)
         self._serve(hubspot, self.ports[0], None)
         self._serve(salesforce, self.ports[1], tls.context)
+        self.webhooks.start()
         return self
 
     def _serve(self, app: WSGIApp, port: int, ssl_context: Any) -> None:
         server = make_server(
             HOST,
             port,
-            with_state_endpoint(app, self.store),
+            self.control.wrap(app),
             threaded=True,
             request_handler=_QuietHandler,
             ssl_context=ssl_context,
@@ -151,7 +150,8 @@ class Sandbox:
         self._threads.append(thread)
 
     def stop(self) -> None:
-        """Stop the servers and delete the temporary CA bundle."""
+        """Stop the servers and webhook deliveries, delete the temporary CA bundle."""
+        self.webhooks.stop()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -209,3 +209,19 @@ class Sandbox:
     def state(self, include_records: bool = True) -> dict[str, Any]:
         """The same dict ``GET /_sandbox/state`` returns."""
         return self.store.snapshot(include_records=include_records)
+
+    # -- sandbox time ----------------------------------------------------------------------
+
+    @property
+    def org(self) -> SalesforceOrg:
+        """The Salesforce org's configuration (change it at any time)."""
+        return self.store.org
+
+    def now(self) -> datetime:
+        """Sandbox time."""
+        return self.store.now()
+
+    def advance(self, seconds: float = 0, *, hours: float = 0, days: float = 0) -> int:
+        """Move sandbox time forward and run everything that became due (no sleeping);
+        returns how many agenda entries ran (== ``POST /_sandbox/clock``)."""
+        return self.store.advance(seconds + 3600 * hours + 86400 * days)

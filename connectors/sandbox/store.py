@@ -1,12 +1,15 @@
-"""The sandbox's in-memory world: HubSpot contacts and notes, Salesforce leads and tasks.
+"""The sandbox's in-memory world: HubSpot contacts, companies and notes, a Salesforce org.
 
 Both emulators (``hubspot_app`` and ``salesforce_app``) read and write one
 :class:`SandboxStore`, so a sync that writes to Salesforce and HubSpot can be checked
 in one place (``/_sandbox/state``). Every access goes through ``store.lock`` (an RLock).
+The store also owns sandbox time (``clock``, ``agenda``: see :mod:`connectors.sandbox.clock`)
+and the change events (``events``) that late leads, the sales team and webhooks react to.
 
-Contacts and notes are :class:`~connectors.sandbox.tracking.TrackedDict` instances: any
-mutation, even one a test makes directly on ``store.contacts[id]["properties"]``, is logged
-in ``store.changes``, which lets the search emulator cache sorted results safely.
+Contacts, companies and notes are :class:`~connectors.sandbox.tracking.TrackedDict`
+instances: any mutation, even one a test makes directly on
+``store.contacts[id]["properties"]``, is logged in ``store.changes``, which lets the search
+emulator cache sorted results safely.
 """
 
 from __future__ import annotations
@@ -15,14 +18,23 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.sandbox.clock import Agenda, SandboxClock, utcnow
+from connectors.sandbox.events import EventBus
+from connectors.sandbox.salesforce_org import SalesforceOrg
 from connectors.sandbox.tracking import ChangeLog, TrackedDict
 
+__all__ = ["SandboxStore", "hs_time", "sf_checksum", "sf_time", "utcnow"]
+
 #: Salesforce key prefixes by record kind.
-SF_PREFIXES = {"lead": "00Q", "task": "00T", "user": "005", "org": "00D", "account": "001"}
-_ID_START = {"contact": 101, "note": 50_000_000_001}
+SF_PREFIXES = {
+    "lead": "00Q", "task": "00T", "user": "005", "org": "00D", "account": "001",
+    "sf_contact": "003", "opportunity": "006", "group": "00G", "history": "017",
+}
+_ID_START = {"contact": 101, "note": 50_000_000_001, "company": 4_200_000_001,
+             "owner": 71_000_001}
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
@@ -34,12 +46,22 @@ DEFAULT_LEAD_STATUSES = [
     {"ApiName": "MQL", "IsConverted": False, "IsDefault": False},
     {"ApiName": "SAL - Accepted", "IsConverted": False, "IsDefault": False},
     {"ApiName": "SAL - Rejected", "IsConverted": False, "IsDefault": False},
+    {"ApiName": "Recycled", "IsConverted": False, "IsDefault": False},
 ]
-
-
-def utcnow() -> datetime:
-    """The default store clock."""
-    return datetime.now(UTC)
+#: Salesforce's default Task statuses; only Completed is closed.
+DEFAULT_TASK_STATUSES = [
+    {"ApiName": "Not Started", "IsClosed": False, "IsDefault": True},
+    {"ApiName": "In Progress", "IsClosed": False, "IsDefault": False},
+    {"ApiName": "Completed", "IsClosed": True, "IsDefault": False},
+    {"ApiName": "Waiting on someone else", "IsClosed": False, "IsDefault": False},
+    {"ApiName": "Deferred", "IsClosed": False, "IsDefault": False},
+]
+#: The org's custom rejection reason picklist (its values are the org's choice).
+DEFAULT_REJECTION_REASONS = [
+    {"ApiName": name, "IsDefault": False}
+    for name in ("No budget", "Not the decision maker", "Bad timing", "Chose a competitor",
+                 "Not a fit", "Unresponsive", "Duplicate")
+]
 
 
 def hs_time(moment: datetime) -> str:
@@ -76,34 +98,53 @@ class SandboxStore:
 
     Attributes (contract for both apps and for tests):
 
-    * ``contacts`` / ``notes``: HubSpot objects by numeric-string id, shaped like the API
-      (``{"id", "properties", "createdAt", "updatedAt", "archived"}``; notes also carry
-      ``"associations"``: contact ids). Property values are strings or None.
-    * ``contact_property_defs`` / ``note_property_defs``: property definitions by name.
-    * ``leads`` / ``tasks``: Salesforce records by 18-character id, fields as the REST API
-      names them.
-    * ``lead_statuses``: the ``LeadStatus`` picklist rows.
+    * ``contacts`` / ``companies`` / ``notes``: HubSpot objects by numeric-string id, shaped
+      like the API (``{"id", "properties", "createdAt", "updatedAt", "archived"}``; notes
+      also carry ``"associations"``: contact ids). Property values are strings or None.
+    * ``contact_companies``: contact id -> associated company ids, the primary one first.
+    * ``*_property_defs``: property definitions by name, per object.
+    * ``hubspot_owners``: HubSpot owners by id (``hubspot_owner_id`` values).
+    * ``leads`` / ``tasks`` / ``users`` / ``groups``: Salesforce records by 18-character
+      id, fields as the REST API names them; ``lead_history``: LeadHistory rows.
+    * ``lead_statuses`` / ``task_statuses`` / ``rejection_reasons``: picklist rows
+      (``picklists`` maps their names as the schema refers to them).
+    * ``org``: the Salesforce org's configuration (:class:`SalesforceOrg`).
     * ``counts``: ``Counter`` of ``(system, endpoint, status)``; see :meth:`count`.
     * ``api_usage``: ``sf_api_used``, ``sf_api_max``, ``hubspot_daily_used``.
     * ``credentials``: what clients must present (tokens, session ids, OAuth client).
-    * ``clock``: a callable returning an aware ``datetime``; tests replace it.
+    * ``clock`` (callable, :class:`SandboxClock`), ``agenda``, ``events``: sandbox time and
+      change events; ``state_providers``: extra sections for ``/_sandbox/state``.
     """
 
-    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, clock: Callable[[], datetime] = utcnow,
+                 org: SalesforceOrg | None = None) -> None:
         self.lock = threading.RLock()
-        self.clock = clock
-        #: every change to a contact or note (by id); the search cache reads it
+        self.clock: SandboxClock = clock if isinstance(clock, SandboxClock) \
+            else SandboxClock(clock)
+        self.agenda = Agenda()
+        self.events = EventBus()
+        #: every change to a contact, company or note (by id); the search cache reads it
         self.changes = ChangeLog()
         self.contacts: dict[str, dict[str, Any]] = TrackedDict(self.changes)
+        self.companies: dict[str, dict[str, Any]] = TrackedDict(self.changes)
         self.notes: dict[str, dict[str, Any]] = TrackedDict(self.changes)
+        self.contact_companies: dict[str, list[str]] = {}
         #: lifecycle-stage writes HubSpot ignored because they would move a contact back
         self.ignored_writes: list[dict[str, Any]] = []
         self.contact_property_defs: dict[str, dict[str, Any]] = {}
+        self.company_property_defs: dict[str, dict[str, Any]] = {}
         self.note_property_defs: dict[str, dict[str, Any]] = {}
+        self.hubspot_owners: dict[str, dict[str, Any]] = {}
         self.leads: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.lead_history: list[dict[str, Any]] = []
         self.lead_statuses: list[dict[str, Any]] = [dict(s) for s in DEFAULT_LEAD_STATUSES]
+        self.task_statuses: list[dict[str, Any]] = [dict(s) for s in DEFAULT_TASK_STATUSES]
+        self.rejection_reasons: list[dict[str, Any]] = [
+            dict(s) for s in DEFAULT_REJECTION_REASONS]
+        self.org = org or SalesforceOrg()
         self.counts: Counter[tuple[str, str, int]] = Counter()
         self.api_usage: dict[str, int] = {
             "sf_api_used": 0,
@@ -111,6 +152,7 @@ class SandboxStore:
             "hubspot_daily_used": 0,
         }
         self.credentials: dict[str, str] = {}
+        self.state_providers: dict[str, Callable[[bool], Any]] = {}
         self._ids: dict[str, itertools.count[int]] = {}
         self._load_default_properties()
 
@@ -119,6 +161,31 @@ class SandboxStore:
     def now(self) -> datetime:
         """The store clock's current time (aware, UTC)."""
         return self.clock()
+
+    def tick(self) -> int:
+        """Run everything on the agenda that is due now; returns how many entries ran."""
+        with self.lock:
+            return self.agenda.run_due(self.clock())
+
+    def advance(self, seconds: float) -> int:
+        """Move sandbox time forward, stopping at each agenda entry on the way so that what
+        happens is stamped with the time it was due; returns how many entries ran."""
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        with self.lock:
+            target = self.now() + timedelta(seconds=seconds)
+            ran = 0
+            while (due := self.agenda.next_due()) is not None and due <= target:
+                self.clock.advance_to(due)
+                ran += self.agenda.run_due(self.clock())
+            self.clock.advance_to(target)
+            return ran + self.agenda.run_due(self.clock())
+
+    @property
+    def picklists(self) -> dict[str, list[dict[str, Any]]]:
+        """Store-held picklists by the name the Salesforce schema refers to them."""
+        return {"LeadStatus": self.lead_statuses, "TaskStatus": self.task_statuses,
+                "RejectionReason": self.rejection_reasons}
 
     def new_id(self, kind: str) -> str:
         """A deterministic new id: numeric strings for HubSpot, 18-char keys for Salesforce."""
@@ -156,23 +223,41 @@ class SandboxStore:
         self, properties: dict[str, str | None], created: datetime | None = None
     ) -> str:
         """Create a contact with HubSpot's system properties filled in; returns its id."""
+        return self._add_object(self.contacts, "contact", properties, created,
+                                "lastmodifieddate")
+
+    def add_company(
+        self, properties: dict[str, str | None], created: datetime | None = None
+    ) -> str:
+        """Create a company (``hs_lastmodifieddate`` is its modification stamp)."""
+        return self._add_object(self.companies, "company", properties, created,
+                                "hs_lastmodifieddate")
+
+    def _add_object(self, table: dict[str, dict[str, Any]], kind: str,
+                    properties: dict[str, str | None], created: datetime | None,
+                    modified_key: str) -> str:
         with self.lock:
-            cid = self.new_id("contact")
+            oid = self.new_id(kind)
             when = "" if "createdate" in properties else hs_time(created or self.now())
-            props = {
-                "createdate": when,
-                "lastmodifieddate": when,
-                **properties,
-                "hs_object_id": cid,
-            }
-            self.contacts[cid] = {
-                "id": cid,
+            props = {"createdate": when, modified_key: when, **properties, "hs_object_id": oid}
+            table[oid] = {
+                "id": oid,
                 "properties": props,
                 "createdAt": props["createdate"],
-                "updatedAt": props["lastmodifieddate"],
+                "updatedAt": props[modified_key],
                 "archived": False,
             }
-            return cid
+            return oid
+
+    def associate(self, contact_id: str, company_id: str, primary: bool = True) -> None:
+        """Associate a contact with a company (the primary one sets ``associatedcompanyid``)."""
+        with self.lock:
+            linked = self.contact_companies.setdefault(contact_id, [])
+            if company_id in linked:
+                linked.remove(company_id)
+            linked.insert(0 if primary else len(linked), company_id)
+            if primary:
+                self.contacts[contact_id]["properties"]["associatedcompanyid"] = company_id
 
     def set_modified(self, contact_ids: Iterable[str], when: datetime | str) -> None:
         """Give contacts one shared ``lastmodifieddate`` (what a bulk import does)."""
@@ -205,33 +290,45 @@ class SandboxStore:
             for (system, _e, _s), n in self.counts.items():
                 by_system[system] += n
             state: dict[str, Any] = {
+                "now": self.now().isoformat(),
                 "totals": {
                     "contacts": len(self.contacts),
+                    "companies": len(self.companies),
                     "mqls": len(self.mqls()),
                     "notes": len(self.notes),
                     "leads": len(self.leads),
                     "tasks": len(self.tasks),
+                    "lead_history": len(self.lead_history),
                     "requests": dict(by_system),
                     "ignored_writes": len(self.ignored_writes),
+                    "agenda": len(self.agenda),
                     **self.api_usage,
                 },
                 "requests": requests,
             }
             if include_records:
                 state["contacts"] = [_plain(c) for c in self.contacts.values()]
+                state["companies"] = [_plain(c) for c in self.companies.values()]
                 state["notes"] = [_plain(n) for n in self.notes.values()]
                 state["ignored_writes"] = list(self.ignored_writes)
                 state["leads"] = [dict(lead) for lead in self.leads.values()]
                 state["tasks"] = [dict(t) for t in self.tasks.values()]
+                state["users"] = [dict(u) for u in self.users.values()]
+                state["groups"] = [dict(g) for g in self.groups.values()]
+                state["lead_history"] = [dict(h) for h in self.lead_history]
+            for name, provider in self.state_providers.items():
+                state[name] = provider(include_records)
             return state
 
     def _load_default_properties(self) -> None:
         from connectors.sandbox.properties import (
+            default_company_properties,
             default_contact_properties,
             default_note_properties,
         )
 
         self.contact_property_defs = default_contact_properties()
+        self.company_property_defs = default_company_properties()
         self.note_property_defs = default_note_properties()
 
 

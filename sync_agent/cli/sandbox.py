@@ -82,6 +82,36 @@ def sandbox() -> None:
     help="Hide records from HubSpot search until their last change is this old (index lag).",
 )
 @click.option(
+    "--lead-sync-delay",
+    type=float,
+    default=None,
+    help="HubSpot's Salesforce sync creates an MQL's Lead this many seconds later.",
+)
+@click.option(
+    "--late-visible-share",
+    type=float,
+    default=0.0,
+    help="Share of writes HubSpot search and SOQL see late (out of order).",
+)
+@click.option(
+    "--late-visible-seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="How late those writes become visible.",
+)
+@click.option(
+    "--trigger-batch-limit",
+    type=int,
+    default=None,
+    help="Salesforce collections of more than N records fail in an org trigger.",
+)
+@click.option(
+    "--no-assignment-rule",
+    is_flag=True,
+    help="The org has no active lead assignment rule.",
+)
+@click.option(
     "--write-config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -101,10 +131,15 @@ def serve(
     session_expiry_every: int | None,
     malformed_rate: float,
     search_lag_ms: int,
+    lead_sync_delay: float | None,
+    late_visible_share: float,
+    late_visible_seconds: float,
+    trigger_batch_limit: int | None,
+    no_assignment_rule: bool,
     write_config: Path | None,
 ) -> None:
     """Serve both emulators on 127.0.0.1 until Ctrl-C; prints one JSON line first."""
-    from connectors.sandbox import Faults, HubSpotLimits, SalesforceLimits, Sandbox
+    from connectors.sandbox import Faults, HubSpotLimits, SalesforceLimits, SalesforceOrg, Sandbox
 
     faults = Faults(
         rate_429=rate_429,
@@ -114,8 +149,18 @@ def serve(
         session_expiry_every=session_expiry_every,
         malformed_rate=malformed_rate,
         search_lag_ms=search_lag_ms,
+        late_visible_share=late_visible_share,
+        late_visible_ms=int(late_visible_seconds * 1000),
         seed=seed,
     )
+    org = SalesforceOrg(
+        lead_sync_delay_seconds=lead_sync_delay,
+        late_visible_share=late_visible_share,
+        late_visible_seconds=late_visible_seconds,
+        trigger_batch_limit=trigger_batch_limit,
+    )
+    if no_assignment_rule:
+        org.assignment_rule = None
     sb = Sandbox(
         contacts=contacts,
         seed=seed,
@@ -125,6 +170,7 @@ def serve(
         salesforce_limits=SalesforceLimits(daily_api_max=sf_daily_api),
         hubspot_port=port,
         salesforce_port=port + 1 if port else 0,
+        org=org,
     )
     try:
         sb.start()

@@ -127,13 +127,14 @@ def test_batch_update_sets_values_and_bumps_lastmodifieddate(sandbox: Sandbox,
     with sandbox.store.lock:
         before = {i: sandbox.store.contacts[i]["properties"]["lastmodifieddate"] for i in ids}
     result = client.crm.contacts.batch_api.update(batch_input_simple_public_object_batch_input={
-        "inputs": [{"id": i, "properties": {"hubspotscore": 77, "industry": ""}} for i in ids]})
+        "inputs": [{"id": i, "properties": {"pricing_page_views": 77, "industry": ""}}
+                   for i in ids]})
     assert result.status == "COMPLETE"
     assert {r.id for r in result.results} == set(ids)
     with sandbox.store.lock:
         for i in ids:
             props = sandbox.store.contacts[i]["properties"]
-            assert props["hubspotscore"] == "77"
+            assert props["pricing_page_views"] == "77"
             assert props["industry"] == ""
             assert props["lastmodifieddate"] > before[i]
             assert sandbox.store.contacts[i]["updatedAt"] == props["lastmodifieddate"]
@@ -142,18 +143,19 @@ def test_batch_update_sets_values_and_bumps_lastmodifieddate(sandbox: Sandbox,
 def test_batch_update_unknown_id_is_207_partial(sandbox: Sandbox, client: HubSpot) -> None:
     cid = _ids(sandbox, 1, "lead")[0]
     result = client.crm.contacts.batch_api.update(batch_input_simple_public_object_batch_input={
-        "inputs": [{"id": cid, "properties": {"hubspotscore": "12"}},
-                   {"id": "999999999", "properties": {"hubspotscore": "12"}}]})
+        "inputs": [{"id": cid, "properties": {"pricing_page_views": "12"}},
+                   {"id": "999999999", "properties": {"pricing_page_views": "12"}}]})
     assert result.num_errors == 1
     assert result.errors[0].category == "OBJECT_NOT_FOUND"
     assert [r.id for r in result.results] == [cid]
     with sandbox.store.lock:
-        assert sandbox.store.contacts[cid]["properties"]["hubspotscore"] == "12"
+        assert sandbox.store.contacts[cid]["properties"]["pricing_page_views"] == "12"
 
 
 @pytest.mark.parametrize(
     ("props", "code"),
-    [({"sal_nope": "x"}, "PROPERTY_DOESNT_EXIST"), ({"hubspotscore": "high"}, "INVALID_INTEGER"),
+    [({"sal_nope": "x"}, "PROPERTY_DOESNT_EXIST"),
+     ({"pricing_page_views": "high"}, "INVALID_INTEGER"),
      ({"lifecyclestage": "hotlead"}, "INVALID_OPTION"), ({"hs_object_id": "5"}, "READ_ONLY_VALUE")],
 )
 def test_batch_update_invalid_property_is_400_and_writes_nothing(
@@ -163,7 +165,7 @@ def test_batch_update_invalid_property_is_400_and_writes_nothing(
     with sandbox.store.lock:
         before = dict(sandbox.store.contacts[first]["properties"])
     response = api.post("/crm/v3/objects/contacts/batch/update",
-                        {"inputs": [{"id": first, "properties": {"hubspotscore": "1"}},
+                        {"inputs": [{"id": first, "properties": {"pricing_page_views": "1"}},
                                     {"id": cid, "properties": props}]})
     assert response.status_code == 400
     body = response.json()
@@ -176,8 +178,8 @@ def test_batch_update_invalid_property_is_400_and_writes_nothing(
 def test_duplicate_ids_in_a_batch_update_are_400(sandbox: Sandbox, api: Any) -> None:
     cid = _ids(sandbox, 1)[0]
     response = api.post("/crm/v3/objects/contacts/batch/update",
-                        {"inputs": [{"id": cid, "properties": {"hubspotscore": "1"}},
-                                    {"id": cid, "properties": {"hubspotscore": "2"}}]})
+                        {"inputs": [{"id": cid, "properties": {"pricing_page_views": "1"}},
+                                    {"id": cid, "properties": {"pricing_page_views": "2"}}]})
     assert response.status_code == 400
     assert response.json()["category"] == "VALIDATION_ERROR"
 
