@@ -91,6 +91,10 @@ class SalesforceClient:
         self.last_response: requests.Response | None = None
         self.usage: tuple[int, int] | None = None  # (used, max) from Sforce-Limit-Info
         self.logins = 0
+        #: on every write: REST runs the org's lead assignment rules unless told not to
+        self.write_headers = (
+            {} if settings.run_assignment_rules else {"Sforce-Auto-Assign": "FALSE"}
+        )
         self._sf: Salesforce | None = None
         self.log = get_logger("connectors.salesforce")
 
@@ -207,7 +211,8 @@ class SalesforceClient:
         """One sObject Collections call (``allOrNone`` false); results checked, in order."""
         body = {"allOrNone": False, "records": list(records)}
         return self.call(path, lambda sf: _results(sf.restful(
-            path, method=method, json=body, timeout=self.settings.timeout), len(records)))
+            path, method=method, json=body, headers=self.write_headers,
+            timeout=self.settings.timeout), len(records)))
 
     def collections(self, method: str, path: str,
                     chunks: Sequence[Sequence[Mapping[str, Any]]]) -> list[list[dict[str, Any]]]:
@@ -257,14 +262,17 @@ class SalesforceClient:
         that subrequest, so it is retried or reported like a plain call would be.
         """
         base = f"/services/data/v{self.settings.api_version}/"
+        # Subrequests don't inherit a top-level Sforce-Auto-Assign: each write carries it.
         request = {"allOrNone": False, "compositeRequest": [
             {"method": method, "url": base + path, "referenceId": f"r{i}",
-             **({"body": body} if body is not None else {})}
+             **({"body": body} if body is not None else {}),
+             **({"httpHeaders": self.write_headers} if method != "GET" and self.write_headers
+                else {})}
             for i, (method, path, body) in enumerate(subs)]}
 
         def send(sf: Salesforce) -> list[Any]:
             answer = sf.restful("composite", method="POST", json=request,
-                                timeout=self.settings.timeout)
+                                headers=self.write_headers, timeout=self.settings.timeout)
             return _composite_bodies(answer, len(subs), sf.base_url + "composite")
 
         return self.call("composite", send)

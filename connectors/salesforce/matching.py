@@ -128,8 +128,7 @@ def lead_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -
     decision = handoff.decision
     record: dict[str, Any] = {"attributes": {"type": "Lead"}, "id": lead.id}
     status = settings.status_for(decision.outcome.value)
-    movable = not settings.update_status_from or lead.status in settings.update_status_from
-    if status and movable:
+    if status and settings.may_move_status(lead.status):
         record["Status"] = status
     if settings.score_field:
         record[settings.score_field] = round(float(decision.score), 2)
@@ -149,7 +148,37 @@ def _display_name(handoff: Handoff) -> str:
     return f"{name} ({company})" if company else name
 
 
-def task_upsert(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a lead, as far as a Task is concerned: a user (active or not) or a queue."""
+
+    id: str
+    name: str
+    queue: bool = False
+    active: bool = True
+
+
+def task_assignee(
+    lead: LeadRow, owner: Owner | None, settings: SalesforceSettings
+) -> tuple[str | None, str]:
+    """The Task's OwnerId (None: the integration user creating it) and, when it is not the
+    lead's owner, the line that tells sales why. Queues can't own Tasks and inactive users
+    can't be given one: the configured fallback (or the integration user) gets it."""
+    if lead.owner_id is None:
+        return None, ""
+    queue = owner.queue if owner is not None else lead.owner_id.startswith("00G")
+    if not queue and (owner is None or owner.active):
+        return lead.owner_id, ""
+    who = owner.name if owner is not None else lead.owner_id
+    what = f"queue {who}" if queue else f"inactive user {who}"
+    taker = settings.fallback_task_owner or None
+    to = "the fallback owner" if taker else "the integration user"
+    return taker, f"The lead is owned by {what}, which cannot take this task: it went to {to}."
+
+
+def task_upsert(
+    handoff: Handoff, lead: LeadRow, settings: SalesforceSettings, owner: Owner | None = None
+) -> dict[str, Any]:
     """The Task for the lead owner, keyed by the handoff key so a retry never duplicates it."""
     hours = settings.sla_hours if settings.sla_hours is not None else handoff.follow_up_hours
     due = (handoff.decision.decided_at + timedelta(hours=hours)).astimezone(UTC)
@@ -158,18 +187,20 @@ def task_upsert(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -
     sla = f"{hours:g}"
     subject = settings.task_subject.format(name=_display_name(handoff), sla_hours=sla,
                                            score=handoff.decision.score)
+    assignee, why = task_assignee(lead, owner, settings)
+    description = f"{why}\n\n{handoff.note}" if why else handoff.note
     record: dict[str, Any] = {
         "attributes": {"type": "Task"},
         settings.task_key_field: handoff.key[:255],
         "WhoId": lead.id,
         "Subject": subject[:255],
-        "Description": handoff.note[:32_000],
+        "Description": description[:32_000],
         "ActivityDate": due.date().isoformat(),
         "Status": settings.task_status,
         "Priority": settings.task_priority,
     }
-    if lead.owner_id:
-        record["OwnerId"] = lead.owner_id
+    if assignee:
+        record["OwnerId"] = assignee
     return record
 
 

@@ -75,7 +75,13 @@ class SalesforceSettings(SettingsModel):
     status_accepted: str = "SAL - Accepted"
     status_rejected: str = "SAL - Rejected"
     status_review: str = ""  # "" leaves Status unchanged
-    update_status_from: tuple[str, ...] = ()  # only move Status from these values (() = any)
+    #: Status is only moved from these values; unset: from the statuses the agent writes
+    #: and ``new_statuses`` (a lead sales already works keeps its Status); ["*"]: any.
+    update_status_from: tuple[str, ...] | None = None
+    new_statuses: tuple[str, ...] = ("Open - Not Contacted", "MQL")
+    #: the org's lead assignment rules run on our updates only when asked (REST default: they
+    #: do, and would silently re-own every lead the agent touches)
+    run_assignment_rules: bool = False
     score_field: str = "SAL_Score__c"  # "" skips a field
     date_field: str = "SAL_Date__c"
     reason_field: str = "SAL_Reason__c"
@@ -86,6 +92,11 @@ class SalesforceSettings(SettingsModel):
     task_subject: str = "SAL: follow up with {name} within {sla_hours}h"
     task_status: str = "Not Started"
     task_priority: str = "High"
+    #: who gets the Task when the lead's owner can't (a queue, an inactive user): a User
+    #: id; unset, the integration user creating it
+    fallback_task_owner: str = Field(
+        "", pattern=r"^(005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?)?$",
+        json_schema_extra=hint("a User id (005...), e.g. the inside-sales lead's"))
     #: The Task's due date: this many hours after the decision; unset, the agent's own
     #: follow-up SLA (``[writeback] follow_up_sla_hours``) decides, as for the note.
     sla_hours: float | None = Field(None, ge=0, le=24 * 365)
@@ -95,7 +106,7 @@ class SalesforceSettings(SettingsModel):
     def _lists(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             data = dict(data)
-            for key in ("extra_fields", "update_status_from"):
+            for key in ("extra_fields", "update_status_from", "new_statuses"):
                 if isinstance(data.get(key), list):
                     data[key] = tuple(data[key])
         return data
@@ -136,6 +147,14 @@ class SalesforceSettings(SettingsModel):
         """The Lead Status to write for an outcome ("" = leave it)."""
         return {"accepted": self.status_accepted, "rejected": self.status_rejected,
                 "review": self.status_review}.get(outcome, "")
+
+    def may_move_status(self, current: str | None) -> bool:
+        """Whether the agent may change a Lead Status that is ``current`` now."""
+        allowed = self.update_status_from
+        if allowed is None:
+            own = (self.status_accepted, self.status_rejected, self.status_review)
+            allowed = (*own, *self.new_statuses)
+        return not current or "*" in allowed or current in allowed
 
     def source_fields(self) -> list[str]:
         """Lead fields the source selects: system fields, mapped fields, extras."""

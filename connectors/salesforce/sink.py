@@ -45,6 +45,7 @@ class SalesforceSink:
         self.name = name
         self.settings = settings
         self.client = client
+        self._owner_cache: dict[str, m.Owner] = {}
         self.log = get_logger("connectors.salesforce.sink")
 
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
@@ -106,9 +107,33 @@ class SalesforceSink:
 
     def _upsert_tasks(self, pairs: list[Pair], results: dict[str, WriteResult]) -> None:
         size = self.settings.batch_size
-        self._send(pairs, m.task_upsert, f"composite/sobjects/Task/{self.settings.task_key_field}",
+        owners = self._owners({lead.owner_id for _, lead in pairs if lead.owner_id})
+
+        def build(h: Handoff, lead: m.LeadRow, s: SalesforceSettings) -> Any:
+            return m.task_upsert(h, lead, s, owners.get(lead.owner_id or ""))
+
+        self._send(pairs, build, f"composite/sobjects/Task/{self.settings.task_key_field}",
                    results, "task", lambda todo: [todo[i : i + size]
                                                   for i in range(0, len(todo), size)])
+
+    def _owners(self, ids: set[str]) -> dict[str, m.Owner]:
+        """Who the lead owners are (users: active?; queues: name), kept for the sink's life:
+        a sales team is a few dozen people, so this costs a query only for new owners."""
+        unknown = sorted(ids - set(self._owner_cache))
+        users = [i for i in unknown if not i.startswith("00G")]
+        queues = [i for i in unknown if i.startswith("00G")]
+        soqls = [format_soql("SELECT Id, Name, IsActive FROM User WHERE Id IN {}",
+                             users[i : i + self.settings.id_chunk])
+                 for i in range(0, len(users), self.settings.id_chunk)]
+        soqls += [format_soql("SELECT Id, Name FROM Group WHERE Id IN {}",
+                              queues[i : i + self.settings.id_chunk])
+                  for i in range(0, len(queues), self.settings.id_chunk)]
+        for record in self.client.query_many(soqls) if soqls else []:
+            rid = str(record.get("Id") or "")
+            queue = rid.startswith("00G")
+            self._owner_cache[rid] = m.Owner(rid, str(record.get("Name") or rid), queue,
+                                             queue or record.get("IsActive") is not False)
+        return {i: self._owner_cache[i] for i in ids if i in self._owner_cache}
 
     def _send(
         self, pairs: list[Pair], build: Callable[[Handoff, m.LeadRow, SalesforceSettings], Any],

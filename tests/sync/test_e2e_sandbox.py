@@ -37,11 +37,7 @@ MQL = "marketingqualifiedlead"
 
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
-    # No queue- or inactive-owned leads here: the Salesforce sink can't yet give their
-    # Task an owner (the sandbox refuses it as Salesforce does; see docs/sandbox.md).
-    no_odd_owners = {"queue_owner_share": 0.0, "inactive_owner_share": 0.0}
-    with sandbox_mod.Sandbox(contacts=400, seed=11, mql_share=0.7,
-                             seed_options=no_odd_owners) as sb:
+    with sandbox_mod.Sandbox(contacts=400, seed=11, mql_share=0.7) as sb:
         yield sb
 
 
