@@ -43,7 +43,10 @@ from sync_agent.model import OPEN_WRITES, HandoffStatus, WriteState, _jsonable, 
 __all__ = ["AuditLog", "NewDecision", "OutboxItem", "Prior", "WriteUpdate", "decision_from_row"]
 
 _OPEN = sql_in(*OPEN_WRITES)
-_SUPERSEDABLE = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.DEAD)
+_SUPERSEDABLE = sql_in(
+    WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.DEAD
+)
+_UNSETTLED = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.DEAD)
 
 
 class AuditLog(QueriesMixin):
@@ -243,15 +246,18 @@ class AuditLog(QueriesMixin):
     def _supersede(
         c: sqlite3.Connection, pipeline: str, lead_key: str, decision_id: int, now: datetime
     ) -> None:
-        """Older writes of this lead still waiting (or parked) must never land after the new
-        decision's: a late retry would put an outdated SAL status back. In-flight ones are
-        left to finish (they may have created a note that needs reconciling)."""
+        """Older writes of this lead must never land after the new decision's: a late retry,
+        or the reconciling re-send of one a crash cut off in flight, would put an outdated
+        SAL status back. They are marked superseded (never due again, whatever result still
+        comes back for them) and, unless already settled, skipped."""
         older = "SELECT id FROM decisions WHERE pipeline = ? AND lead_key = ? AND id < ?"
         args = (pipeline, lead_key, decision_id)
         c.execute(
-            "UPDATE writes SET state=?, last_error='superseded by a newer decision', "
-            f"next_attempt_at=NULL, updated_at=? WHERE state IN {_SUPERSEDABLE} "
-            f"AND decision_id IN ({older})",
+            "UPDATE writes SET superseded = 1, state = CASE WHEN state IN "
+            f"{_SUPERSEDABLE} THEN ? ELSE state END, last_error = CASE WHEN state IN "
+            f"{_SUPERSEDABLE} THEN 'superseded by a newer decision' ELSE last_error END, "
+            f"next_attempt_at = NULL, updated_at = ? WHERE superseded = 0 AND decision_id IN "
+            f"({older})",
             (WriteState.SKIPPED, iso(now), *args),
         )
         c.execute(
@@ -325,11 +331,15 @@ class AuditLog(QueriesMixin):
     def record_results(self, outcomes: Sequence[WriteUpdate], now: datetime) -> None:
         """Commit what the sinks answered and roll each decision's status up from its writes."""
         with self.transaction() as c:
+            # A superseded write keeps what it did (written, skipped) but is never open again.
             c.executemany(
-                "UPDATE writes SET state=?, last_error=?, target_id=COALESCE(?, target_id), "
+                f"UPDATE writes SET state = CASE WHEN superseded AND ? IN {_UNSETTLED} THEN "
+                f"'{WriteState.SKIPPED}' ELSE ? END, last_error=?, "
+                "target_id=COALESCE(?, target_id), "
                 "next_attempt_at=?, updated_at=?, attempts=MAX(0, attempts-?) WHERE id=?",
                 [
                     (
+                        o.state,
                         o.state,
                         o.error or None,
                         o.target_id,
@@ -359,7 +369,7 @@ class AuditLog(QueriesMixin):
         sql = (
             "SELECT w.id AS wid, w.sink, w.attempts, w.sent, d.* FROM writes w "
             "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
-            f"AND w.state IN {_OPEN} "
+            f"AND w.state IN {_OPEN} AND w.superseded = 0 "
             "AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?)"
         )
         params: list[Any] = [pipeline, after_id, iso(now)]

@@ -163,7 +163,13 @@ CREATE INDEX outcomes_lead ON outcomes (lead_key);
 CREATE INDEX outcomes_kind ON outcomes (kind, at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: a write overtaken by a newer decision for the same lead and sink is marked, so no
+# later result or retry can make it due again (it would put an outdated status back).
+_V4 = """
+ALTER TABLE writes ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
