@@ -86,7 +86,10 @@ class Sink(Protocol):
         note/task. ``recovering=True`` says an earlier attempt may have partly landed (the
         process died mid-write), so the sink reconciles before creating anything; first
         attempts must not pay extra calls for that. Per-record failures are results,
-        never exceptions; only whole-call failures raise (``RetriableError`` etc.).
+        never exceptions; only whole-call failures raise (``RetriableError`` etc.), and
+        only when retrying them blindly is safe (idempotent updates). A create whose answer
+        was lost is a RETRYABLE result with ``uncertain=True``: the engine retries it,
+        reconciling, only after ``reconcile_after_seconds``.
         """
         ...
 

@@ -246,6 +246,9 @@ class WriteResult:
     status: WriteState
     reason: str = ""
     target_id: str | None = None  # the record written in the target system
+    #: RETRYABLE, and the write may have landed (a create whose answer was lost): the retry
+    #: reconciles, and only once the target can show what landed (``reconcile_after``)
+    uncertain: bool = False
 
 
 def _jsonable(value: Any) -> Any:

@@ -200,7 +200,14 @@ class HubSpotSink:
         for chunk in chunks(accepted, self.settings.batch_size):
             todo = list(chunk)
             if recovering:
-                todo = self._drop_existing(todo, results)
+                try:
+                    todo = self._drop_existing(todo, results)
+                except RetriableError as error:  # nothing created for this chunk: say so
+                    for handoff, cid in todo:
+                        results[handoff.key] = WriteResult(
+                            handoff.key, WriteState.RETRYABLE,
+                            f"note: search before create failed: {error}", target_id=cid)
+                    continue
             if todo:
                 self._create_notes(todo, results)
 
@@ -225,7 +232,7 @@ class HubSpotSink:
                 for handoff, cid in todo:
                     results[handoff.key] = WriteResult(
                         handoff.key, WriteState.RETRYABLE, f"note: outcome unknown: {error}",
-                        target_id=cid)
+                        target_id=cid, uncertain=True)
                 return
             keys = [h.key for h, _ in todo]
             done, failed = batch_outcome(response.status, response.body, response.headers,

@@ -34,7 +34,10 @@ class Faults:
     ``late_visible_share`` of changes stay out of HubSpot search ``late_visible_ms`` longer,
     so a record can turn up after records changed later were already found (the
     out-of-order visibility connector projects report; Salesforce's twin knob is on the org).
-    ``fail_next(n, status)`` queues exact failures for deterministic tests.
+    ``fail_next(n, status)`` queues exact failures for deterministic tests;
+    ``cut_next(n, endpoint)`` serves the next ``n`` such requests and then cuts the answer
+    (the client can't know whether its write landed: a dropped connection after the server
+    committed).
     """
 
     rate_429: float = 0.0
@@ -52,6 +55,7 @@ class Faults:
     _rng: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
     _queued: dict[str, deque[int]] = field(init=False, repr=False, default_factory=dict)
+    _cuts: dict[str, int] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -81,6 +85,19 @@ class Faults:
         """Make the next ``count`` requests to ``system`` (or any) fail with ``status``."""
         with self._lock:
             self._queued.setdefault(system, deque()).extend([status] * count)
+
+    def cut_next(self, count: int, endpoint: str) -> None:
+        """Apply the next ``count`` requests to ``endpoint`` (e.g. ``notes_batch_create``),
+        then answer each with a cut-off body."""
+        with self._lock:
+            self._cuts[endpoint] = self._cuts.get(endpoint, 0) + count
+
+    def take_cut(self, endpoint: str) -> bool:
+        with self._lock:
+            if self._cuts.get(endpoint, 0) <= 0:
+                return False
+            self._cuts[endpoint] -= 1
+            return True
 
     def take_queued(self, system: str) -> int | None:
         """Pop a queued failure status for ``system`` if one is waiting."""

@@ -120,7 +120,8 @@ class HubSpotApp:
             _log.exception("hubspot_emulator_error", endpoint=endpoint, correlation_id=cid)
             status, payload = 500, error_body("internal error", "INTERNAL_ERROR", cid)
         response = _json(status, payload)
-        if 200 <= status < 300 and self.faults.roll(self.faults.malformed_rate):
+        cut = self.faults.take_cut(endpoint) if 200 <= status < 300 else False
+        if 200 <= status < 300 and (cut or self.faults.roll(self.faults.malformed_rate)):
             response.set_data(truncate(response.get_data()))
         return response
 

@@ -102,9 +102,8 @@ class WriteBack:
         if sink_name in self.down:
             self._park(items, self.down[sink_name], now)
             return
-        self.audit.mark_in_flight(
-            [i.write_id for i in items], now, now + timedelta(seconds=self.policy.reconcile_after)
-        )
+        reconcile_at = now + timedelta(seconds=self.policy.reconcile_after)
+        self.audit.mark_in_flight([i.write_id for i in items], now, reconcile_at)
         with self.counts.lock:
             self.counts.calls += 1
         try:
@@ -122,17 +121,27 @@ class WriteBack:
             self.log.error(
                 "sink_fatal", sink=sink_name, error=str(exc), error_type=type(exc).__name__
             )
+            # Back to pending, the attempt not counted (an operator must act), but not before
+            # the reconcile time: part of the call (an earlier chunk's notes) may have landed.
             error = f"{type(exc).__name__}: {exc}"
-            self.audit.record_results(
-                [WriteUpdate(i.write_id, WriteState.PENDING, error, refund=True) for i in items],
-                self.clock(),
-            )
+            refunds = [
+                WriteUpdate(i.write_id, WriteState.PENDING, error, next_attempt_at=reconcile_at,
+                            refund=True)
+                for i in items
+            ]  # fmt: skip
+            self.audit.record_results(refunds, self.clock())
             raise
         except Exception as exc:  # a sink bug must not lose the batch: park it as retryable
             self.log.exception("sink_crashed", sink=sink_name)
-            self._record(items, {}, f"sink error {type(exc).__name__}: {exc}", self.clock())
+            error = f"sink error {type(exc).__name__}: {exc}"
+            crashed = {i.handoff.key: WriteResult(i.handoff.key, WriteState.RETRYABLE, error,
+                                                  uncertain=True) for i in items}  # fmt: skip
+            self._record(items, crashed, error, self.clock(), reconcile_at=reconcile_at)
             return
-        self._record(items, {r.key: r for r in results}, "sink returned no result", self.clock())
+        self._record(
+            items, {r.key: r for r in results}, "sink returned no result", self.clock(),
+            reconcile_at=reconcile_at,
+        )  # fmt: skip
 
     def _with_follow_up(self, item: OutboxItem) -> Handoff:
         """The handoff with the agent's follow-up SLA (accepted ones: the deadline sales has)."""
@@ -168,11 +177,15 @@ class WriteBack:
         missing: str,
         now: datetime,
         retry_after: float | None = None,
+        reconcile_at: datetime | None = None,
     ) -> None:
         outcomes = []
         for item in items:
             result = results.get(item.handoff.key)
             outcome = self._outcome(item, result, missing, now, retry_after)
+            if result is not None and result.uncertain and outcome.next_attempt_at is not None:
+                later = max(outcome.next_attempt_at, reconcile_at or now)
+                outcome = replace(outcome, next_attempt_at=later)
             outcomes.append(outcome)
             self.counts.add(outcome.state)
         self.audit.record_results(outcomes, now)

@@ -60,3 +60,26 @@ def test_a_superseded_write_that_fails_in_flight_is_never_retried(
     clock.advance(hours=3)
     [later] = run_once(config, clock=clock)
     assert later.resumed == 0 and crm.sal["1"] == "accepted"
+
+
+def test_writes_refunded_after_a_fatal_sink_error_wait_for_the_reconcile_window(
+    make_config, worlds: tuple[World, World], clock: FakeClock
+) -> None:
+    """A fatal error (a revoked token) mid-call may follow chunks that landed: the refunded
+    writes are re-sent, reconciling, only once the CRM can show what landed."""
+    from sync_agent.errors import AuthError
+
+    src, crm = worlds
+    for i in range(1, 4):
+        src.add(str(i), 90, minute=i)
+    config = make_config(page_size=4)
+    crm.fail_calls.append(AuthError("token revoked"))
+    [failed] = run_once(config, clock=clock)
+    assert failed.outcome == "auth"
+    clock.advance(minutes=1)  # the operator fixed the token quickly
+    [soon] = run_once(config, clock=clock)
+    assert soon.resumed == 0, "re-sent before anything that landed could be seen"
+    clock.advance(seconds=config.reconcile_after_seconds)
+    [later] = run_once(config, clock=clock)
+    assert later.resumed > 0 and later.outcome == "ok"
+    assert set(crm.notes.values()) == {1}
