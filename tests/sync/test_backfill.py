@@ -70,6 +70,7 @@ def test_budget_stop_during_backfill_is_resumable(make_config, worlds, clock) ->
     crm.fail_calls.append(BudgetExhausted("HubSpot daily allowance reached"))
     [stopped] = backfill(config, since="2026-01-05", clock=clock)
     assert stopped.outcome == "budget" and stopped.exit_code == 4
+    clock.advance(seconds=config.reconcile_after_seconds)
     [done] = backfill(config, since="2026-01-05", clock=clock)
     assert done.outcome == "ok" and len(crm.sal) == 6
     assert set(crm.notes.values()) == {1} and len(crm.notes) == 3

@@ -125,6 +125,7 @@ def test_budget_stop_saves_state_and_exits_4_then_resumes(make_config, worlds, c
     with AuditLog.open(config.audit_db) as log:
         assert log.runs()[0]["outcome"] == "budget"
         assert log.write_states().get("written", 0) < 12
+    clock.advance(seconds=config.reconcile_after_seconds)  # what landed is visible by now
     [resumed] = run_once(config, clock=clock)
     assert resumed.outcome == "ok"
     assert len(crm.sal) == 6 and set(crm.notes.values()) == {1} and len(crm.notes) == 6
@@ -139,6 +140,7 @@ def test_auth_error_stops_the_pipeline_without_spending_attempts(
     crm.fail_calls.append(AuthError("401 token expired"))
     [stopped] = run_once(config, clock=clock)
     assert stopped.outcome == "auth" and stopped.exit_code == 1 and "token expired" in stopped.error
+    clock.advance(seconds=config.reconcile_after_seconds)
     [fixed] = run_once(config, clock=clock)
     assert fixed.writes.dead == 0 and len(crm.sal) == 2
 
