@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -25,7 +25,7 @@ from sync_agent.config import Config
 from sync_agent.engine import run_once
 from sync_agent.lock import agent_lock
 from sync_agent.logs import get_logger
-from sync_agent.triggers import make_trigger
+from sync_agent.triggers import Schedule, make_trigger
 
 Job = Callable[..., Any]
 
@@ -110,10 +110,33 @@ def build_scheduler(
             misfire_grace_time=config.misfire_grace_seconds,
             next_run_time=clock(),
         )
+    sched.add_job(
+        retention_job,
+        make_trigger(Schedule(cron=RETENTION_CRON)),
+        args=(config, tracker, clock),
+        id=RETENTION_JOB,
+        name="retention (prune)",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=config.misfire_grace_seconds,
+    )
     sched.add_listener(
         lambda event: record_job_event(config, event, clock), EVENT_JOB_ERROR | EVENT_JOB_MISSED
     )
     return sched
+
+
+#: The running agent holds the lock for good, so it applies the retention policy itself.
+RETENTION_JOB = "retention"
+RETENTION_CRON = "15 3 * * *"
+
+
+def retention_job(config: Config, tracker: JobTracker, clock: Callable[[], datetime]) -> int:
+    """Prune decisions older than ``[retention] decisions_days`` (daily, 03:15 UTC)."""
+    with tracker, AuditLog.open(config.audit_db) as log:
+        removed = log.prune(clock() - timedelta(days=config.decisions_days))
+    get_logger("sync_agent.scheduler").info("pruned", decisions=removed)
+    return removed
 
 
 def serve(

@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from sync_agent.audit.records import (
     NewDecision,
     OutboxItem,
     Prior,
+    SinkPrior,
     WriteUpdate,
     chunks,
     decision_from_row,
@@ -47,6 +49,8 @@ _SUPERSEDABLE = sql_in(
     WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.DEAD
 )
 _UNSETTLED = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.DEAD)
+#: writes whose result a sink was (or will be) given: what it shows for the lead
+_SENT = sql_in(WriteState.WRITTEN, WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE)
 
 
 class AuditLog(QueriesMixin):
@@ -179,29 +183,42 @@ class AuditLog(QueriesMixin):
     # ------------------------------------------------------------------ the outbox
 
     def priors(self, pipeline: str, lead_keys: Sequence[str]) -> dict[str, Prior]:
-        """For each known lead: ever accepted (dry runs aside)? latest rules and content?"""
-        out: dict[str, Prior] = {}
+        """What each known lead's sinks got (from any pipeline), and ``pipeline``'s latest
+        decision of it; dry runs never count. Leads never decided are absent."""
+        sinks: dict[str, dict[str, SinkPrior]] = defaultdict(dict)
+        latest: dict[str, tuple[str, str]] = {}
         for chunk in chunks(list(lead_keys), 500):
             marks = ",".join("?" * len(chunk))
             sql = (
-                "SELECT lead_key, MAX(outcome = 'accepted') AS accepted, "
-                "(SELECT d2.rules_hash || char(31) || IFNULL(d2.fingerprint, '') FROM decisions d2 "
-                " WHERE d2.lead_key = d.lead_key AND d2.pipeline = d.pipeline AND d2.dry_run = 0 "
-                " ORDER BY d2.id DESC LIMIT 1) AS latest "
-                "FROM decisions d WHERE pipeline = ? AND dry_run = 0 AND lead_key IN "
-                f"({marks}) GROUP BY lead_key"
+                "SELECT d.lead_key, w.sink, MAX(d.outcome = 'accepted') AS accepted, "
+                "(SELECT d2.outcome || char(31) || d2.score || char(31) || d2.reasons "
+                " FROM writes w2 JOIN decisions d2 ON d2.id = w2.decision_id "
+                " WHERE d2.lead_key = d.lead_key AND w2.sink = w.sink "
+                f" AND w2.state IN {_SENT} ORDER BY d2.id DESC LIMIT 1) AS last "
+                "FROM writes w JOIN decisions d ON d.id = w.decision_id "
+                f"WHERE d.dry_run = 0 AND d.lead_key IN ({marks}) GROUP BY d.lead_key, w.sink"
+            )
+            for row in self.rows(sql, chunk):
+                sinks[row["lead_key"]][row["sink"]] = SinkPrior(
+                    bool(row["accepted"]), _last_sent(row["last"])
+                )
+            sql = (
+                "SELECT lead_key, rules_hash, IFNULL(fingerprint, '') AS fingerprint "
+                "FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE pipeline = ? "
+                f"AND dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key)"
             )
             for row in self.rows(sql, [pipeline, *chunk]):
-                rules_hash, _, fingerprint = (row["latest"] or "").partition(chr(31))
-                out[row["lead_key"]] = Prior(bool(row["accepted"]), rules_hash, fingerprint)
-        return out
+                latest[row["lead_key"]] = (row["rules_hash"], row["fingerprint"])
+        return {
+            key: Prior(sinks.get(key, {}), *latest.get(key, ("", "")))
+            for key in set(sinks) | set(latest)
+        }
 
     def record_page(
         self,
         *,
         run_id: int,
         pipeline: str,
-        sinks: Sequence[str],
         decisions: Sequence[NewDecision],
         malformed: Sequence[tuple[str, str]],
         source: str,
@@ -214,10 +231,10 @@ class AuditLog(QueriesMixin):
         with self.transaction() as c:
             for new in decisions:
                 decision_id = self._insert_decision(c, run_id, pipeline, new, now, dry_run)
-                if new.write and not dry_run:
-                    self._supersede(c, pipeline, new.mql.key, decision_id, now)
+                if new.sinks and not dry_run:
                     handoff = slim_handoff(new.handoff_key, new.mql, new.decision, new.note)
-                    for sink in sinks:
+                    for sink in new.sinks:
+                        self._supersede(c, sink, new.mql.key, decision_id, now)
                         cur = c.execute(
                             "INSERT INTO writes (decision_id, pipeline, sink, handoff_key, "
                             "state, created_at, updated_at) "
@@ -244,27 +261,29 @@ class AuditLog(QueriesMixin):
 
     @staticmethod
     def _supersede(
-        c: sqlite3.Connection, pipeline: str, lead_key: str, decision_id: int, now: datetime
+        c: sqlite3.Connection, sink: str, lead_key: str, decision_id: int, now: datetime
     ) -> None:
-        """Older writes of this lead must never land after the new decision's: a late retry,
-        or the reconciling re-send of one a crash cut off in flight, would put an outdated
-        SAL status back. They are marked superseded (never due again, whatever result still
-        comes back for them) and, unless already settled, skipped."""
-        older = "SELECT id FROM decisions WHERE pipeline = ? AND lead_key = ? AND id < ?"
-        args = (pipeline, lead_key, decision_id)
+        """Older writes of this lead to this sink (from any pipeline) must never land after
+        the new decision's: a late retry, or the reconciling re-send of one a crash cut off in
+        flight, would put an outdated SAL status back. They are marked superseded (never due
+        again, whatever result still comes back for them) and, unless settled, skipped; their
+        decisions' status is rolled up again."""
+        older = (
+            "SELECT w.id FROM writes w JOIN decisions d ON d.id = w.decision_id "
+            "WHERE w.sink = ? AND d.lead_key = ? AND d.id < ? AND w.superseded = 0"
+        )
+        ids = [r[0] for r in c.execute(older, (sink, lead_key, decision_id))]
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
         c.execute(
             "UPDATE writes SET superseded = 1, state = CASE WHEN state IN "
             f"{_SUPERSEDABLE} THEN ? ELSE state END, last_error = CASE WHEN state IN "
             f"{_SUPERSEDABLE} THEN 'superseded by a newer decision' ELSE last_error END, "
-            f"next_attempt_at = NULL, updated_at = ? WHERE superseded = 0 AND decision_id IN "
-            f"({older})",
-            (WriteState.SKIPPED, iso(now), *args),
+            f"next_attempt_at = NULL, updated_at = ? WHERE id IN ({marks})",
+            (WriteState.SKIPPED, iso(now), *ids),
         )
-        c.execute(
-            f"UPDATE decisions SET status=? WHERE id IN ({older}) AND status IN "
-            + sql_in(HandoffStatus.PENDING, HandoffStatus.RETRYABLE, HandoffStatus.DEAD),
-            (HandoffStatus.SKIPPED, *args),
-        )
+        c.execute(_ROLLUP.format(marks=marks), ids)
 
     def _insert_decision(
         self,
@@ -280,7 +299,7 @@ class AuditLog(QueriesMixin):
         status = (
             HandoffStatus.DRY_RUN
             if dry_run
-            else (new.status if not new.write else HandoffStatus.PENDING)
+            else (HandoffStatus.PENDING if new.sinks else new.status)
         )
         cur = c.execute(
             "INSERT INTO decisions (run_id, pipeline, lead_key, source, source_id, crm_ids, "
@@ -399,6 +418,29 @@ class AuditLog(QueriesMixin):
             )
         return found
 
+    # ------------------------------------------------------------------ renames
+
+    #: every table with a pipeline column (aggregates too: reports over long periods)
+    _PIPELINE_TABLES = ("runs", "decisions", "writes", "cursors", "backfills", "malformed",
+                        "events", "aggregates")  # fmt: skip
+
+    def rename_pipeline(self, old: str, new: str) -> int:
+        """Move ``old``'s history (cursor, decisions, outbox) to ``new``; returns the decisions
+        moved. Refused (ValueError) when ``new`` has history of its own."""
+        with self.transaction() as c:
+            taken = c.execute(
+                "SELECT 1 FROM runs WHERE pipeline = ? UNION SELECT 1 FROM cursors WHERE "
+                "pipeline = ? LIMIT 1",
+                (new, new),
+            ).fetchone()
+            if taken:
+                raise ValueError(f"pipeline {new!r} already has history in this audit log")
+            moved = c.execute("SELECT COUNT(*) FROM decisions WHERE pipeline = ?", (old,))
+            count = int(moved.fetchone()[0])
+            for table in self._PIPELINE_TABLES:
+                c.execute(f"UPDATE {table} SET pipeline = ? WHERE pipeline = ?", (new, old))
+        return count
+
     # ------------------------------------------------------------------ backfill checkpoints
 
     def open_backfill(
@@ -505,3 +547,11 @@ class ConnectorState:
 
     def put(self, key: str, value: Any) -> None:
         self.log.put_state(self.instance, key, value, datetime.now(UTC))
+
+
+def _last_sent(text: str | None) -> tuple[str, float, tuple[str, ...]] | None:
+    """``outcome␟score␟reasons-json`` as compared by :meth:`Prior.unchanged_for`."""
+    if not text:
+        return None
+    outcome, score, reasons = text.split(chr(31), 2)
+    return outcome, round(float(score), 6), tuple(json.loads(reasons))

@@ -43,6 +43,11 @@ class QueriesMixin:
     def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:  # pragma: no cover - db.py
         raise NotImplementedError
 
+    def pipeline_names(self) -> list[str]:
+        """Every pipeline the log has history for."""
+        rows = self.rows("SELECT pipeline FROM runs UNION SELECT pipeline FROM cursors")
+        return sorted(str(r["pipeline"]) for r in rows)
+
     def list_decisions(
         self,
         *,

@@ -25,14 +25,14 @@ def iso(moment: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class NewDecision:
-    """A decision to record; ``write`` says whether it gets pending writes (one per sink)."""
+    """A decision to record, with a pending write for each of ``sinks`` (none: ``status``)."""
 
     mql: MQL
     decision: Decision
     handoff_key: str
     note: str
-    write: bool = True
-    status: HandoffStatus = HandoffStatus.PENDING
+    sinks: tuple[str, ...] = ()
+    status: HandoffStatus = HandoffStatus.SKIPPED
     fingerprint: str = ""
 
 
@@ -49,12 +49,32 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
-class Prior:
-    """What the log knows about a lead: ever accepted? latest decision's rules and content."""
+class SinkPrior:
+    """What one sink last got for a lead, whichever pipeline sent it."""
 
-    accepted: bool
-    rules_hash: str
-    fingerprint: str
+    accepted: bool  # an accepted handoff went to it: the lead is handed off there for good
+    last: tuple[str, float, tuple[str, ...]] | None  # newest result sent: outcome, score, why
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the log knows about a lead: per sink what it got (any pipeline), and this
+    pipeline's latest decision (rules and content) for skipping unchanged re-reads."""
+
+    sinks: Mapping[str, SinkPrior]
+    rules_hash: str = ""
+    fingerprint: str = ""
+
+    def accepted_by(self, sink: str) -> bool:
+        found = self.sinks.get(sink)
+        return found is not None and found.accepted
+
+    def unchanged_for(
+        self, sink: str, outcome: str, score: float, reasons: tuple[str, ...]
+    ) -> bool:
+        """The sink already shows exactly this result (a re-decision that changed nothing)."""
+        found = self.sinks.get(sink)
+        return found is not None and found.last == (outcome, round(score, 6), tuple(reasons))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from sync_agent.cli.options import (
+    agent_locked,
     config_option,
     echo_json,
     json_option,
@@ -215,6 +216,9 @@ def report(
 def prune(days: int | None, config_path: Path | None) -> None:
     """Delete finished decisions older than the retention period; daily counts are kept.
 
+    Takes the agent lock (exit 3 while `sync-agent run` works on this database: the
+    running agent prunes by itself every day at 03:15 UTC). For cron set-ups:
+
     \b
     Example (a daily cron line):
       15 3 * * *  sync-agent prune --config /etc/sync-agent/sync-agent.toml
@@ -225,9 +229,37 @@ def prune(days: int | None, config_path: Path | None) -> None:
     keep = days if days is not None else config.decisions_days
     if keep < 1:
         raise click.BadParameter("must be at least 1", param_hint="--days")
-    with AuditLog.open(config.audit_db) as log:
+    with agent_locked(config), AuditLog.open(config.audit_db) as log:
         removed = log.prune(datetime.now(UTC) - timedelta(days=keep))
     click.echo(f"pruned {removed} decision(s) older than {keep} day(s); daily aggregates kept")
+
+
+@audit.command("rename-pipeline")
+@click.argument("old")
+@click.argument("new")
+@config_option
+def rename_pipeline(old: str, new: str, config_path: Path | None) -> None:
+    """Move a pipeline's history (cursor, decisions, outbox) to its new name after you
+    renamed it in the config, so it goes on where it stopped instead of reading from the
+    start. Runs under the agent lock.
+
+    \b
+    Example:
+      sync-agent audit rename-pipeline hubspot-mqls inbound-mqls
+    """
+    from sync_agent.audit import AuditLog
+
+    config = load(config_path, logging=False)
+    with agent_locked(config), AuditLog.open(config.audit_db) as log:
+        if old not in log.pipeline_names():
+            raise click.BadParameter(f"the audit log has no pipeline {old!r}", param_hint="OLD")
+        try:
+            moved = log.rename_pipeline(old, new)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"renamed {old} to {new}: {moved} decision(s), the cursor and the outbox moved")
+    if new not in {p.name for p in config.pipelines}:
+        click.echo(f"note: {config.path} has no pipeline named {new!r} yet", err=True)
 
 
 @audit.command("dead-letters")

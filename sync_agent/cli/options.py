@@ -9,7 +9,8 @@ every problem with file, line and fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,8 @@ import click
 
 from connectors.base import Instance
 from sync_agent.config import DEFAULT_CONFIG_NAME, Config, load_config
-from sync_agent.errors import ConfigError
+from sync_agent.errors import AgentLocked, ConfigError
+from sync_agent.lock import agent_lock
 from sync_agent.logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,6 +95,18 @@ def load(config_path: Path | None, *, logging: bool = True) -> Config:
             level=config.log_level, redact_pii=config.redact_pii, json=config.log_json
         )
     return config
+
+
+@contextmanager
+def agent_locked(config: Config) -> Iterator[None]:
+    """Hold the agent lock for a command that changes the audit log; exit 3 if another
+    agent holds it (never two writers on one database)."""
+    try:
+        with agent_lock(config.audit_db):
+            yield
+    except AgentLocked as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(3) from None
 
 
 def check_pipeline(config: Config, name: str | None) -> None:

@@ -285,6 +285,26 @@ def replay(
     _finish(summaries, as_json)
 
 
+def _orphaned_history(config: Any) -> list[str]:
+    """Pipelines the audit log knows that the config no longer has (a rename, usually)."""
+    from sync_agent.audit import AuditLog
+
+    if not config.audit_db.exists():
+        return []
+    with AuditLog.open(config.audit_db) as log:
+        known = log.pipeline_names()
+    names = [p.name for p in config.pipelines]
+    gone = [n for n in known if n not in names]
+    fresh = [n for n in names if n not in known]
+    target = fresh[0] if len(fresh) == 1 else "NEW-NAME"
+    return [
+        f"the audit log has history under pipeline {name!r}, which this config no longer has; "
+        f"if you renamed it, keep its cursor and history: "
+        f"sync-agent audit rename-pipeline {name} {target}"
+        for name in gone
+    ]
+
+
 @click.group("config")
 def config_group() -> None:
     """Validate the configuration file."""
@@ -318,6 +338,8 @@ def check(connect: bool, config_path: Path | None) -> None:
             click.echo(f"✗ pipeline {spec.name}: {exc}")
             for problem in exc.problems:
                 click.echo(f"    {problem}")
+    for line in _orphaned_history(config):
+        click.echo(f"⚠ {line}")
     if connect:
         for name, conn in config.connectors.items():
             if conn.spec.check_connection is None:

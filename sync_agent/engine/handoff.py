@@ -1,9 +1,10 @@
 """The handoff: its idempotency key and the context note sales reads (pure functions).
 
 The key is what makes note/task creation idempotent: sinks stamp it on what they create
-and look for it when ``recovering``. An accepted lead has ONE key per pipeline for ever
-(a lead is handed off to sales once); other outcomes are keyed by the lead version and
-ruleset that decided them, so a re-read of the same version maps to the same key.
+and look for it when ``recovering``. An accepted lead has ONE key for ever, whichever
+pipeline decided it (a lead is handed off to sales once); other outcomes are keyed by the
+lead version and ruleset that decided them, so a re-read of the same version maps to the
+same key.
 """
 
 from __future__ import annotations
@@ -43,15 +44,17 @@ PROFILE: tuple[tuple[str, str], ...] = (
 )
 
 
-def handoff_key(pipeline: str, mql: MQL, decision: Decision) -> str:
-    """Stable idempotency key (``sal-`` + 32 hex) for this handoff."""
+def handoff_key(mql: MQL, decision: Decision) -> str:
+    """Stable idempotency key (``sal-`` + 32 hex) for this handoff.
+
+    It names the lead, not the pipeline: a renamed pipeline, or a second one over the same
+    leads, produces the same key, so a sink that already holds the note or task finds it.
+    """
     if decision.outcome is Outcome.ACCEPTED:
-        material = f"{pipeline}|{mql.key}|accepted"
+        material = f"{mql.key}|accepted"
     else:
         version = mql.modified_at.isoformat() if mql.modified_at else ""
-        material = (
-            f"{pipeline}|{mql.key}|{decision.outcome.value}|{decision.ruleset_hash}|{version}"
-        )
+        material = f"{mql.key}|{decision.outcome.value}|{decision.ruleset_hash}|{version}"
     return "sal-" + hashlib.sha256(material.encode()).hexdigest()[:32]
 
 

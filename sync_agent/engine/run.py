@@ -39,7 +39,7 @@ from sync_agent.errors import (
     SkippableError,
 )
 from sync_agent.logs import Logger, get_logger
-from sync_agent.model import MQL, HandoffStatus, Outcome
+from sync_agent.model import MQL, Outcome
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int | None], None]
@@ -273,10 +273,12 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
     malformed = [(str(raw), str(reason)) for raw, reason in page.malformed]
     new: list[NewDecision] = []
     counts = {"accepted": 0, "rejected": 0, "review": 0}
+    sinks = tuple(ctx.pipeline.sinks or ctx.pipeline.config.sinks)
     for mql in mqls:
         prior = priors.get(mql.key)
-        if prior is not None and prior.accepted and not ctx.reevaluate:
-            s.skipped_accepted += 1
+        open_sinks = [k for k in sinks if prior is None or not prior.accepted_by(k)]
+        if not open_sinks and not ctx.reevaluate:
+            s.skipped_accepted += 1  # handed off to every sink already (by any pipeline)
             continue
         fingerprint = lead_fingerprint(mql)
         if (
@@ -290,24 +292,22 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
         decided = _decide(ctx, mql, now, malformed)
         if decided is None:
             continue
-        already = prior is not None and prior.accepted
+        d = decided.decision
+        targets = tuple(
+            k for k in open_sinks
+            if prior is None or not prior.unchanged_for(k, d.outcome.value, d.score, d.reasons)
+        )  # fmt: skip
         new.append(
             NewDecision(
-                decided.mql,
-                decided.decision,
-                decided.handoff_key,
-                decided.note,
-                write=not already,
-                status=HandoffStatus.SKIPPED if already else HandoffStatus.PENDING,
-                fingerprint=fingerprint,
+                decided.mql, d, decided.handoff_key, decided.note,
+                sinks=targets, fingerprint=fingerprint,
             )
-        )
+        )  # fmt: skip
         counts[decided.decision.outcome.value] += 1
     cursor = None if ctx.dry_run else (cursor_kind, page.cursor.to_dict())
     items = ctx.audit.record_page(
         run_id=s.run_id,
         pipeline=ctx.pipeline.name,
-        sinks=list(ctx.pipeline.sinks or ctx.pipeline.config.sinks),
         decisions=new,
         malformed=malformed,
         source=ctx.pipeline.source.name,
@@ -353,7 +353,7 @@ def _decide(
     except (SkippableError, ValueError, TypeError, KeyError) as exc:
         malformed.append((mql.source_id, f"evaluation failed: {type(exc).__name__}: {exc}"))
         return None
-    key = handoff_key(ctx.pipeline.name, mql, decision)
+    key = handoff_key(mql, decision)
     note = (  # only accepted handoffs become a note/task for sales
         compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
         if decision.outcome is Outcome.ACCEPTED

@@ -170,7 +170,7 @@ def test_scheduled_job_with_an_injected_clock(sandbox, tmp_path) -> None:
     sched = build_scheduler(
         config, scheduler=BackgroundScheduler(timezone=UTC), clock=lambda: start
     )
-    [job] = sched.get_jobs()
+    [job] = [j for j in sched.get_jobs() if j.id == "hubspot-mqls"]
     assert job.next_run_time == start
     next_fire = job.trigger.get_next_fire_time(start, start)
     assert next_fire == start + timedelta(minutes=1)  # every_minutes = 1

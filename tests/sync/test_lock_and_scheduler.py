@@ -88,7 +88,8 @@ def test_one_job_per_pipeline_never_overlapping(make_config, worlds, clock) -> N
     sched = scheduler.build_scheduler(
         config, scheduler=BackgroundScheduler(timezone=UTC), clock=clock
     )
-    [job] = sched.get_jobs()
+    job, retention = sched.get_jobs()
+    assert retention.id == "retention", "the running agent prunes by itself (it holds the lock)"
     assert job.id == "mqls" and job.max_instances == 1 and job.coalesce is True
     assert job.args[-1] is clock
     assert job.misfire_grace_time == config.misfire_grace_seconds
@@ -119,3 +120,29 @@ def test_job_errors_are_recorded_in_the_audit_log(make_config, worlds, clock) ->
     with AuditLog.open(config.audit_db) as log:
         [row] = log.events("job_error")
     assert row["pipeline"] == "mqls" and "RuntimeError: boom" in row["message"]
+
+
+def test_prune_takes_the_agent_lock_and_the_agent_prunes_daily(
+    other_agent, worlds, clock
+) -> None:
+    """Pruning while an agent writes would race it: the command exits 3; the running
+    agent applies the retention policy itself, every day."""
+    from click.testing import CliRunner
+
+    from sync_agent.cli import main
+
+    config, proc = other_agent
+    result = CliRunner().invoke(main, ["prune", "--config", str(config.path)])
+    assert result.exit_code == 3 and f"pid {proc.pid}" in result.output
+    proc.kill()
+    proc.wait()
+    src, _ = worlds
+    src.add("1", 10, minute=1)
+    run_once(config, clock=clock)
+    sched = scheduler.build_scheduler(
+        config, scheduler=BackgroundScheduler(timezone=UTC), clock=clock
+    )
+    [retention] = [j for j in sched.get_jobs() if j.id == "retention"]
+    assert str(retention.trigger) == str(CronTrigger.from_crontab("15 3 * * *", timezone=UTC))
+    clock.advance(days=config.decisions_days + 1)
+    assert retention.func(*retention.args) == 1
