@@ -54,14 +54,25 @@ class SkippableError(SyncAgentError):
 
 
 class PermanentApiError(FatalError):
-    """The remote API refused the request for good (4xx other than limits/auth expiry)."""
+    """The remote API refused the request for good (4xx other than limits/auth expiry).
+
+    ``configuration`` says the error names the set-up (a missing property or field, an
+    unknown object): it would hit every record, so the run stops with the fix. Otherwise
+    one record may be to blame, and the engine splits the batch to find it.
+    """
 
     def __init__(
-        self, message: str, *, correlation_id: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        correlation_id: str | None = None,
+        status: int | None = None,
+        configuration: bool = False,
     ) -> None:
         super().__init__(message)
         self.correlation_id = correlation_id
         self.status = status
+        self.configuration = configuration
 
 
 class AuthError(FatalError):

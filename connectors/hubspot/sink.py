@@ -197,6 +197,7 @@ class HubSpotSink:
 
     def _notes(self, accepted: list[Target], recovering: bool,
                results: dict[str, WriteResult]) -> None:
+        created = 0
         for chunk in chunks(accepted, self.settings.batch_size):
             todo = list(chunk)
             if recovering:
@@ -209,7 +210,30 @@ class HubSpotSink:
                             f"note: search before create failed: {error}", target_id=cid)
                     continue
             if todo:
-                self._create_notes(todo, results)
+                self._create_refused_apart(todo, results, first=created == 0)
+                created += len(todo)
+
+    def _create_refused_apart(self, todo: list[Target], results: dict[str, WriteResult], *,
+                              first: bool) -> None:
+        """Create notes; a batch HubSpot refuses as a whole (400) created nothing, so its
+        halves are sent again to find the note that fails alone (a dead letter). A refusal
+        that names the set-up stops the call, unless notes of this call already exist:
+        then the rest waits (raising would make the engine re-send what landed)."""
+        try:
+            self._create_notes(todo, results)
+        except PermanentApiError as refused:
+            error = _with_setup_hint(refused)
+            if error.configuration and first:
+                raise error from refused
+            if len(todo) == 1 or error.configuration:
+                for handoff, cid in todo:
+                    state = WriteState.RETRYABLE if error.configuration else WriteState.DEAD
+                    results[handoff.key] = WriteResult(handoff.key, state, f"note: {error}",
+                                                       target_id=cid)
+                return
+            half = len(todo) // 2
+            self._create_refused_apart(todo[:half], results, first=first)
+            self._create_refused_apart(todo[half:], results, first=False)
 
     def _create_notes(self, todo: list[Target], results: dict[str, WriteResult]) -> None:
         """Create; send again only what HubSpot refused (429), never what may have landed.
@@ -309,6 +333,6 @@ def _with_setup_hint(error: PermanentApiError) -> PermanentApiError:
     text = str(error)
     if "does not exist" in text or "PROPERTY_DOESNT_EXIST" in text:
         return PermanentApiError(
-            f"{text} (create the SAL properties: sync-agent hubspot setup-properties)",
-            correlation_id=error.correlation_id, status=error.status)
+            f"create the SAL properties: sync-agent hubspot setup-properties ({text})",
+            correlation_id=error.correlation_id, status=error.status, configuration=True)
     return error

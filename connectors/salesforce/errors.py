@@ -47,6 +47,15 @@ RECORD_STATUS: Mapping[str, WriteState] = {
     "CANNOT_UPDATE_CONVERTED_LEAD": WriteState.SKIPPED,
     "ENTITY_IS_DELETED": WriteState.SKIPPED,
 }
+#: Whole-call errors that name the set-up (they would hit every record alike).
+CONFIGURATION_CODES = frozenset({
+    "INVALID_FIELD", "INVALID_TYPE", "INVALID_FIELD_FOR_INSERT_UPDATE", "NOT_FOUND",
+    "INSUFFICIENT_ACCESS",
+})
+#: Per-record errors an org trigger or a governor limit causes on big batches: the same
+#: records usually go through in smaller ones.
+SMALLER_BATCH_CODES = frozenset({"CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"})
+
 #: Reasons for the SKIPPED codes above.
 SKIP_REASONS: Mapping[str, str] = {
     "CANNOT_UPDATE_CONVERTED_LEAD": "lead converted",
@@ -125,7 +134,11 @@ def _translate_api(exc: SalesforceError, corr: str | None) -> SyncAgentError:
         return RetriableError(text, correlation_id=corr, status=status)
     if isinstance(exc, (SalesforceMalformedRequest, SalesforceResourceNotFound,
                         SalesforceMoreThanOneRecord)):
-        return PermanentApiError(text, correlation_id=corr, status=status)
+        setup = code in CONFIGURATION_CODES
+        if setup:
+            text = f"{text} (check the field and object names in [connectors] and the " \
+                   "integration user's field access: sync-agent config check --connect)"
+        return PermanentApiError(text, correlation_id=corr, status=status, configuration=setup)
     if isinstance(exc, SalesforceGeneralError) and (status >= 500 or status == 429):
         return RetriableError(text, correlation_id=corr, status=status)
     return PermanentApiError(text, correlation_id=corr, status=status)

@@ -29,7 +29,12 @@ from simple_salesforce import format_soql
 
 import connectors.salesforce.matching as m
 from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.errors import SKIP_REASONS, describe_errors, record_status
+from connectors.salesforce.errors import (
+    SKIP_REASONS,
+    SMALLER_BATCH_CODES,
+    describe_errors,
+    record_status,
+)
 from connectors.salesforce.settings import SalesforceSettings
 from sync_agent.logs import get_logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
@@ -103,18 +108,17 @@ class SalesforceSink:
     def _update_leads(self, pairs: list[Pair], results: dict[str, WriteResult]) -> list[Pair]:
         """Send the Lead updates; return the pairs whose update landed."""
         return self._send(pairs, m.lead_update, "composite/sobjects", results, "lead",
-                          lambda todo: m.rounds(todo, self.settings.batch_size))
+                          lambda todo, size: m.rounds(todo, size))
 
     def _upsert_tasks(self, pairs: list[Pair], results: dict[str, WriteResult]) -> None:
-        size = self.settings.batch_size
         owners = self._owners({lead.owner_id for _, lead in pairs if lead.owner_id})
 
         def build(h: Handoff, lead: m.LeadRow, s: SalesforceSettings) -> Any:
             return m.task_upsert(h, lead, s, owners.get(lead.owner_id or ""))
 
         self._send(pairs, build, f"composite/sobjects/Task/{self.settings.task_key_field}",
-                   results, "task", lambda todo: [todo[i : i + size]
-                                                  for i in range(0, len(todo), size)])
+                   results, "task", lambda todo, size: [todo[i : i + size]
+                                                        for i in range(0, len(todo), size)])
 
     def _owners(self, ids: set[str]) -> dict[str, m.Owner]:
         """Who the lead owners are (users: active?; queues: name), kept for the sink's life:
@@ -138,14 +142,20 @@ class SalesforceSink:
     def _send(
         self, pairs: list[Pair], build: Callable[[Handoff, m.LeadRow, SalesforceSettings], Any],
         path: str, results: dict[str, WriteResult], kind: str,
-        chunker: Callable[[list[Pair]], list[list[Pair]]],
+        chunker: Callable[[list[Pair], int], list[list[Pair]]], size: int | None = None,
     ) -> list[Pair]:
-        """Send every chunk; re-send only lock failures (with backoff); record other failures."""
+        """Send every chunk; re-send only lock failures (with backoff); record other failures.
+
+        Records an org trigger failed on (a governor limit, ``CANNOT_INSERT_UPDATE_ACTIVATE_
+        ENTITY``) are sent again in half-size chunks, down to one record a call, before that
+        failure counts as permanent."""
+        size = size or self.settings.batch_size
         ok: list[Pair] = []
+        smaller: list[Pair] = []
         newer = _NewerLanded(pairs)
         pending = pairs
         for attempt in range(self.settings.lock_retries + 1):
-            chunks = chunker(pending)
+            chunks = chunker(pending, size)
             bodies = [[build(h, lead, self.settings) for h, lead in chunk] for chunk in chunks]
             answers = self.client.collections("PATCH", path, bodies) if bodies else []
             retry: list[Pair] = []
@@ -156,6 +166,9 @@ class SalesforceSink:
                         newer.landed(pair)
                         continue
                     code, detail = describe_errors(outcome.get("errors"))
+                    if code in SMALLER_BATCH_CODES and size > 1:
+                        smaller.append(pair)
+                        continue
                     status = record_status(code)
                     if status is WriteState.RETRYABLE and attempt < self.settings.lock_retries:
                         retry.append(pair)
@@ -172,6 +185,10 @@ class SalesforceSink:
             result = results.get(pair[0].key)
             if result is not None and result.status is WriteState.RETRYABLE:
                 newer.skip(pair, results)
+        if smaller:
+            self.log.info("salesforce_smaller_batches", kind=kind, records=len(smaller),
+                          size=size // 2)
+            ok += self._send(smaller, build, path, results, kind, chunker, size // 2)
         return ok
 
 

@@ -82,7 +82,8 @@ class Faults:
             return self._rng.choice(options)
 
     def fail_next(self, count: int, status: int = 429, system: str = "any") -> None:
-        """Make the next ``count`` requests to ``system`` (or any) fail with ``status``."""
+        """Make the next ``count`` requests to ``system`` (or any) fail with ``status``;
+        ``system`` may name one endpoint too (``"hubspot:batch_create"``)."""
         with self._lock:
             self._queued.setdefault(system, deque()).extend([status] * count)
 
@@ -99,10 +100,11 @@ class Faults:
             self._cuts[endpoint] -= 1
             return True
 
-    def take_queued(self, system: str) -> int | None:
-        """Pop a queued failure status for ``system`` if one is waiting."""
+    def take_queued(self, system: str, endpoint: str | None = None) -> int | None:
+        """Pop a queued failure status for ``system`` (or this endpoint of it) if waiting."""
+        keys = ([f"{system}:{endpoint}"] if endpoint else []) + [system, "any"]
         with self._lock:
-            for key in (system, "any"):
+            for key in keys:
                 queue = self._queued.get(key)
                 if queue:
                     return queue.popleft()
@@ -113,9 +115,9 @@ class Faults:
         if self.latency_ms > 0:
             self.sleep(self.latency_ms / 1000)
 
-    def pick_failure(self, system: str) -> int | None:
+    def pick_failure(self, system: str, endpoint: str | None = None) -> int | None:
         """The failure status to answer this request with, or None to serve it normally."""
-        queued = self.take_queued(system)
+        queued = self.take_queued(system, endpoint)
         if queued is not None:
             return queued
         if self.roll(self.rate_429):

@@ -106,7 +106,7 @@ class HubSpotApp:
         limited = self._limit(endpoint == "search", cid)
         if limited is not None:
             return limited
-        injected = self._inject(cid)
+        injected = self._inject(cid, endpoint)
         if injected is not None:
             return injected
         if endpoint in ("not_found", "method_not_allowed"):
@@ -159,8 +159,8 @@ class HubSpotApp:
             response.headers["Retry-After"] = str(int(retry_after))
         return response
 
-    def _inject(self, cid: str) -> Response | None:
-        status = self.faults.pick_failure(SYSTEM)
+    def _inject(self, cid: str, endpoint: str) -> Response | None:
+        status = self.faults.pick_failure(SYSTEM, endpoint)
         if status is None:
             return None
         if status == 429:
@@ -168,7 +168,7 @@ class HubSpotApp:
             return self._too_many("TEN_SECONDLY_ROLLING", cid, wait)
         if status >= 500:
             return Response(proxy_page(status), status=status, content_type="text/html")
-        return _json(status, error_body("Injected failure", "INJECTED", cid))
+        return _json(status, error_body("Injected failure", "VALIDATION_ERROR", cid))
 
     def _rate_headers(self, response: Response) -> None:
         """HubSpot's rate headers; with a limit off, the free tier's numbers, never exhausted."""

@@ -15,12 +15,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from connectors.base import Sink
 from sync_agent.audit.db import AuditLog, OutboxItem, WriteUpdate
 from sync_agent.backoff import next_attempt_at
-from sync_agent.errors import FatalError, RetriableError
+from sync_agent.errors import FatalError, PermanentApiError, RetriableError
 from sync_agent.logs import Logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
@@ -117,20 +117,13 @@ class WriteBack:
             )
             self.down[sink_name] = exc
             return
+        except PermanentApiError as exc:
+            if not exc.configuration:
+                self._isolate(sink_name, items, recovering, exc)
+                return
+            self._stop(sink_name, items, exc, reconcile_at)
         except FatalError as exc:
-            self.log.error(
-                "sink_fatal", sink=sink_name, error=str(exc), error_type=type(exc).__name__
-            )
-            # Back to pending, the attempt not counted (an operator must act), but not before
-            # the reconcile time: part of the call (an earlier chunk's notes) may have landed.
-            error = f"{type(exc).__name__}: {exc}"
-            refunds = [
-                WriteUpdate(i.write_id, WriteState.PENDING, error, next_attempt_at=reconcile_at,
-                            refund=True)
-                for i in items
-            ]  # fmt: skip
-            self.audit.record_results(refunds, self.clock())
-            raise
+            self._stop(sink_name, items, exc, reconcile_at)
         except Exception as exc:  # a sink bug must not lose the batch: park it as retryable
             self.log.exception("sink_crashed", sink=sink_name)
             error = f"sink error {type(exc).__name__}: {exc}"
@@ -142,6 +135,41 @@ class WriteBack:
             items, {r.key: r for r in results}, "sink returned no result", self.clock(),
             reconcile_at=reconcile_at,
         )  # fmt: skip
+
+    def _stop(
+        self, sink_name: str, items: list[OutboxItem], exc: FatalError, reconcile_at: datetime
+    ) -> NoReturn:
+        """A fatal error stops the run: the batch goes back to pending, the attempt not
+        counted (an operator must act), but not before the reconcile time: part of the call
+        (an earlier chunk's notes) may have landed."""
+        self.log.error("sink_fatal", sink=sink_name, error=str(exc), error_type=type(exc).__name__)
+        error = f"{type(exc).__name__}: {exc}"
+        refunds = [
+            WriteUpdate(i.write_id, WriteState.PENDING, error, next_attempt_at=reconcile_at,
+                        refund=True)
+            for i in items
+        ]  # fmt: skip
+        self.audit.record_results(refunds, self.clock())
+        raise exc
+
+    def _isolate(
+        self, sink_name: str, items: list[OutboxItem], recovering: bool, exc: PermanentApiError
+    ) -> None:
+        """A refusal that does not name the set-up may be one record's fault: split the batch
+        and send the halves, down to the records that fail alone, which become dead letters
+        (the rest is written). A pipeline never wedges on one bad record."""
+        if len(items) == 1:
+            error = f"{type(exc).__name__}: {exc}"
+            self.log.warning("sink_refused_record", sink=sink_name, error=str(exc),
+                             correlation_id=exc.correlation_id)  # fmt: skip
+            update = WriteUpdate(items[0].write_id, WriteState.DEAD, error)
+            self.counts.add(update.state)
+            self.audit.record_results([update], self.clock())
+            return
+        half = len(items) // 2
+        self.log.info("sink_batch_split", sink=sink_name, size=len(items), error=str(exc))
+        for part in (items[:half], items[half:]):
+            self._call(sink_name, part, recovering)
 
     def _with_follow_up(self, item: OutboxItem) -> Handoff:
         """The handoff with the agent's follow-up SLA (accepted ones: the deadline sales has)."""

@@ -185,3 +185,39 @@ def test_key_chunks_respect_count_and_size():
     long = list(key_chunks(["x" * 100] * 100))
     assert all(sum(len(k) + 4 for k in c) <= 2_700 for c in long)
     assert sum(map(len, long)) == 100
+
+
+def test_a_note_batch_refused_as_a_whole_is_split_to_find_the_bad_note(small_sandbox, clock):
+    """HubSpot answered 400 for the batch: nothing was created, so its halves go again;
+    what fails alone is a dead letter, the rest gets its note; nothing twice."""
+    sb = small_sandbox
+    _, sink = connect(sb, clock)
+    ids = sb.store.mqls()[:6]
+    sb.faults.fail_next(1, 400, "hubspot:batch_create")  # the first note batch
+    sb.faults.fail_next(1, 400, "hubspot:batch_create")  # its first half (3 notes)
+    sb.faults.fail_next(1, 400, "hubspot:batch_create")  # that half's first note alone
+    results = sink.write([handoff(cid) for cid in ids])
+    states = [r.status for r in results]
+    assert states[0] is WriteState.DEAD and states[1:] == [WriteState.WRITTEN] * 5
+    assert "VALIDATION_ERROR" in results[0].reason
+    assert set(_notes_by_key(sb).values()) == {1} and len(_notes_by_key(sb)) == 5
+
+
+def test_a_contact_without_an_id_is_found_by_email(small_sandbox, clock):
+    """A lead from a file or another portal carries no id of this portal: one search by
+    e-mail finds its contact; no e-mail, or no such contact, is a skip with the reason."""
+    sb = small_sandbox
+    _, sink = connect(sb, clock)
+    cid = sb.store.mqls()[0]
+    email = sb.store.contacts[cid]["properties"]["email"]
+    base = handoff(cid)
+    found = base.__class__(key="file:1", mql=base.mql.__class__(
+        source="fair", source_id=email, fields={"email": email.upper()}),
+        decision=base.decision, note="a note")  # fmt: skip
+    unknown = base.__class__(key="file:2", mql=base.mql.__class__(
+        source="fair", source_id="x", fields={"email": "nobody@nowhere.example"}),
+        decision=base.decision, note="")  # fmt: skip
+    results = sink.write([found, unknown])
+    assert results[0].status is WriteState.WRITTEN and results[0].target_id
+    assert sb.store.contacts[cid]["properties"]["sal_status"] == "accepted"
+    assert results[1].status is WriteState.SKIPPED and "e-mail" in results[1].reason

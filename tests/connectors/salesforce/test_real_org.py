@@ -94,3 +94,16 @@ def test_a_status_sales_already_set_is_not_overwritten_by_default(sb: Sandbox) -
     sink(sb, update_status_from=["*"]).write([handoff("d", lead_id=anything,
                                                       outcome=Outcome.REJECTED)])
     assert sb.store.leads[anything]["Status"] == "SAL - Rejected"
+
+
+def test_records_a_trigger_fails_on_in_big_batches_go_through_in_smaller_ones(
+    sb: Sandbox,
+) -> None:
+    """An org trigger that hits a governor limit fails every record of a 200-record batch
+    (CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY); the same records succeed in smaller batches."""
+    users(sb, **{OWNER: True})
+    sb.org.trigger_batch_limit = 40
+    leads = [add_lead(sb.store, f"lead{i}@example.com") for i in range(120)]
+    results = sink(sb).write([handoff(str(i), lead_id=lid) for i, lid in enumerate(leads)])
+    assert {r.status for r in results} == {WriteState.WRITTEN}, results[0].reason
+    assert all(sb.store.leads[lid]["Status"] == "SAL - Accepted" for lid in leads)
