@@ -59,6 +59,8 @@ class WritebackSection(SettingsModel):
     backoff_base_seconds: float = Field(60.0, ge=0)
     backoff_max_seconds: float = Field(3600.0, ge=0)
     reconcile_after_seconds: float = Field(600.0, ge=0)
+    wait_for_record_hours: float = Field(24.0, ge=0)
+    wait_retry_minutes: float = Field(15.0, gt=0)
 
 
 class SchedulerSection(SettingsModel):
@@ -157,6 +159,8 @@ class Config:
     backoff_base_seconds: float = 60.0
     backoff_max_seconds: float = 3600.0
     reconcile_after_seconds: float = 600.0
+    wait_for_record_hours: float = 24.0
+    wait_retry_minutes: float = 15.0
     misfire_grace_seconds: int = 300
 
     def pipeline(self, name: str) -> PipelineConfig:

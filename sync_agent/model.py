@@ -192,31 +192,35 @@ class Handoff:
 class WriteState(StrEnum):
     """A write's state: in the outbox (``writes.state``) and in what a sink answers.
 
-    A sink answers WRITTEN, SKIPPED (nothing to write, with a reason: converted lead, no
-    match...), RETRYABLE (failed for now) or DEAD (failed for good: a dead letter that only
-    ``replay`` brings back). The outbox adds PENDING (not sent yet) and IN_FLIGHT (handed to
-    a sink; a crash here makes the next attempt reconcile).
+    A sink answers WRITTEN, SKIPPED (nothing to write, with a reason: converted lead...),
+    WAITING (the record to write to does not exist yet: a CRM sync creates it later),
+    RETRYABLE (failed for now) or DEAD (failed for good: a dead letter that only ``replay``
+    brings back). The outbox adds PENDING (not sent yet) and IN_FLIGHT (handed to a sink;
+    a crash here makes the next attempt reconcile).
     """
 
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
     WRITTEN = "written"
     SKIPPED = "skipped"
+    WAITING = "waiting"
     RETRYABLE = "retryable"
     DEAD = "dead"
 
 
 #: Writes still to be (re)sent.
-OPEN_WRITES = (WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE)
+OPEN_WRITES = (WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.WAITING)
 
 
 class HandoffStatus(StrEnum):
     """A decision's status (``decisions.status``): its writes rolled up (worst first:
-    dead, retryable, pending, written, skipped), or DRY_RUN when nothing was to be written."""
+    dead, retryable, pending, waiting, written, skipped), or DRY_RUN when nothing was to
+    be written."""
 
     PENDING = WriteState.PENDING.value
     WRITTEN = WriteState.WRITTEN.value
     SKIPPED = WriteState.SKIPPED.value
+    WAITING = WriteState.WAITING.value
     RETRYABLE = WriteState.RETRYABLE.value
     DEAD = WriteState.DEAD.value
     DRY_RUN = "dry_run"

@@ -106,7 +106,9 @@ def resolve_by_email(
         return skipped(handoff, f"ambiguous: {len(open_leads)} leads share this email")
     if found:
         return skipped(handoff, "lead converted", found[0].id)
-    return skipped(handoff, "no matching lead")
+    # Often "not yet": HubSpot's own Salesforce sync creates the Lead minutes later.
+    return WriteResult(handoff.key, WriteState.WAITING, "waiting for the CRM record: no lead "
+                       "with this e-mail yet")
 
 
 def index_by_email(rows: Iterable[LeadRow]) -> dict[str, list[LeadRow]]:

@@ -46,9 +46,10 @@ __all__ = ["AuditLog", "NewDecision", "OutboxItem", "Prior", "WriteUpdate", "dec
 
 _OPEN = sql_in(*OPEN_WRITES)
 _SUPERSEDABLE = sql_in(
-    WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.DEAD
+    WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.WAITING,
+    WriteState.DEAD,
 )
-_UNSETTLED = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.DEAD)
+_UNSETTLED = sql_in(WriteState.PENDING, WriteState.RETRYABLE, WriteState.WAITING, WriteState.DEAD)
 #: writes whose result a sink was (or will be) given: what it shows for the lead
 _SENT = sql_in(WriteState.WRITTEN, WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE)
 
@@ -244,7 +245,7 @@ class AuditLog(QueriesMixin):
                         )
                         items.append(
                             OutboxItem(
-                                int(cur.lastrowid or 0), decision_id, sink, 0, False, handoff
+                                int(cur.lastrowid or 0), decision_id, sink, 0, False, handoff, now
                             )
                         )
             c.executemany(
@@ -386,7 +387,8 @@ class AuditLog(QueriesMixin):
     ) -> list[OutboxItem]:
         """Open writes whose backoff has passed, oldest first (``ids`` restricts to those rows)."""
         sql = (
-            "SELECT w.id AS wid, w.sink, w.attempts, w.sent, d.* FROM writes w "
+            "SELECT w.id AS wid, w.sink, w.attempts, w.sent, w.created_at AS wcreated, d.* "
+            "FROM writes w "
             "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
             f"AND w.state IN {_OPEN} AND w.superseded = 0 "
             "AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?)"
@@ -528,6 +530,7 @@ UPDATE decisions SET status = (
         WHEN SUM(w.state = '{WriteState.RETRYABLE}') > 0 THEN '{HandoffStatus.RETRYABLE}'
         WHEN SUM(w.state IN {sql_in(WriteState.PENDING, WriteState.IN_FLIGHT)}) > 0
             THEN '{HandoffStatus.PENDING}'
+        WHEN SUM(w.state = '{WriteState.WAITING}') > 0 THEN '{HandoffStatus.WAITING}'
         WHEN SUM(w.state = '{WriteState.WRITTEN}') > 0 THEN '{HandoffStatus.WRITTEN}'
         ELSE '{HandoffStatus.SKIPPED}' END
     FROM writes w WHERE w.decision_id = decisions.id)

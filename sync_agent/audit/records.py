@@ -46,6 +46,7 @@ class OutboxItem:
     attempts: int
     sent: bool
     handoff: Handoff
+    created_at: datetime | None = None  # when the write was queued (how long it has waited)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         crm_ids=json.loads(row["crm_ids"]),
     )
     handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
+    created = row.get("wcreated")
     return OutboxItem(
         int(row["wid"]),
         int(row["id"]),
@@ -107,6 +109,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         int(row["attempts"]),
         bool(row["sent"]),
         handoff,
+        datetime.fromisoformat(created) if created else None,
     )
 
 

@@ -75,7 +75,8 @@ def _line(s: Any) -> str:
         f"{c['decided']} "
         f"(accepted {c['accepted']}, rejected {c['rejected']}, review {c['review']}), "
         f"skipped {c['skipped_accepted'] + c['skipped_unchanged']}, malformed {c['malformed']}; "
-        f"writes: {c['written']} written, {c['write_skipped']} skipped, {c['retryable']} to retry, "
+        f"writes: {c['written']} written, {c['write_skipped']} skipped, {c['waiting']} waiting for "
+        f"the CRM record, {c['retryable']} to retry, "
         f"{c['dead']} dead letters"
     )
     if s.resumed:

@@ -103,6 +103,7 @@ class RunSummary:
             "resumed": self.resumed,
             "written": self.writes.written,
             "write_skipped": self.writes.skipped,
+            "waiting": self.writes.waiting,
             "retryable": self.writes.retryable,
             "dead": self.writes.dead,
             "write_calls": self.writes.calls,
@@ -146,6 +147,8 @@ class RunContext:
             self.pipeline.config.batch_size,
             self.config.reconcile_after_seconds,
             self.config.follow_up_sla_hours,
+            self.config.wait_for_record_hours * 3600,
+            self.config.wait_retry_minutes * 60,
         )
         return WriteBack(
             self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes

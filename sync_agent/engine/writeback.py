@@ -31,6 +31,7 @@ class WriteCounts:
 
     written: int = 0
     skipped: int = 0
+    waiting: int = 0
     retryable: int = 0
     dead: int = 0
     calls: int = 0
@@ -42,7 +43,10 @@ class WriteCounts:
                 setattr(self, state.value, getattr(self, state.value) + 1)
 
 
-_COUNTED = (WriteState.WRITTEN, WriteState.SKIPPED, WriteState.RETRYABLE, WriteState.DEAD)
+_COUNTED = (
+    WriteState.WRITTEN, WriteState.SKIPPED, WriteState.WAITING, WriteState.RETRYABLE,
+    WriteState.DEAD,
+)
 
 
 @dataclass
@@ -58,6 +62,10 @@ class WritePolicy:
     reconcile_after: float = 600.0
     #: The follow-up SLA every sink states (note text, task due date), in hours.
     follow_up_hours: float = 24.0
+    #: A write whose target record does not exist yet (a CRM sync creates leads minutes
+    #: later) is tried again every ``wait_retry`` seconds, for ``wait_for`` seconds.
+    wait_for: float = 24 * 3600.0
+    wait_retry: float = 15 * 60.0
 
 
 class WriteBack:
@@ -171,6 +179,18 @@ class WriteBack:
         for part in (items[:half], items[half:]):
             self._call(sink_name, part, recovering)
 
+    def _waiting(self, item: OutboxItem, result: WriteResult, now: datetime) -> WriteUpdate:
+        """Not there yet: try again later (no attempt spent), a dead letter after the window."""
+        since = item.created_at or now
+        if (now - since).total_seconds() >= self.policy.wait_for:
+            hours = self.policy.wait_for / 3600
+            reason = f"{result.reason or 'no target record'} after waiting {hours:g} h"
+            return WriteUpdate(item.write_id, WriteState.DEAD, reason, result.target_id)
+        when = min(now + timedelta(seconds=self.policy.wait_retry),
+                   since + timedelta(seconds=self.policy.wait_for))  # fmt: skip
+        return WriteUpdate(item.write_id, WriteState.WAITING, result.reason, result.target_id,
+                           next_attempt_at=when, refund=True)  # fmt: skip
+
     def _with_follow_up(self, item: OutboxItem) -> Handoff:
         """The handoff with the agent's follow-up SLA (accepted ones: the deadline sales has)."""
         handoff = item.handoff
@@ -230,6 +250,8 @@ class WriteBack:
             return WriteUpdate(item.write_id, WriteState.WRITTEN, target_id=result.target_id)
         if result is not None and result.status is WriteState.SKIPPED:
             return WriteUpdate(item.write_id, WriteState.SKIPPED, result.reason, result.target_id)
+        if result is not None and result.status is WriteState.WAITING:
+            return self._waiting(item, result, now)
         if result is not None and result.status is WriteState.DEAD:
             return WriteUpdate(
                 item.write_id,

@@ -211,6 +211,7 @@ def reason_label(error: str | None) -> str:
 _NOT_WRITTEN = {
     "pending": "waiting to be sent",
     "in_flight": "waiting to be sent",
+    "waiting": "waiting for the CRM record",
     "retryable": "failed, being retried",
     "dead": "dead letter",
 }
@@ -240,6 +241,8 @@ def _writes(
             sink.skipped[label] = sink.skipped.get(label, 0) + n
         elif state == "retryable":
             sink.retryable += n
+        elif state == "waiting":
+            sink.waiting += n
         elif state == "dead":
             sink.dead += n
         else:

@@ -38,6 +38,7 @@ class SinkWrites:
     written: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> leads
     pending: int = 0  # pending or in_flight: not answered yet
+    waiting: int = 0  # the CRM record does not exist yet (a CRM sync creates it later)
     retryable: int = 0  # failed for now, being retried
     dead: int = 0  # dead letters: `sync-agent replay` once the cause is fixed
     sals: int = 0

@@ -128,8 +128,9 @@ def _sink_lines(sink: str, w: SinkWrites) -> list[str]:
     parts = [f"{w.written} written"]
     if w.skipped:
         parts.append(f"{sum(w.skipped.values())} skipped ({_of(w.skipped)})")
-    for count, label in ((w.pending, "waiting"), (w.retryable, "being retried"),
-                         (w.dead, "dead letters")):  # fmt: skip
+    for count, label in ((w.pending, "waiting to be sent"),
+                         (w.waiting, "waiting for the CRM record"),
+                         (w.retryable, "being retried"), (w.dead, "dead letters")):  # fmt: skip
         if count:
             parts.append(f"{count} {label}")
     missing = w.sals_not_written_total

@@ -74,7 +74,7 @@ def _salesforce_fate(state: dict[str, Any]) -> Counter[str]:
             if lead["Id"] == p.get("salesforceleadid") or lead["Email"] == p["email"]
         ]  # fmt: skip
         if not found:
-            fate["no matching lead"] += 1
+            fate["waiting for the CRM record"] += 1
         elif all(lead["IsConverted"] for lead in found):
             fate["lead converted"] += 1
         else:
@@ -88,7 +88,7 @@ def test_accepted_leads_not_written_to_salesforce_are_counted_with_their_reasons
     report = _report(report_world)
     sf = report.overall.writes["salesforce"]
     fate = _salesforce_fate(report_world.state)
-    assert set(fate) == {"no matching lead", "lead converted", "dead letter"}
+    assert set(fate) == {"waiting for the CRM record", "lead converted", "dead letter"}
     assert sf.sals_not_written == dict(fate)
     assert sf.sals_not_written_total == sum(fate.values())
     assert sf.sals == report.overall.sals and sf.sals_written == len(report_world.state["tasks"])

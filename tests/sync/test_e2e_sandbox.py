@@ -77,7 +77,8 @@ def assert_crm_matches_audit(sb: Any, config: Config) -> int:
             "ON w.decision_id = d.id AND w.sink = 'salesforce' WHERE d.outcome = 'accepted'"
         )
         states = log.write_states()
-    assert set(states) <= {"written", "skipped"}, states
+    # settled, or waiting for a Lead HubSpot's own sync has not created (yet)
+    assert set(states) <= {"written", "skipped", "waiting"}, states
     for row in accepted:
         assert contacts[row["source_id"]]["sal_status"] == "accepted"
         assert notes[row["handoff_key"]] == 1

@@ -45,7 +45,8 @@ def test_resolve_by_email_ignores_converted_twins_and_flags_ambiguity():
     only_conv = m.resolve_by_email(h, m.index_by_email([conv]))
     assert isinstance(only_conv, WriteResult) and only_conv.reason == "lead converted"
     missing = m.resolve_by_email(h, {})
-    assert isinstance(missing, WriteResult) and missing.status is WriteState.SKIPPED
+    assert isinstance(missing, WriteResult) and missing.status is WriteState.WAITING
+    assert missing.reason.startswith("waiting for the CRM record")
 
 
 def test_lead_update_uses_configured_names_and_skips_disabled_fields():

@@ -86,7 +86,7 @@ def test_converted_deleted_missing_and_ambiguous_leads_are_skipped_with_reasons(
     got = {r.key: (r.status, r.reason) for r in results}
     assert got["pipe:c"] == (WriteState.SKIPPED, "lead converted")
     assert got["pipe:d"] == (WriteState.SKIPPED, "lead deleted")
-    assert got["pipe:m"] == (WriteState.SKIPPED, "no matching lead")
+    assert got["pipe:m"][0] is WriteState.WAITING, "often not yet: a CRM sync creates it later"
     assert got["pipe:a"] == (WriteState.SKIPPED, "ambiguous: 2 leads share this email")
     assert got["pipe:e"][0] is WriteState.WRITTEN
     assert got["pipe:n"][0] is WriteState.SKIPPED and "no matching lead" in got["pipe:n"][1]
