@@ -146,7 +146,7 @@ class HubSpotSettings(SettingsModel):
     mql_filter: MqlFilter = Field(DEFAULT_MQL_FILTER, validate_default=False)
     modified_property: str = Field("lastmodifieddate", min_length=1)
     page_size: int = Field(200, ge=1, le=200)
-    overlap_ms: int = Field(60_000, ge=0)
+    overlap_ms: int = Field(300_000, ge=0)  # re-read behind the cursor: late-visible changes
     max_seen: int = Field(10_000, ge=0)
     extra_properties: tuple[str, ...] = ("salesforceleadid",)
     field_map: Annotated[FieldMapping, mapping_schema(DEFAULT_FIELD_MAP)] = FieldMapping(

@@ -62,6 +62,9 @@ class SalesforceSettings(SettingsModel):
     source_condition: str = Field(
         "Status = 'MQL'", json_schema_extra=hint("a SOQL condition such as Status = 'MQL'"))
     query_batch_size: int = Field(2000, ge=200, le=2000)
+    #: re-read this far behind the cursor: late-visible writes are found, read ones dropped
+    lookback_seconds: float = Field(300.0, ge=0, le=86_400)
+    max_seen: int = Field(20_000, ge=100)  # versions remembered for that dedupe
     extra_fields: tuple[str, ...] = ()
     field_map: Annotated[FieldMapping, mapping_schema(DEFAULT_FIELD_MAP)] = FieldMapping(
         DEFAULT_FIELD_MAP)

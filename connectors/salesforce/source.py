@@ -2,9 +2,11 @@
 
 One query per read, ordered by ``SystemModstamp, Id``, paged lazily through
 ``nextRecordsUrl`` (one API call per page of ``query_batch_size`` records). The cursor is
-``{"modstamp": ISO datetime, "seen_ids": [ids read AT that modstamp]}``: a closed lower
-bound, so a record written in the same millisecond as the last one read is not lost, and
-the ids already read at the boundary are dropped instead of being read twice. SOQL datetime
+``{"modstamp": ISO datetime, "seen": {id: modstamp}}``: a closed lower bound, so a record
+written in the same millisecond as the last one read is not lost. Each read starts
+``lookback_seconds`` before that bound, because some writes reach SOQL only after later
+ones were read (airbyte#27146, tap-salesforce#135), and drops the versions listed in
+``seen`` (every record read in that window), so nothing is read twice. SOQL datetime
 literals have second precision, so the query asks for ``>=`` the second and the source drops
 what precedes the cursor itself. Each page's cursor covers that page and everything before
 it, and a failed page fetch raises before any cursor past it is yielded. A page holding only
@@ -14,7 +16,7 @@ records read before is not yielded (the cursor did not move).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,11 +61,14 @@ class SalesforceSource:
 
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
         position = cursor.position
-        since = parse_datetime(str(position["modstamp"])) if position.get("modstamp") else None
-        seen = {str(i) for i in position.get("seen_ids") or ()}
+        boundary = parse_datetime(str(position["modstamp"])) if position.get("modstamp") else None
+        seen = _seen(position, boundary)
+        lookback = timedelta(seconds=self.settings.lookback_seconds)
+        # A cursor from before lookbacks knows only the ids at its bound: no look back then.
+        behind = lookback if "seen" in position else timedelta(0)
+        since = boundary - behind if boundary is not None else None
         until = (datetime.fromtimestamp(until_ms / 1000, tz=UTC)
                  if until_ms is not None else None)
-        boundary, boundary_ids = since, set(seen)
         soql = build_query(self.settings, since, until)
         for records in self.client.query_pages(soql):
             mqls: list[MQL] = []
@@ -74,8 +79,10 @@ class SalesforceSource:
                 if stamp is None:
                     malformed.append((str(raw_id or "?"), "record has no valid SystemModstamp"))
                     continue
-                if since is not None and (stamp < since or (stamp == since and raw_id in seen)):
+                if since is not None and stamp < since:
                     continue
+                if seen.get(str(raw_id)) == iso(stamp):
+                    continue  # this version was read before (the lookback re-reads it)
                 if until is not None and stamp >= until:
                     continue
                 result = self._to_mql(raw_id, record, stamp)
@@ -83,15 +90,14 @@ class SalesforceSource:
                     mqls.append(result)
                 else:
                     malformed.append(result)
+                seen[str(raw_id)] = iso(stamp)
                 if boundary is None or stamp > boundary:
-                    boundary, boundary_ids = stamp, set()
-                if stamp == boundary:
-                    boundary_ids.add(str(raw_id))
+                    boundary = stamp
             if not mqls and not malformed:
                 continue  # only records already read: nothing new, the cursor did not move
-            position_after = {} if boundary is None else {
-                "modstamp": iso(boundary), "seen_ids": sorted(boundary_ids)}
-            yield Page(mqls, Cursor(position_after), malformed)
+            assert boundary is not None
+            seen = _trim(seen, boundary - lookback, self.settings.max_seen)
+            yield Page(mqls, Cursor({"modstamp": iso(boundary), "seen": dict(seen)}), malformed)
 
     def _to_mql(
         self, raw_id: Any, record: dict[str, Any], stamp: datetime
@@ -113,3 +119,21 @@ def _stamp(value: Any) -> datetime | None:
     if parsed is None or not math.isfinite(parsed.timestamp()):
         return None
     return parsed
+
+
+def _seen(position: Mapping[str, Any], boundary: datetime | None) -> dict[str, str]:
+    """``{id: modstamp}`` of the versions read in the lookback window; older cursors kept
+    only the ids read at the boundary (``seen_ids``)."""
+    seen = {str(k): str(v) for k, v in dict(position.get("seen") or {}).items()}
+    for item in position.get("seen_ids") or ():
+        if boundary is not None:
+            seen.setdefault(str(item), iso(boundary))
+    return seen
+
+
+def _trim(seen: dict[str, str], floor: datetime, cap: int) -> dict[str, str]:
+    """Keep the versions the next read's lookback still reaches (newest ``cap`` at most)."""
+    kept = {k: v for k, v in seen.items() if (_stamp(v) or floor) >= floor}
+    if len(kept) > cap:
+        kept = dict(sorted(kept.items(), key=lambda kv: kv[1])[-cap:])
+    return kept

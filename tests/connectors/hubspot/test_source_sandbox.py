@@ -222,3 +222,19 @@ def test_records_hidden_by_search_index_lag_are_read_by_the_next_run(small_sandb
         assert sorted(later) == sorted(fresh)
     finally:
         sb.faults.search_lag_ms = 0
+
+
+def test_the_default_lookback_finds_records_search_shows_minutes_late(small_sandbox, clock):
+    """HubSpot's search may show a change minutes after later ones (airbyte#69203 added a
+    lookback for it): by default the source looks 5 minutes back and drops what it read."""
+    sb = small_sandbox
+    source, _ = connect(sb, clock)
+    last = None
+    for page in source.read(Cursor()):
+        last = page.cursor
+    mark = last.position["modified_ms"]
+    late = sb.store.add_contact({"lifecyclestage": "marketingqualifiedlead",
+                                 "email": "later@example.com"})
+    sb.store.set_modified([late], hs_time(clock.dt().fromtimestamp((mark - 150_000) / 1000,
+                                                                   clock.dt().tzinfo)))
+    assert [m.source_id for page in source.read(last) for m in page.mqls] == [late]
