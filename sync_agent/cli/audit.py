@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,7 +154,10 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
         if output is None:
             count = log.export(fmt, sys.stdout, since=utc(since))
         else:
-            with output.open("w", encoding="utf-8", newline="") as fh:
+            # Decisions hold personal data: the file is the owner's only, like the audit log.
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.chmod(output, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 count = log.export(fmt, fh, since=utc(since))
     click.echo(f"exported {count} decision(s)", err=True)
 

@@ -190,7 +190,8 @@ def execute(
         with structlog.contextvars.bound_contextvars(run_id=s.run_id, pipeline=ctx.pipeline.name):
             if not ctx.dry_run:
                 resume(ctx)
-            _read_loop(ctx, cursor_kind, start, until_ms)
+            if s.outcome != "interrupted":
+                _read_loop(ctx, cursor_kind, start, until_ms)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
         if s.outcome == "error" and isinstance(exc, Exception):
@@ -221,6 +222,10 @@ def resume(ctx: RunContext) -> None:
     writeback = ctx.writeback()
     last = 0
     while True:
+        if ctx.stop is not None and ctx.stop.is_set():  # a backlog must not outlast SIGTERM
+            ctx.summary.outcome = "interrupted"
+            ctx.log.info("stop_requested", during="resume")
+            return
         items = ctx.audit.due_writes(
             ctx.pipeline.name, ctx.clock(), after_id=last, limit=ctx.pipeline.config.batch_size
         )
