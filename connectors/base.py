@@ -57,7 +57,10 @@ class Page:
 
 
 class Source(Protocol):
-    """Reads MQLs modified since a cursor."""
+    """Reads MQLs modified since a cursor.
+
+    Optional: an ``api_calls`` attribute (HTTP requests made so far), which run summaries
+    report per system."""
 
     name: str
 
@@ -73,7 +76,7 @@ class Source(Protocol):
 
 
 class Sink(Protocol):
-    """Writes SAL decisions back to a CRM."""
+    """Writes SAL decisions back to a CRM (optional ``api_calls``, as for a Source)."""
 
     name: str
 

@@ -72,6 +72,9 @@ class FileSource:
         if mqls or malformed:
             yield Page(mqls, Cursor({"sha256": sha, "row": last}), malformed)
 
+    #: a file costs no API call
+    api_calls = 0
+
     def total(self) -> int:
         """Rows in the file (the progress bar's total)."""
         return sum(1 for _ in self._rows())

@@ -84,6 +84,11 @@ class HubSpotSink:
         self.client = client
         self.log = get_logger("connectors.hubspot.sink")
 
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests this connector made so far (retries and logins included)."""
+        return int(self.client.calls)
+
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         results: dict[str, WriteResult] = {}
         targets: list[Target] = []

@@ -38,6 +38,11 @@ class HubSpotSource:
         self.log = get_logger("connectors.hubspot.source")
         self.last_reader: KeysetReader | None = None
 
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests this connector made so far (retries and logins included)."""
+        return int(self.client.calls)
+
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
         """Pages of MQLs modified after the cursor and up to ``until_ms``.
 

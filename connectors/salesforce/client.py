@@ -91,6 +91,7 @@ class SalesforceClient:
         self.last_response: requests.Response | None = None
         self.usage: tuple[int, int] | None = None  # (used, max) from Sforce-Limit-Info
         self.logins = 0
+        self.calls = 0
         #: on every write: REST runs the org's lead assignment rules unless told not to
         self.write_headers = (
             {} if settings.run_assignment_rules else {"Sforce-Auto-Assign": "FALSE"}
@@ -101,6 +102,7 @@ class SalesforceClient:
     # -- session -------------------------------------------------------------------------
 
     def _observe(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        self.calls += 1  # every HTTP request answered (logins and retries included)
         self.last_response = response
         info = response.headers.get("Sforce-Limit-Info")
         if info:

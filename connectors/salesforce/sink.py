@@ -53,6 +53,11 @@ class SalesforceSink:
         self._owner_cache: dict[str, m.Owner] = {}
         self.log = get_logger("connectors.salesforce.sink")
 
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests this connector made so far (retries and logins included)."""
+        return int(self.client.calls)
+
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         """One result per handoff; only whole-call failures raise."""
         unique: dict[str, Handoff] = {}

@@ -59,6 +59,11 @@ class SalesforceSource:
         self.settings = settings
         self.client = client
 
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests this connector made so far (retries and logins included)."""
+        return int(self.client.calls)
+
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
         position = cursor.position
         boundary = parse_datetime(str(position["modstamp"])) if position.get("modstamp") else None

@@ -89,13 +89,19 @@ def _show(console: Console, result: DemoResult) -> None:
 
 
 def _summary(s: dict[str, Any]) -> str:
-    return (
+    calls = ", ".join(f"{name} {n:,}" for name, n in sorted(s["api_calls_by_system"].items()))
+    text = (
         f"{s['pipeline']}: {s['outcome']}, read {s['read']:,} MQLs, decided {s['decided']:,} "
         f"(accepted {s['accepted']:,}, review {s['review']:,}, rejected {s['rejected']:,}), "
         f"already handed off {s['skipped_accepted']:,}, malformed {s['malformed']:,}; "
         f"writes: {s['written']:,} written, {s['write_skipped']:,} skipped, "
-        f"{s['retryable']:,} to retry, {s['dead']:,} dead letters, {s['write_calls']:,} API calls"
+        f"{s['waiting']:,} waiting for the CRM record, {s['retryable']:,} to retry, "
+        f"{s['dead']:,} dead letters; HTTP calls: {calls or 'none'}"
     )
+    for sink, reasons in s["not_written"].items():
+        why = ", ".join(f"{reason} {n:,}" for reason, n in reasons.items())
+        text += f"\n  not written to {sink}: {sum(reasons.values()):,} ({why})"
+    return text
 
 
 def _show_example(console: Console, result: DemoResult) -> None:

@@ -81,6 +81,12 @@ def _line(s: Any) -> str:
     )
     if s.resumed:
         text += f"; {s.resumed} resumed"
+    for sink, reasons in s.not_written().items():
+        why = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+        text += f"\n  not written to {sink}: {sum(reasons.values())} ({why})"
+    if s.api_calls:
+        calls = ", ".join(f"{name} {n}" for name, n in sorted(s.api_calls.items()))
+        text += f"\n  API calls: {calls}"
     return text + (f"\n  error: {s.error}" if s.error else "")
 
 

@@ -83,6 +83,8 @@ class RunSummary:
     malformed: int = 0
     resumed: int = 0
     writes: WriteCounts = field(default_factory=WriteCounts)
+    #: HTTP requests per connector instance (what the vendors count against budgets)
+    api_calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -107,6 +109,7 @@ class RunSummary:
             "retryable": self.writes.retryable,
             "dead": self.writes.dead,
             "write_calls": self.writes.calls,
+            "api_calls": sum(self.api_calls.values()),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,7 +121,16 @@ class RunSummary:
             "exit_code": self.exit_code,
             "error": self.error,
             **self.counts(),
+            "api_calls_by_system": dict(self.api_calls),
+            "not_written": self.not_written(),
         }
+
+    def not_written(self) -> dict[str, dict[str, int]]:
+        """Writes skipped or waiting, by sink and reason (the run summary names them)."""
+        out: dict[str, dict[str, int]] = {}
+        for (sink, reason), n in sorted(self.writes.reasons.items()):
+            out.setdefault(sink, {})[reason] = n
+        return out
 
 
 @dataclass
@@ -205,6 +217,7 @@ def execute(
 
 def _finish(ctx: RunContext) -> None:
     s = ctx.summary
+    s.api_calls = api_calls(ctx.pipeline)
     if s.outcome == "ok" and (s.writes.retryable or s.writes.dead):
         s.outcome = "failures"
     ctx.audit.finish_run(s.run_id, ctx.clock(), s.outcome, s.counts(), s.error)
@@ -215,6 +228,16 @@ def _finish(ctx: RunContext) -> None:
         rules_hash=ctx.pipeline.rules_hash,
         **s.counts(),
     )
+
+
+def api_calls(pipeline: Pipeline) -> dict[str, int]:
+    """HTTP requests so far by connector instance (a source and a sink may share one)."""
+    out: dict[str, int] = {}
+    for name, part in [(pipeline.config.source, pipeline.source), *pipeline.sinks.items()]:
+        calls = getattr(part, "api_calls", None)
+        if isinstance(calls, int):
+            out[name] = out.get(name, 0) + calls
+    return out
 
 
 def resume(ctx: RunContext) -> None:

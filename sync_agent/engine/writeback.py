@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from sync_agent.backoff import next_attempt_at
 from sync_agent.errors import FatalError, PermanentApiError, RetriableError
 from sync_agent.logs import Logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
+from sync_agent.reasons import reason_label
 
 
 @dataclass
@@ -35,12 +36,16 @@ class WriteCounts:
     retryable: int = 0
     dead: int = 0
     calls: int = 0
+    #: why writes were skipped or are waiting, by sink: {(sink, reason): writes}
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, state: WriteState) -> None:
+    def add(self, state: WriteState, sink: str = "", reason: str = "") -> None:
         if state in _COUNTED:
             with self.lock:
                 setattr(self, state.value, getattr(self, state.value) + 1)
+                if state in (WriteState.SKIPPED, WriteState.WAITING) and sink:
+                    self.reasons[(sink, reason_label(reason))] += 1
 
 
 _COUNTED = (
@@ -235,7 +240,7 @@ class WriteBack:
                 later = max(outcome.next_attempt_at, reconcile_at or now)
                 outcome = replace(outcome, next_attempt_at=later)
             outcomes.append(outcome)
-            self.counts.add(outcome.state)
+            self.counts.add(outcome.state, item.sink, outcome.error)
         self.audit.record_results(outcomes, now)
 
     def _outcome(

@@ -8,12 +8,12 @@ decisions, is what keeps the figures consistent after ``backfill --reevaluate``.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sync_agent.reasons import reason_label
 from sync_agent.report.benchmarks import advise, assess
 from sync_agent.report.figures import (
     TIME_BUCKETS,
@@ -186,28 +186,6 @@ def _distribution(values: list[float]) -> TimeToSal:
 
 
 #: Skip reasons that carry an id or a count, made into one reason each (see the sinks).
-_REASON_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"^ambiguous: \d+ leads share this email$"),
-        "ambiguous: several leads share this email",
-    ),
-    (
-        re.compile(r"^superseded by \S+ in the same batch$"),
-        "superseded by a newer handoff in the same batch",
-    ),
-)
-_ID_LIKE = re.compile(r"\b(?=[\w:-]*\d)[\w:-]{6,}\b")
-
-
-def reason_label(error: str | None) -> str:
-    """A skip reason without the ids and counts that would split it into many."""
-    text = (error or "no reason recorded").strip()
-    for pattern, label in _REASON_PATTERNS:
-        if pattern.match(text):
-            return label
-    return _ID_LIKE.sub("…", text)
-
-
 _NOT_WRITTEN = {
     "pending": "waiting to be sent",
     "in_flight": "waiting to be sent",
