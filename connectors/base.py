@@ -60,7 +60,7 @@ class Source(Protocol):
     """Reads MQLs modified since a cursor.
 
     Optional: an ``api_calls`` attribute (HTTP requests made so far), which run summaries
-    report per system."""
+    report per system, and ``close()``, called when the run is over (save state)."""
 
     name: str
 
@@ -76,7 +76,8 @@ class Source(Protocol):
 
 
 class Sink(Protocol):
-    """Writes SAL decisions back to a CRM (optional ``api_calls``, as for a Source)."""
+    """Writes SAL decisions back to a CRM (optional ``api_calls`` and ``close()``, as for a
+    Source)."""
 
     name: str
 

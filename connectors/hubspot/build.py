@@ -8,7 +8,7 @@ from typing import Any
 
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
-from connectors.base import ConnectionCheck
+from connectors.base import ConnectionCheck, StateStore
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.limits import Clock, Sleep
 from connectors.hubspot.settings import HubSpotSettings
@@ -22,10 +22,17 @@ TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 Options = HubSpotSettings | Mapping[str, Any]
 
 
+#: Where an instance keeps its daily API usage between processes (its StateStore key).
+USAGE_KEY = "daily_usage"
+
+
 def build_client(options: Options, secrets: Mapping[str, str], *,
                  clock: Clock | None = None, sleep: Sleep | None = None,
-                 rng: random.Random | None = None) -> HubSpotClient:
-    """A paced, retrying SDK client for the configured portal."""
+                 rng: random.Random | None = None,
+                 state: StateStore | None = None) -> HubSpotClient:
+    """A paced, retrying SDK client for the configured portal; with ``state``, the day's
+    API usage of earlier runs counts against the budget (cron starts a new process each
+    time)."""
     settings = HubSpotSettings.coerce(options)
     token = secrets.get(TOKEN_ENV)
     if not token:
@@ -33,26 +40,34 @@ def build_client(options: Options, secrets: Mapping[str, str], *,
             "secrets", TOKEN_ENV, "missing",
             hint="a HubSpot private app access token, in the environment or the secrets file")])
     register_secret(token)
-    return HubSpotClient(settings, token, clock=clock, sleep=sleep, rng=rng)
+    client = HubSpotClient(settings, token, clock=clock, sleep=sleep, rng=rng)
+    if state is not None:
+        client.limiter.restore(state.get(USAGE_KEY))
+        client.on_close.append(lambda: state.put(USAGE_KEY, client.limiter.snapshot()))
+    return client
 
 
 def build_source(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",
-                 clock: Clock | None = None, sleep: Sleep | None = None) -> HubSpotSource:
-    client = build_client(options, secrets, clock=clock, sleep=sleep)
+                 clock: Clock | None = None, sleep: Sleep | None = None,
+                 state: StateStore | None = None) -> HubSpotSource:
+    client = build_client(options, secrets, clock=clock, sleep=sleep, state=state)
     return HubSpotSource(client.settings, client, name=name)
 
 
 def build_sink(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",
-               clock: Clock | None = None, sleep: Sleep | None = None) -> HubSpotSink:
-    client = build_client(options, secrets, clock=clock, sleep=sleep)
+               clock: Clock | None = None, sleep: Sleep | None = None,
+               state: StateStore | None = None) -> HubSpotSink:
+    client = build_client(options, secrets, clock=clock, sleep=sleep, state=state)
     return HubSpotSink(client.settings, client, name=name)
 
 
-def check_connection(options: Options, secrets: Mapping[str, str]) -> list[ConnectionCheck]:
-    """What ``config check --connect`` shows: settings, token, search, properties."""
+def check_connection(options: Options, secrets: Mapping[str, str],
+                     state: StateStore | None = None) -> list[ConnectionCheck]:
+    """What ``config check --connect`` shows: settings, token, search, properties, and the
+    day's API usage as the agent counts it (earlier runs' usage included, with ``state``)."""
     checks: list[ConnectionCheck] = []
     try:
-        client = build_client(options, secrets)
+        client = build_client(options, secrets, state=state)
     except SyncAgentError as error:
         problems = getattr(error, "problems", [])
         return [("hubspot settings", False, "; ".join(map(str, problems)) or str(error))]
@@ -83,4 +98,5 @@ def check_connection(options: Options, secrets: Mapping[str, str]) -> list[Conne
     limiter = client.limiter
     checks.append(("hubspot daily budget", limiter.used_today < limiter.allowance,
                    f"{limiter.used_today} used of {limiter.allowance} allowed today"))
+    client.close()
     return checks

@@ -79,7 +79,14 @@ class HubSpotClient:
         self.notes_search = sdk.crm.objects.notes.search_api
         self.properties = sdk.crm.properties.core_api
         self.calls = 0
+        #: run by close(): e.g. keeping the day's API usage for the next process
+        self.on_close: list[Callable[[], None]] = []
         self.log = get_logger("connectors.hubspot", base_url=settings.base_url)
+
+    def close(self) -> None:
+        """The run is over: hand on what must outlive this process (the day's usage)."""
+        for hook in self.on_close:
+            hook()
 
     def call(self, op: str, fn: SdkCall, *, search: bool = False, retry: bool = True) -> Response:
         """Run one SDK call (``fn(**transport_kwargs)``) with pacing, timeout and retries."""

@@ -141,6 +141,24 @@ class RateLimiter:
         while self._searches and self._searches[0] + SEARCH_WINDOW_S + self.search_margin <= now:
             self._searches.popleft()
 
+    def snapshot(self) -> dict[str, int]:
+        """The day's usage as JSON, to keep between processes (cron runs)."""
+        with self._lock:
+            self._roll_day(self.clock())
+            return {"day": self._day, "used": self._used_today}
+
+    def restore(self, saved: object) -> None:
+        """Count what earlier processes used today (a :meth:`snapshot`; other days ignored)."""
+        if not isinstance(saved, Mapping):
+            return
+        day, used = saved.get("day"), saved.get("used")
+        if not isinstance(day, int) or not isinstance(used, int):
+            return
+        with self._lock:
+            self._roll_day(self.clock())
+            if day == self._day:
+                self._used_today = max(self._used_today, used)
+
     def _roll_day(self, now: float) -> None:
         day = int(now // 86_400)
         if day != self._day:

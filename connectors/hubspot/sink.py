@@ -89,6 +89,9 @@ class HubSpotSink:
         """HTTP requests this connector made so far (retries and logins included)."""
         return int(self.client.calls)
 
+    def close(self) -> None:
+        self.client.close()
+
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         results: dict[str, WriteResult] = {}
         targets: list[Target] = []

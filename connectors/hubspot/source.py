@@ -43,6 +43,9 @@ class HubSpotSource:
         """HTTP requests this connector made so far (retries and logins included)."""
         return int(self.client.calls)
 
+    def close(self) -> None:
+        self.client.close()
+
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
         """Pages of MQLs modified after the cursor and up to ``until_ms``.
 

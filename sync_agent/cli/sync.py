@@ -348,11 +348,16 @@ def check(connect: bool, config_path: Path | None) -> None:
     for line in _orphaned_history(config):
         click.echo(f"⚠ {line}")
     if connect:
-        for name, conn in config.connectors.items():
-            if conn.spec.check_connection is None:
-                continue
-            for what, ok, detail in conn.spec.check_connection(config.instance(name)):
-                failed = failed or not ok
-                click.echo(f"{'✓' if ok else '✗'} {name}: {what}: {detail}")
+        from sync_agent.audit import AuditLog
+
+        with AuditLog.open(config.audit_db) as log:  # connectors' state: today's API usage
+            states = log.connector_states(config)
+            for name, conn in config.connectors.items():
+                if conn.spec.check_connection is None:
+                    continue
+                instance = config.instance(name, states[name])
+                for what, ok, detail in conn.spec.check_connection(instance):
+                    failed = failed or not ok
+                    click.echo(f"{'✓' if ok else '✗'} {name}: {what}: {detail}")
     click.echo(f"{config.path}: {'problems found' if failed else 'OK'}")
     raise SystemExit(1 if failed else 0)

@@ -218,6 +218,7 @@ def execute(
 def _finish(ctx: RunContext) -> None:
     s = ctx.summary
     s.api_calls = api_calls(ctx.pipeline)
+    close_parts(ctx)
     if s.outcome == "ok" and (s.writes.retryable or s.writes.dead):
         s.outcome = "failures"
     ctx.audit.finish_run(s.run_id, ctx.clock(), s.outcome, s.counts(), s.error)
@@ -238,6 +239,17 @@ def api_calls(pipeline: Pipeline) -> dict[str, int]:
         if isinstance(calls, int):
             out[name] = out.get(name, 0) + calls
     return out
+
+
+def close_parts(ctx: RunContext) -> None:
+    """Let the source and sinks keep what must outlive the run (e.g. the day's API usage)."""
+    for part in [ctx.pipeline.source, *ctx.pipeline.sinks.values()]:
+        close = getattr(part, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # a connector's bookkeeping must not turn a good run bad
+                ctx.log.exception("connector_close_failed")
 
 
 def resume(ctx: RunContext) -> None:
