@@ -77,7 +77,8 @@ class Source(Protocol):
 
 class Sink(Protocol):
     """Writes SAL decisions back to a CRM (optional ``api_calls`` and ``close()``, as for a
-    Source)."""
+    Source, and ``preflight()``: a cheap call the engine makes before a run reads anything,
+    raising ``AuthError``/``ConfigError``/... when writing could not work)."""
 
     name: str
 

@@ -186,6 +186,12 @@ class HubSpotClient:
         return self.call("properties.get_all",
                          lambda **kw: api.get_all(object_type=object_type, **kw))
 
+    def get_property(self, object_type: str, name: str) -> Response:
+        api = self.properties
+        return self.call("properties.get",
+                         lambda **kw: api.get_by_name(object_type=object_type,
+                                                      property_name=name, **kw))
+
     def create_property(self, object_type: str, spec: Any) -> Response:
         api = self.properties
         return self.call(

@@ -92,6 +92,19 @@ class HubSpotSink:
     def close(self) -> None:
         self.client.close()
 
+    def preflight(self) -> None:
+        """Before a run reads anything: the token works and the SAL properties exist (one
+        call), so a wrong token or a missing set-up stops it with the fix at once."""
+        try:
+            self.client.get_property("contacts", self.settings.sal.status)
+        except PermanentApiError as error:
+            if error.status == 404:
+                raise PermanentApiError(
+                    f"create the SAL properties: sync-agent hubspot setup-properties "
+                    f"(contact property {self.settings.sal.status!r} does not exist)",
+                    status=404, configuration=True) from error
+            raise
+
     def write(self, handoffs: Sequence[Handoff], *, recovering: bool = False) -> list[WriteResult]:
         results: dict[str, WriteResult] = {}
         targets: list[Target] = []

@@ -53,6 +53,11 @@ class SalesforceSink:
         self._owner_cache: dict[str, m.Owner] = {}
         self.log = get_logger("connectors.salesforce.sink")
 
+    def preflight(self) -> None:
+        """Before a run reads anything: log in and check the API budget (one call), so a
+        wrong secret stops it at once instead of after every lead was decided."""
+        self.client.get("limits")
+
     @property
     def api_calls(self) -> int:
         """HTTP requests this connector made so far (retries and logins included)."""

@@ -292,6 +292,30 @@ def replay(
     _finish(summaries, as_json)
 
 
+def _build_problems(config: Any) -> list[str]:
+    """What stops a connector being built, offline (a secret not set, a bad combination of
+    them), with where its secrets were looked for."""
+    from sync_agent.errors import SyncAgentError
+
+    used = {(p.source, "source") for p in config.pipelines}
+    used |= {(s, "sink") for p in config.pipelines for s in p.sinks}
+    out = []
+    for name, role in sorted(used):
+        conn = config.connectors.get(name)
+        builder = getattr(conn.spec, f"build_{role}", None) if conn else None
+        if builder is None:
+            continue
+        try:
+            built = builder(config.instance(name))
+        except SyncAgentError as exc:
+            out.append(f"{name}: {exc}; {config.secrets_hint(name)}")
+            continue
+        close = getattr(built, "close", None)
+        if callable(close):
+            close()
+    return out
+
+
 def _orphaned_history(config: Any) -> list[str]:
     """Pipelines the audit log knows that the config no longer has (a rename, usually)."""
     from sync_agent.audit import AuditLog
@@ -345,6 +369,9 @@ def check(connect: bool, config_path: Path | None) -> None:
             click.echo(f"✗ pipeline {spec.name}: {exc}")
             for problem in exc.problems:
                 click.echo(f"    {problem}")
+    for problem in _build_problems(config):
+        failed = True
+        click.echo(f"✗ {problem}")
     for line in _orphaned_history(config):
         click.echo(f"⚠ {line}")
     if connect:

@@ -37,6 +37,7 @@ from sync_agent.errors import (
     RetriableError,
     RulesError,
     SkippableError,
+    SyncAgentError,
 )
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import MQL, Outcome
@@ -201,6 +202,7 @@ def execute(
         # Bound for every logger on this thread and the writer's (connectors included).
         with structlog.contextvars.bound_contextvars(run_id=s.run_id, pipeline=ctx.pipeline.name):
             if not ctx.dry_run:
+                preflight(ctx)
                 resume(ctx)
             if s.outcome != "interrupted":
                 _read_loop(ctx, cursor_kind, start, until_ms)
@@ -239,6 +241,19 @@ def api_calls(pipeline: Pipeline) -> dict[str, int]:
         if isinstance(calls, int):
             out[name] = out.get(name, 0) + calls
     return out
+
+
+def preflight(ctx: RunContext) -> None:
+    """Check every sink can be written before the first lead is read (a wrong secret must not
+    cost a whole read and decide): each sink's optional ``preflight()``."""
+    for name, sink in ctx.pipeline.sinks.items():
+        check = getattr(sink, "preflight", None)
+        if callable(check):
+            try:
+                check()
+            except SyncAgentError as exc:
+                ctx.log.error("preflight_failed", sink=name, error=str(exc))
+                raise
 
 
 def close_parts(ctx: RunContext) -> None:
