@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from sync_agent.rules.limits import MAX_NUMBER_DIGITS
+
 
 class _Marker:
     """A named sentinel that prints well in explanations and debuggers."""
@@ -43,13 +45,16 @@ def is_missing(raw: Any) -> bool:
 
 
 def to_number(raw: Any) -> Any:
-    """A finite float, or BAD. Accepts "1200", "1,200", " 12.5 ", 12; refuses booleans."""
+    """A finite float, or BAD. Accepts "1200", "1,200", " 12.5 ", 12; refuses booleans and
+    text of more than MAX_NUMBER_DIGITS digits."""
     if isinstance(raw, bool):
         return BAD
     if isinstance(raw, int | float):
         value = float(raw) if not isinstance(raw, int) or abs(raw) < 2**63 else math.inf
     elif isinstance(raw, str):
         text = raw.strip()
+        if len(text) > MAX_NUMBER_DIGITS and sum(map(str.isdigit, text)) > MAX_NUMBER_DIGITS:
+            return BAD  # the mapping's cap too: a run of digits this long is not a count
         if _THOUSANDS.match(text):
             text = text.replace(",", "")
         try:

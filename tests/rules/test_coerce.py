@@ -21,6 +21,15 @@ def test_to_number(raw: object, expected: object) -> None:
     assert to_number(raw) == expected if expected is not BAD else to_number(raw) is BAD
 
 
+@pytest.mark.parametrize("raw", ["1" + "0" * 32, "-" + "9" * 40, "1" * 5000, "0." + "1" * 40])
+def test_more_digits_than_the_cap_are_not_a_number(raw: str) -> None:
+    assert to_number(raw) is BAD
+
+
+def test_a_number_with_as_many_digits_as_the_cap_is_one() -> None:
+    assert to_number("1" + "0" * 31) == 1e31
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("true", True), ("TRUE", True), ("yes", True), ("1", True), ("false", False), ("no", False),
