@@ -32,9 +32,9 @@ MAX_QUOTED_CHARS: Final = 120
 # --- one property value, as a source sends it (connectors/mapping.py caps these before the
 # --- rules, the fingerprint or the audit log see the value; docs/rules.md, "Limits")
 #: Text longer than this is cut to its first this many characters: the longest text either
-#: CRM stores (a Salesforce long text area; HubSpot stops at 65,536).
+#: of the CRMs we read stores (131,072 characters; no real value is ever cut).
 MAX_VALUE_CHARS: Final = 131_072
-#: Lists and objects inside one value may nest this deep (a Salesforce address is 1 level);
+#: Lists and objects inside one value may nest this deep (a compound address is 1 level);
 #: deeper makes the record malformed (JSON encoders recurse, and would fail later).
 MAX_VALUE_DEPTH: Final = 16
 #: Lists and objects inside one value may hold this many items in all; more: malformed.

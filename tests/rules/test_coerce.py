@@ -15,7 +15,7 @@ from sync_agent.rules.coerce import BAD, is_missing, to_bool, to_date, to_day, t
     [("72", 72.0), (" 12.5 ", 12.5), ("1,200", 1200.0), ("-3", -3.0), (7, 7.0), (2.5, 2.5),
      (Decimal("12.50"), 12.5), (Decimal("NaN"), BAD),
      ("abc", BAD), ("1,5", BAD), ("nan", BAD), ("inf", BAD), (True, BAD), (None, BAD),
-     ([1], BAD), (10**400, BAD)],
+     ([1, "2"], (1.0, 2.0)), ([[1]], BAD), (["x"], BAD), (10**400, BAD)],
 )  # fmt: skip
 def test_to_number(raw: object, expected: object) -> None:
     assert to_number(raw) == expected if expected is not BAD else to_number(raw) is BAD
