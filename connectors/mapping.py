@@ -5,12 +5,16 @@ defaults per connector (in its ``settings.py``) that options may override under
 ``field_map``. :meth:`FieldMapping.map_record` turns one record's properties into the
 dict an :class:`~sync_agent.model.MQL` carries:
 
-* canonical names, lightly coerced by the type in :data:`~sync_agent.model.CANONICAL_FIELDS`
-  (numbers, dates and bools parsed from strings *only* when they parse cleanly; anything
-  else is kept as sent, so the rules engine can record it as uncoercible rather than us
-  guessing), empty strings as ``None``;
-* plus EVERY raw property under ``<source>.<property>`` (``hubspot.`` / ``salesforce.``),
-  so rules can reach properties nobody mapped.
+* canonical names, read for the type in :data:`~sync_agent.model.CANONICAL_FIELDS` by
+  the type each property *declares* when the connector passes its schema
+  (:class:`PropertyType`, from :func:`hubspot_schema` / :func:`salesforce_schema`): ranges
+  such as ``"100-500"``, ``;``-joined multi-selects, dates vs date-times, ``"1,200"``,
+  booleans as each CRM spells them (:mod:`sync_agent.rules.reading`). Without a schema,
+  only clean text is parsed (plus range text for numbers). Anything that does not read as
+  its type is kept as sent, so the rules engine records it as unreadable rather than us
+  guessing; empty strings are ``None``;
+* plus EVERY raw property, as sent, under ``<source>.<property>`` (``hubspot.`` /
+  ``salesforce.``), so rules can reach properties nobody mapped.
 
 :func:`to_mql` builds an MQL or, for a record that cannot become one (no id, properties
 not an object, a value past the caps of :func:`bounded`, anything else that goes wrong),
@@ -23,12 +27,9 @@ does I/O.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import GetPydanticSchema
@@ -36,23 +37,31 @@ from pydantic_core import core_schema
 
 from sync_agent.errors import Problem
 from sync_agent.model import CANONICAL_FIELDS, MQL, FieldType
-from sync_agent.rules.limits import (
-    MAX_NUMBER_DIGITS,
-    MAX_VALUE_CHARS,
-    MAX_VALUE_DEPTH,
-    MAX_VALUE_ITEMS,
-)
+from sync_agent.rules.bounds import PRINTABLE_BITS, ValueRefused, bounded, bounded_key
+from sync_agent.rules.reading import PropertyType, parse_datetime, read_plain, read_value
 from sync_agent.rules.shown import bounded_repr, clip, printable
+
+__all__ = [
+    "FieldMapping",
+    "PropertyType",
+    "Schema",
+    "ValueRefused",
+    "bounded",
+    "coerce",
+    "hubspot_schema",
+    "mapping_schema",
+    "parse_datetime",
+    "salesforce_schema",
+    "to_mql",
+]
+
+#: Declared property types by property name, from the source's schema discovery.
+Schema = Mapping[str, PropertyType]
 
 Malformed = tuple[str, str]
 #: A record id longer than this is not an id (HubSpot's are numbers, Salesforce's 18 chars).
 MAX_ID_CHARS = 255
 
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-_EPOCH_MS = re.compile(r"\d{11,14}")
-_TRUE = frozenset({"true", "yes", "1", "on", "y", "t"})
-_FALSE = frozenset({"false", "no", "0", "off", "n", "f"})
 
 
 @dataclass(frozen=True)
@@ -117,17 +126,22 @@ class FieldMapping:
         """The source properties to request, sorted and without duplicates."""
         return sorted(set(self.fields.values()))
 
-    def map_record(self, properties: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-        """Canonical fields (coerced) plus every raw property under ``<prefix>.``.
+    def map_record(
+        self, properties: Mapping[str, Any], prefix: str, schema: Schema | None = None
+    ) -> dict[str, Any]:
+        """Canonical fields, each read by its property's declared type in ``schema`` (or,
+        without one, lightly: :func:`~sync_agent.rules.reading.read_plain`), plus every raw
+        property as sent under ``<prefix>.``.
 
         Every value is first made safe to pass on (:func:`bounded`); a value that cannot be
         raises :class:`ValueRefused`, which :func:`to_mql` turns into a malformed record.
         """
-        clean = {prop: bounded(value, prop) for prop, value in properties.items()}
+        clean = {bounded_key(prop): bounded(value, prop) for prop, value in properties.items()}
+        types = schema or {}
         out: dict[str, Any] = {}
         for canonical, prop in self.fields.items():
             kind = CANONICAL_FIELDS.get(canonical, "string")
-            out[canonical] = coerce(clean.get(prop), kind)
+            out[canonical] = read_value(clean.get(prop), kind, types.get(prop))
         for prop, value in clean.items():
             out[f"{prefix}.{prop}"] = value
         return out
@@ -142,9 +156,12 @@ def to_mql(
     raw_prefix: str,
     modified_at: datetime | None = None,
     crm_ids: Mapping[str, Any] | None = None,
+    schema: Schema | None = None,
 ) -> MQL | Malformed:
     """An MQL of source instance ``source``, or ``(raw id or "?", reason)`` when the record
-    cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's).
+    cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's);
+    canonical fields are read by the declared types in ``schema`` when given (see
+    :func:`hubspot_schema`, :func:`salesforce_schema`).
 
     Total: whatever goes wrong with one record (a value past the caps, a property that
     cannot be read, a bug) makes that record malformed with the reason, and the page goes on;
@@ -153,7 +170,7 @@ def to_mql(
     shown = _shown_id(raw_id)
     try:
         return _to_mql(source, raw_id, shown, properties, mapping, raw_prefix, modified_at,
-                       crm_ids)  # fmt: skip
+                       crm_ids, schema)  # fmt: skip
     except ValueRefused as exc:
         return shown, str(exc)
     except Exception as exc:  # one record's trouble never stops the page
@@ -169,6 +186,7 @@ def _to_mql(
     raw_prefix: str,
     modified_at: datetime | None,
     crm_ids: Mapping[str, Any] | None,
+    schema: Schema | None,
 ) -> MQL | Malformed:
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or shown == "?":
         return shown, "record has no id"
@@ -180,7 +198,7 @@ def _to_mql(
     return MQL(
         source=source,
         source_id=shown,
-        fields=mapping.map_record(properties, raw_prefix),
+        fields=mapping.map_record(properties, raw_prefix, schema),
         modified_at=modified_at,
         crm_ids=ids,
     )
@@ -192,7 +210,7 @@ def _shown_id(raw_id: Any) -> str:
         return "?"
     if isinstance(raw_id, str):
         return printable(raw_id)
-    if isinstance(raw_id, int) and raw_id.bit_length() > _PRINTABLE_BITS:
+    if isinstance(raw_id, int) and raw_id.bit_length() > PRINTABLE_BITS:
         return bounded_repr(raw_id)
     try:
         return printable(str(raw_id))
@@ -222,145 +240,54 @@ def _describe(exc: BaseException) -> str:
     return clip(printable(f"{name}: {message}" if message else name))
 
 
-class ValueRefused(ValueError):
-    """A property value the mapping will not pass on; its record becomes malformed."""
-
-
-#: Integers of more bits have more than 4,300 digits: Python refuses to print them.
-_PRINTABLE_BITS = 14_000
-_NUMBER_BITS = MAX_NUMBER_DIGITS * 10 // 3 + 1  # a quick bound before counting digits
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTAINERS = (list, tuple, dict)
-_SCALARS = (str, int, float, bool, datetime, date, Decimal)
-
-
-def bounded(value: Any, prop: str) -> Any:
-    """``value`` made safe for the rules, the fingerprint and the audit log (JSON).
-
-    * text is cut to MAX_VALUE_CHARS characters, lone surrogates (valid in JSON, not in
-      UTF-8) become U+FFFD;
-    * integers of more than MAX_NUMBER_DIGITS digits become their text (not a number);
-    * lists and objects keep their shape (lists, objects with text keys) up to
-      MAX_VALUE_DEPTH levels and MAX_VALUE_ITEMS items;
-    * anything else JSON cannot carry, or beyond those caps, raises :class:`ValueRefused`.
-    """
-    if value is None or value.__class__ is bool or value.__class__ is float:
-        return value
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, _CONTAINERS):
-        _measure(value, prop)
-        return _copy(value, prop)
-    return _scalar(value, prop)
-
-
-def _text(text: str) -> str:
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[:MAX_VALUE_CHARS]
-    if text.isascii():
-        return text
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def _scalar(value: Any, prop: str) -> Any:
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() <= _NUMBER_BITS and abs(value) < 10**MAX_NUMBER_DIGITS:
-            return value
-        if value.bit_length() > _PRINTABLE_BITS:
-            raise ValueRefused(f"property {_name(prop)} holds a number of more than 4,300 digits")
-        return str(value)
-    if isinstance(value, _SCALARS) or value is None:
-        return value
-    raise ValueRefused(f"property {_name(prop)} holds a {type(value).__name__}, not a JSON value")
-
-
-def _measure(value: Any, prop: str) -> None:
-    """Depth and item count of a nested value, without recursion; raises past the caps."""
-    stack, items = [(value, 1)], 0
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_VALUE_DEPTH:
-            raise ValueRefused(
-                f"property {_name(prop)} is nested deeper than {MAX_VALUE_DEPTH} levels"
-            )
-        items += len(item)
-        if items > MAX_VALUE_ITEMS:
-            raise ValueRefused(f"property {_name(prop)} holds more than {MAX_VALUE_ITEMS} items")
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, _CONTAINERS))
-
-
-def _copy(value: Any, prop: str) -> Any:
-    """A JSON-safe copy of a value already measured (so this recursion is shallow)."""
-    if isinstance(value, dict):
-        return {_key(k, prop): _copy(v, prop) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_copy(v, prop) for v in value]
-    return _scalar(value, prop)
-
-
-def _key(key: Any, prop: str) -> str:
-    """Object keys as text: JSON has no other keys, and sorting mixed keys would raise."""
-    if isinstance(key, str):
-        return _text(key)
-    return _text(str(_scalar(key, prop)))
-
-
-def _name(prop: Any) -> str:
-    return repr(clip(printable(str(prop)), 80)) if isinstance(prop, str) else bounded_repr(prop)
-
-
 def coerce(value: Any, kind: FieldType | str) -> Any:
-    """Light coercion: parse clean strings into the field's type, else keep the value."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value.strip() == "":
-            return None
-        if kind == "number":
-            return _number(value)
-        if kind == "date":
-            return parse_datetime(value) or value
-        if kind == "bool":
-            return _bool(value)
-    return value
+    """Light coercion without a declared type: parse clean strings into the field's type
+    (range text too, for numbers), else keep the value."""
+    return read_plain(value, kind)
 
 
-def parse_datetime(text: str) -> datetime | None:
-    """ISO 8601 (``Z``/offset/date-only) or epoch milliseconds -> aware UTC; else None."""
-    text = text.strip()
-    if _EPOCH_MS.fullmatch(text):
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+def hubspot_schema(properties: Any) -> dict[str, PropertyType]:
+    """Declared types from ``GET /crm/v3/properties/<object>`` (its ``results`` list):
+    ``type``, ``fieldType`` and ``options`` (``label`` / ``value``) of each property.
+    Entries that are not properties are skipped; never raises."""
+    found: dict[str, PropertyType] = {}
+    for prop in properties if isinstance(properties, list) else ():
+        name = prop.get("name") if isinstance(prop, Mapping) else None
+        if isinstance(name, str) and name:
+            found[name] = PropertyType(
+                name, _word(prop.get("type")), _word(prop.get("fieldType")),
+                _pairs(prop.get("options"), "value", "label"),
+            )  # fmt: skip
+    return found
 
 
-def _number(text: str) -> Any:
-    stripped = text.strip()
-    if len(stripped) > MAX_NUMBER_DIGITS and sum(map(str.isdigit, stripped)) > MAX_NUMBER_DIGITS:
-        return text  # not a number: int() would refuse past 4,300 digits, and no count has 33
-    if _INT.fullmatch(stripped):
-        return int(stripped)
-    if _FLOAT.fullmatch(stripped):
-        number = float(stripped)
-        return number if math.isfinite(number) else text
-    return text
+def salesforce_schema(describe: Any) -> dict[str, PropertyType]:
+    """Declared types from ``GET .../sobjects/<Object>/describe``: each field's ``type``
+    (``picklist``, ``multipicklist``, ``double``, ``boolean``, ``date``, ``datetime`` ...)
+    and ``picklistValues``. Entries that are not fields are skipped; never raises."""
+    fields = describe.get("fields") if isinstance(describe, Mapping) else None
+    found: dict[str, PropertyType] = {}
+    for item in fields if isinstance(fields, list) else ():
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if isinstance(name, str) and name:
+            found[name] = PropertyType(
+                name, _word(item.get("type")), "",
+                _pairs(item.get("picklistValues"), "value", "label"),
+            )  # fmt: skip
+    return found
 
 
-def _bool(text: str) -> Any:
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    return text
+def _word(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _pairs(options: Any, value_key: str, label_key: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for option in options if isinstance(options, list) else ():
+        if isinstance(option, Mapping) and isinstance(option.get(value_key), str):
+            value, label = option[value_key], option.get(label_key)
+            pairs.append((value, label if isinstance(label, str) else value))
+    return tuple(pairs)
 
 
 def mapping_schema(defaults: Mapping[str, str]) -> GetPydanticSchema:

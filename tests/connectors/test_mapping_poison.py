@@ -93,6 +93,13 @@ def test_lone_surrogates_are_replaced_so_the_audit_log_can_store_the_lead() -> N
     _survives_downstream(mql)
 
 
+def test_property_names_are_bounded_like_values() -> None:
+    mql = _mql({**GOOD, "hs_\udc00": "x", "p" * (MAX_VALUE_CHARS + 1): "y", 7: "z"})
+    assert isinstance(mql, MQL)
+    assert {"hubspot.hs_\ufffd", "hubspot.7", "hubspot." + "p" * MAX_VALUE_CHARS} <= set(mql.fields)
+    _survives_downstream(mql)
+
+
 def _nested(depth: int) -> Any:
     value: Any = "bottom"
     for _ in range(depth):
