@@ -25,6 +25,7 @@ reads back as the same options. So a stored lead snapshot decides again the same
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -105,27 +106,33 @@ class Options(tuple[Any, ...]):
 RangeTest = Callable[[NumberRange], bool]
 
 
-def range_test(leaf: Leaf) -> RangeTest | None:
-    """What ``leaf`` means on a range (held by every number in it); None: not a number op."""
-    op, x = leaf.op, leaf.value
-    tests: dict[str, RangeTest] = {
-        "gt": lambda r: r.low > x,
-        "gte": lambda r: r.low >= x,
-        "lt": lambda r: r.high is not None and r.high < x,
-        "lte": lambda r: r.high is not None and r.high <= x,
-        "equals": lambda r: r.low == r.high == x,
-        "not_equals": lambda r: x < r.low or (r.high is not None and x > r.high),
+def range_tests(leaf: Leaf) -> tuple[RangeTest, RangeTest] | None:
+    """What ``leaf`` means on a range: ``(all, some)``, whether every number in the range
+    meets it (the verdict) and whether at least one does (for the explanation only).
+    None: not an operator on numbers."""
+    op, x, members = leaf.op, leaf.value, leaf.values
+    low, high = leaf.bounds or (math.inf, -math.inf)  # only "between" has bounds
+    pairs: dict[str, tuple[RangeTest, RangeTest]] = {
+        "gt": (lambda r: r.low > x, lambda r: r.high is None or r.high > x),
+        "gte": (lambda r: r.low >= x, lambda r: r.high is None or r.high >= x),
+        "lt": (lambda r: r.high is not None and r.high < x, lambda r: r.low < x),
+        "lte": (lambda r: r.high is not None and r.high <= x, lambda r: r.low <= x),
+        "equals": (lambda r: r.low == r.high == x, lambda r: _inside(r, x)),
+        "not_equals": (lambda r: not _inside(r, x), lambda r: not r.low == r.high == x),
+        "between": (
+            lambda r: low <= r.low and r.high is not None and r.high <= high,
+            lambda r: r.low <= high and (r.high is None or r.high >= low),
+        ),
+        "in": (
+            lambda r: _all_listed(r, members),
+            lambda r: any(_inside(r, m) for m in members),
+        ),
+        "not_in": (
+            lambda r: not any(_inside(r, m) for m in members),
+            lambda r: not _all_listed(r, members),
+        ),
     }
-    if op in tests:
-        return tests[op]
-    if op == "between" and leaf.bounds is not None:
-        low, high = leaf.bounds
-        return lambda r: low <= r.low and r.high is not None and r.high <= high
-    if op == "in":
-        return lambda r: _all_listed(r, leaf.values)
-    if op == "not_in":
-        return lambda r: not any(_inside(r, m) for m in leaf.values)
-    return None
+    return pairs.get(op)
 
 
 def _all_listed(r: NumberRange, members: frozenset[Any]) -> bool:
@@ -135,19 +142,17 @@ def _all_listed(r: NumberRange, members: frozenset[Any]) -> bool:
     return all(n in members for n in range(r.low, r.high + 1))
 
 
-def _inside(r: NumberRange, member: Any) -> bool:
-    if not isinstance(member, int | float):
+def _inside(r: NumberRange, number: Any) -> bool:
+    if not isinstance(number, int | float):
         return False
-    return r.low <= member and (r.high is None or member <= r.high)
+    return r.low <= number and (r.high is None or number <= r.high)
 
 
-def range_detail(r: NumberRange, passed: bool, op: str) -> str:
+def range_detail(passed: bool, some: bool) -> str:
     """Why a condition on a range did (not) hold, for the explanation."""
     if passed:
         return "the whole range meets it"
-    if r.high is None and op in ("lt", "lte", "between", "equals", "in"):
-        return "the range has no upper bound: not all of it meets it"
-    return "not all of the range meets it"
+    return "only part of the range meets it" if some else "no number in the range meets it"
 
 
 def any_or_every(op: str) -> Callable[[Iterable[bool]], bool]:

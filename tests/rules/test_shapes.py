@@ -71,6 +71,21 @@ def test_a_condition_on_a_range_holds_when_it_holds_for_every_number_in_it(
 
 
 @pytest.mark.parametrize(
+    ("op", "value", "employees", "detail"),
+    [("gte", "50", "25-50", "only part"), ("gte", "50", "1-5", "no number"), ("lt", "10", "100-500", "no number"),
+     ("lte", "5000", "1000+", "only part"), ("equals", "250", "100-500", "only part"), ("equals", "5", "100-500", "no number"),
+     ("not_equals", "250", "100-500", "only part"), ("in", "[100, 101]", "100-500", "only part"),
+     ("not_in", "[250]", "100-500", "only part"), ("between", "[1, 10]", "100-500", "no number"),
+     ("gt", "10", "100-500", "the whole range")],
+)  # fmt: skip
+def test_the_explanation_says_whether_part_or_none_of_the_range_meets_it(
+    probe: Probe, op: str, value: str, employees: str, detail: str
+) -> None:
+    node = probe(f'{{ field = "employees", op = "{op}", value = {value} }}', {"employees": employees})
+    assert node.children[0].detail.startswith(detail)
+
+
+@pytest.mark.parametrize(
     ("text", "low", "high"),
     [("100-500", 100, 500), ("1000+", 1000, None), ("5-25", 5, 25), ("1,000+", 1000, None),
      ("10,001+", 10001, None), ("51-200 employees", 51, 200), ("100 - 500", 100, 500),
@@ -122,7 +137,9 @@ def test_the_explanation_shows_the_range_and_why(write_rules: Any, minimal: str,
     assert repr(held.value) == "range 100–500" and held.detail == "the whole range meets it"
     open_ended = evaluate({"employees": "10,001+"}, ruleset, now)
     node = open_ended.explanation[0].children[0]
-    assert repr(node.value) == "range 10,001+" and "no upper bound" in node.detail
+    assert repr(node.value) == "range 10,001+" and node.detail == "no number in the range meets it"
+    top = evaluate({"employees": "1000+"}, ruleset, now).explanation[0].children[0]
+    assert top.detail == "only part of the range meets it"  # no upper bound: maybe above 5000
     from rich.console import Console
 
     console = Console(width=120, record=True)
