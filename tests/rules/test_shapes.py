@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync_agent.rules import evaluate, load_ruleset
 from sync_agent.rules.render import decision_json, decision_table
 from sync_agent.rules.shapes import NumberRange, Options, parse_range
 
 Probe = Callable[..., Any]
+SAL = Path(__file__).resolve().parents[2] / "rules" / "sal.toml"
 
 RANGE_CASES = [
     # between: the whole range inside
@@ -190,13 +194,15 @@ def test_text_joined_by_semicolons_without_a_declared_type_stays_text(probe: Pro
     assert not node.passed
 
 
-def test_options_of_equal_python_values_but_different_types_are_never_mixed_up(probe: Probe) -> None:
+def test_options_of_equal_python_values_but_different_types_are_never_mixed_up(
+    write_rules: Any, minimal: str, now: datetime
+) -> None:
     """(1,) == (1.0,) == (True,) in Python: a memo keyed on them would serve one for another."""
-    condition = '{ field = "page_views", op = "gte", value = 1 }'
-    assert probe(condition, {"page_views": Options([1])}).passed
-    assert not probe(condition, {"page_views": Options([True])}).passed
-    assert probe(condition, {"page_views": Options([1.0])}).passed
-    assert not probe(condition, {"page_views": frozenset([True])}).passed
+    path = write_rules(minimal + '\n[[gates]]\nname = "views"\nfield = "page_views"\nop = "gte"\nvalue = 1\n')
+    ruleset = load_ruleset(path)
+    leads = [Options([1]), Options([True]), Options([1.0]), frozenset([True]), (True,), (1,)] * 2
+    seen = [evaluate({"page_views": v}, ruleset, now).explanation[0].passed for v in leads]
+    assert seen == [True, False, True, False, False, True] * 2
 
 
 def test_options_show_in_the_explanation_and_as_a_json_list(probe: Probe) -> None:
@@ -224,3 +230,39 @@ def test_ranges_are_remembered_by_the_memo_without_mixing_them_up(write_rules: A
     seen = [evaluate({"employees": v}, ruleset, now).explanation[0].passed
             for v in ["100-500", "50-100", NumberRange(100, 500, "100-500"), NumberRange(50, 100, "50-100"), "100-500"] * 3]  # fmt: skip
     assert seen == [True, False, True, False, True] * 3
+
+
+@pytest.mark.parametrize("dates", [["2026-11-01", "2026-11-20"], ("2026-11-01",), []])
+def test_days_since_a_list_of_dates_is_unreadable_not_an_error(probe: Probe, dates: Any) -> None:
+    node = probe('{ field = "days_since_mql_date", op = "gte", value = 3 }', {"mql_date": dates})
+    assert not node.passed
+
+
+_SIZES = st.sampled_from(["100-500", "1000+", "25-50", "250", 250, 250.0, True, "", None, "5-25", "lots", "10,001+"])
+_SHAPED = st.one_of(
+    _SIZES,
+    _SIZES.map(lambda v: parse_range(v) if isinstance(v, str) and parse_range(v) else v),
+    st.lists(_SIZES, max_size=3),
+    st.lists(_SIZES, max_size=3).map(Options),
+    st.lists(_SIZES, max_size=3).map(tuple),
+    st.frozensets(st.sampled_from([1, 1.0, True, "1"]), max_size=2),
+)
+_LEADS = st.fixed_dictionaries({
+    "email": st.sampled_from(["dana@northwind.io", "kim@gmail.com", ""]),
+    "employees": _SHAPED,
+    "industry": st.one_of(st.sampled_from(["COMPUTER_SOFTWARE", "RETAIL"]), st.lists(st.sampled_from(["COMPUTER_SOFTWARE", "RETAIL", ""]), max_size=3).map(Options)),
+    "pricing_page_views": _SHAPED,
+    "mql_date": st.one_of(st.none(), st.lists(st.sampled_from(["2026-11-01", "x"]), max_size=2)),
+    "lead_score": _SHAPED,
+    "country": st.just("US"),
+})  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(leads=st.lists(_LEADS, min_size=2, max_size=6))
+def test_the_memo_never_serves_one_shape_for_another(leads: list[dict[str, Any]], now: datetime) -> None:
+    """A ruleset warmed by earlier leads decides each lead exactly as a fresh one does."""
+    warm = load_ruleset(SAL)
+    for lead in leads:
+        expected = evaluate(lead, load_ruleset(SAL), now)
+        assert evaluate(lead, warm, now).to_dict() == expected.to_dict()
