@@ -63,7 +63,6 @@ Malformed = tuple[str, str]
 MAX_ID_CHARS = 255
 
 
-
 @dataclass(frozen=True)
 class FieldMapping:
     """Which source property feeds each canonical field (``{canonical: property}``)."""
@@ -169,12 +168,13 @@ def to_mql(
     """
     shown = _shown_id(raw_id)
     try:
-        return _to_mql(source, raw_id, shown, properties, mapping, raw_prefix, modified_at,
-                       crm_ids, schema)  # fmt: skip
+        result = _to_mql(source, raw_id, shown, properties, mapping, raw_prefix, modified_at,
+                         crm_ids, schema)  # fmt: skip
     except ValueRefused as exc:
-        return shown, str(exc)
+        result = shown, str(exc)
     except Exception as exc:  # one record's trouble never stops the page
-        return shown, f"cannot map the record: {_describe(exc)}"
+        result = shown, f"cannot map the record: {_describe(exc)}"
+    return result if isinstance(result, MQL) else (clip(result[0], MAX_ID_CHARS), result[1])
 
 
 def _to_mql(
@@ -191,7 +191,7 @@ def _to_mql(
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or shown == "?":
         return shown, "record has no id"
     if _too_long(raw_id):
-        return clip(shown, MAX_ID_CHARS), f"record id is longer than {MAX_ID_CHARS} characters"
+        return shown, f"record id is longer than {MAX_ID_CHARS} characters"
     if not isinstance(properties, Mapping):
         return shown, f"properties is {type(properties).__name__}, not an object"
     ids = {k: _id_text(v) for k, v in (crm_ids or {}).items() if v not in (None, "")}

@@ -78,8 +78,9 @@ def many(raw: Any, one: Callable[[Any], Any]) -> Any:
 
 
 def to_number(raw: Any) -> Any:
-    """A finite float, or BAD. Accepts "1200", "1,200", " 12.5 ", 12; refuses booleans and
-    text of more than MAX_NUMBER_DIGITS digits."""
+    """A finite float, a NumberRange ("100-500", "1000+"), Options (a list), or BAD.
+    Accepts "1200", "1,200", " 12.5 ", 12; refuses booleans and text of more than
+    MAX_NUMBER_DIGITS digits."""
     if isinstance(raw, bool):
         return BAD
     if isinstance(raw, int | float):

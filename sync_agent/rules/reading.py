@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from itertools import islice
 from typing import Any, Final
 
@@ -68,24 +69,25 @@ class PropertyType:
     options: tuple[tuple[str, str], ...] = ()
     multi: bool = False
 
-    @property
+    @cached_property
     def reads_as(self) -> str:
         """number, date, datetime, bool, enumeration or text."""
         return READS_AS.get(self.type.strip().lower(), "text")
 
-    @property
+    @cached_property
     def is_multi(self) -> bool:
         """Several options joined by ``;``: declared so, a multipicklist, or checkboxes."""
         kind, field = self.type.strip().lower(), self.field_type.strip().lower()
         checkboxes = kind == "enumeration" and field == "checkbox"
         return self.multi or kind == "multipicklist" or checkboxes
 
+    @cached_property
+    def _labels(self) -> dict[str, str]:
+        return dict(self.options)
+
     def label(self, value: Any) -> str | None:
         """The label of the option whose value is ``value``, if the property has one."""
-        for option, label in self.options:
-            if option == value:
-                return label
-        return None
+        return self._labels.get(value) if isinstance(value, str) else None
 
 
 def read_value(value: Any, kind: str, declared: PropertyType | None = None) -> Any:

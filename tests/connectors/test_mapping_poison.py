@@ -156,6 +156,11 @@ def test_an_id_of_a_megabyte_is_malformed_and_shown_short() -> None:
     assert len(result[0]) < 300
 
 
+def test_a_malformed_record_with_a_huge_id_is_shown_short() -> None:
+    result = _mql("not an object", raw_id="7" * 1_000_000)
+    assert isinstance(result, tuple) and len(result[0]) < 300
+
+
 def test_crm_ids_that_cannot_be_printed_do_not_raise() -> None:
     result = to_mql(
         "hubspot", "101", GOOD, HUBSPOT, raw_prefix="hubspot",
@@ -171,10 +176,12 @@ def test_values_of_any_python_type_never_raise(junk: Any) -> None:
         _survives_downstream(result)
 
 
+def _nest(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4)
+
+
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(), _nest, max_leaves=20
 )
 
 
