@@ -247,9 +247,11 @@ def coerce(value: Any, kind: FieldType | str) -> Any:
 
 
 def hubspot_schema(properties: Any) -> dict[str, PropertyType]:
-    """Declared types from ``GET /crm/v3/properties/<object>`` (its ``results`` list):
-    ``type``, ``fieldType`` and ``options`` (``label`` / ``value``) of each property.
+    """Declared types from ``GET /crm/v3/properties/<object>`` (the body, or its ``results``
+    list): ``type``, ``fieldType`` and ``options`` (``label`` / ``value``) of each property.
     Entries that are not properties are skipped; never raises."""
+    if isinstance(properties, Mapping):
+        properties = properties.get("results")
     found: dict[str, PropertyType] = {}
     for prop in properties if isinstance(properties, list) else ():
         name = prop.get("name") if isinstance(prop, Mapping) else None

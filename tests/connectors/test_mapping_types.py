@@ -106,6 +106,7 @@ def test_without_a_schema_a_range_is_still_read_for_number_fields_only() -> None
 
 def test_hubspot_properties_become_declared_types() -> None:
     schema = hubspot_schema(HUBSPOT_PROPERTIES)
+    assert hubspot_schema({"results": HUBSPOT_PROPERTIES}) == schema  # the body works too
     assert set(schema) == {"numemployees", "industry", "hubspotscore", "demo_requested",
                            "webinar_attended_date", "notes_last_updated", "pricing_page_views"}  # fmt: skip
     size = schema["numemployees"]
