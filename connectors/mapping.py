@@ -5,25 +5,31 @@ defaults per connector (in its ``settings.py``) that options may override under
 ``field_map``. :meth:`FieldMapping.map_record` turns one record's properties into the
 dict an :class:`~sync_agent.model.MQL` carries:
 
-* canonical names, lightly coerced by the type in :data:`~sync_agent.model.CANONICAL_FIELDS`
-  (numbers, dates and bools parsed from strings *only* when they parse cleanly; anything
-  else is kept as sent, so the rules engine can record it as uncoercible rather than us
-  guessing), empty strings as ``None``;
-* plus EVERY raw property under ``<source>.<property>`` (``hubspot.`` / ``salesforce.``),
-  so rules can reach properties nobody mapped.
+* canonical names, read for the type in :data:`~sync_agent.model.CANONICAL_FIELDS` by
+  the type each property *declares* when the connector passes its schema
+  (:class:`PropertyType`, from :func:`hubspot_schema` / :func:`salesforce_schema`): ranges
+  such as ``"100-500"``, ``;``-joined multi-selects, dates vs date-times, ``"1,200"``,
+  booleans as each CRM spells them (:mod:`sync_agent.rules.reading`). Without a schema,
+  only clean text is parsed (plus range text for numbers). Anything that does not read as
+  its type is kept as sent, so the rules engine records it as unreadable rather than us
+  guessing; empty strings are ``None``;
+* plus EVERY raw property, as sent, under ``<source>.<property>`` (``hubspot.`` /
+  ``salesforce.``), so rules can reach properties nobody mapped.
 
 :func:`to_mql` builds an MQL or, for a record that cannot become one (no id, properties
-not an object), returns ``(raw id or "?", reason)`` for ``Page.malformed``. Nothing here
-raises on bad data and nothing does I/O.
+not an object, a value past the caps of :func:`bounded`, anything else that goes wrong),
+returns ``(raw id or "?", reason)`` for ``Page.malformed``. It never raises: one poison
+value would otherwise fail the source on every run, and the cursor would never move.
+Every value it passes on is bounded (text length, digits, nesting, lone surrogates), so
+the rules engine, the lead fingerprint and the audit log's JSON can take it. Nothing here
+does I/O.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import GetPydanticSchema
@@ -31,14 +37,30 @@ from pydantic_core import core_schema
 
 from sync_agent.errors import Problem
 from sync_agent.model import CANONICAL_FIELDS, MQL, FieldType
+from sync_agent.rules.bounds import PRINTABLE_BITS, ValueRefused, bounded, bounded_key
+from sync_agent.rules.reading import PropertyType, parse_datetime, read_plain, read_value
+from sync_agent.rules.shown import bounded_repr, clip, printable
+
+__all__ = [
+    "FieldMapping",
+    "PropertyType",
+    "Schema",
+    "ValueRefused",
+    "bounded",
+    "coerce",
+    "hubspot_schema",
+    "mapping_schema",
+    "parse_datetime",
+    "salesforce_schema",
+    "to_mql",
+]
+
+#: Declared property types by property name, from the source's schema discovery.
+Schema = Mapping[str, PropertyType]
 
 Malformed = tuple[str, str]
-
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-_EPOCH_MS = re.compile(r"\d{11,14}")
-_TRUE = frozenset({"true", "yes", "1", "on", "y", "t"})
-_FALSE = frozenset({"false", "no", "0", "off", "n", "f"})
+#: A record id longer than this is not an id (HubSpot's are numbers, Salesforce's 18 chars).
+MAX_ID_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -103,13 +125,23 @@ class FieldMapping:
         """The source properties to request, sorted and without duplicates."""
         return sorted(set(self.fields.values()))
 
-    def map_record(self, properties: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-        """Canonical fields (coerced) plus every raw property under ``<prefix>.``."""
+    def map_record(
+        self, properties: Mapping[str, Any], prefix: str, schema: Schema | None = None
+    ) -> dict[str, Any]:
+        """Canonical fields, each read by its property's declared type in ``schema`` (or,
+        without one, lightly: :func:`~sync_agent.rules.reading.read_plain`), plus every raw
+        property as sent under ``<prefix>.``.
+
+        Every value is first made safe to pass on (:func:`bounded`); a value that cannot be
+        raises :class:`ValueRefused`, which :func:`to_mql` turns into a malformed record.
+        """
+        clean = {bounded_key(prop): bounded(value, prop) for prop, value in properties.items()}
+        types = schema or {}
         out: dict[str, Any] = {}
         for canonical, prop in self.fields.items():
             kind = CANONICAL_FIELDS.get(canonical, "string")
-            out[canonical] = coerce(properties.get(prop), kind)
-        for prop, value in properties.items():
+            out[canonical] = read_value(clean.get(prop), kind, types.get(prop))
+        for prop, value in clean.items():
             out[f"{prefix}.{prop}"] = value
         return out
 
@@ -123,71 +155,141 @@ def to_mql(
     raw_prefix: str,
     modified_at: datetime | None = None,
     crm_ids: Mapping[str, Any] | None = None,
+    schema: Schema | None = None,
 ) -> MQL | Malformed:
     """An MQL of source instance ``source``, or ``(raw id or "?", reason)`` when the record
-    cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's)."""
-    shown = "?" if raw_id is None or raw_id == "" else str(raw_id)
+    cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's);
+    canonical fields are read by the declared types in ``schema`` when given (see
+    :func:`hubspot_schema`, :func:`salesforce_schema`).
+
+    Total: whatever goes wrong with one record (a value past the caps, a property that
+    cannot be read, a bug) makes that record malformed with the reason, and the page goes on;
+    one poison value must never stop a source (the cursor would never move again).
+    """
+    shown = _shown_id(raw_id)
+    try:
+        result = _to_mql(source, raw_id, shown, properties, mapping, raw_prefix, modified_at,
+                         crm_ids, schema)  # fmt: skip
+    except ValueRefused as exc:
+        result = shown, str(exc)
+    except Exception as exc:  # one record's trouble never stops the page
+        result = shown, f"cannot map the record: {_describe(exc)}"
+    return result if isinstance(result, MQL) else (clip(result[0], MAX_ID_CHARS), result[1])
+
+
+def _to_mql(
+    source: str,
+    raw_id: Any,
+    shown: str,
+    properties: Any,
+    mapping: FieldMapping,
+    raw_prefix: str,
+    modified_at: datetime | None,
+    crm_ids: Mapping[str, Any] | None,
+    schema: Schema | None,
+) -> MQL | Malformed:
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or shown == "?":
         return shown, "record has no id"
+    if _too_long(raw_id):
+        return shown, f"record id is longer than {MAX_ID_CHARS} characters"
     if not isinstance(properties, Mapping):
         return shown, f"properties is {type(properties).__name__}, not an object"
-    ids = {k: str(v) for k, v in (crm_ids or {}).items() if v not in (None, "")}
+    ids = {k: _id_text(v) for k, v in (crm_ids or {}).items() if v not in (None, "")}
     return MQL(
         source=source,
         source_id=shown,
-        fields=mapping.map_record(properties, raw_prefix),
+        fields=mapping.map_record(properties, raw_prefix, schema),
         modified_at=modified_at,
         crm_ids=ids,
     )
 
 
-def coerce(value: Any, kind: FieldType | str) -> Any:
-    """Light coercion: parse clean strings into the field's type, else keep the value."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value.strip() == "":
-            return None
-        if kind == "number":
-            return _number(value)
-        if kind == "date":
-            return parse_datetime(value) or value
-        if kind == "bool":
-            return _bool(value)
-    return value
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """ISO 8601 (``Z``/offset/date-only) or epoch milliseconds -> aware UTC; else None."""
-    text = text.strip()
-    if _EPOCH_MS.fullmatch(text):
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+def _shown_id(raw_id: Any) -> str:
+    """The record id as text (``?`` when there is none); never raises, however long."""
+    if raw_id is None or raw_id == "":
+        return "?"
+    if isinstance(raw_id, str):
+        return printable(raw_id)
+    if isinstance(raw_id, int) and raw_id.bit_length() > PRINTABLE_BITS:
+        return bounded_repr(raw_id)
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return printable(str(raw_id))
+    except Exception:  # a foreign object whose __str__ fails
+        return bounded_repr(raw_id)
 
 
-def _number(text: str) -> Any:
-    stripped = text.strip()
-    if _INT.fullmatch(stripped):
-        return int(stripped)
-    if _FLOAT.fullmatch(stripped):
-        number = float(stripped)
-        return number if math.isfinite(number) else text
-    return text
+def _too_long(raw_id: Any) -> bool:
+    if isinstance(raw_id, int):
+        return raw_id.bit_length() > 4 * MAX_ID_CHARS or len(str(raw_id)) > MAX_ID_CHARS
+    return len(_shown_id(raw_id)) > MAX_ID_CHARS
 
 
-def _bool(text: str) -> Any:
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    return text
+def _id_text(value: Any) -> str:
+    if _too_long(value):
+        raise ValueRefused(f"a crm id is longer than {MAX_ID_CHARS} characters")
+    return _shown_id(value)
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, bounded and printable, never raising."""
+    try:
+        message = str(exc)
+    except Exception:  # an exception whose __str__ fails
+        message = ""
+    name = type(exc).__name__
+    return clip(printable(f"{name}: {message}" if message else name))
+
+
+def coerce(value: Any, kind: FieldType | str) -> Any:
+    """Light coercion without a declared type: parse clean strings into the field's type
+    (range text too, for numbers), else keep the value."""
+    return read_plain(value, kind)
+
+
+def hubspot_schema(properties: Any) -> dict[str, PropertyType]:
+    """Declared types from ``GET /crm/v3/properties/<object>`` (the body, or its ``results``
+    list): ``type``, ``fieldType`` and ``options`` (``label`` / ``value``) of each property.
+    Entries that are not properties are skipped; never raises."""
+    if isinstance(properties, Mapping):
+        properties = properties.get("results")
+    found: dict[str, PropertyType] = {}
+    for prop in properties if isinstance(properties, list) else ():
+        name = prop.get("name") if isinstance(prop, Mapping) else None
+        if isinstance(name, str) and name:
+            found[name] = PropertyType(
+                name, _word(prop.get("type")), _word(prop.get("fieldType")),
+                _pairs(prop.get("options"), "value", "label"),
+            )  # fmt: skip
+    return found
+
+
+def salesforce_schema(describe: Any) -> dict[str, PropertyType]:
+    """Declared types from ``GET .../sobjects/<Object>/describe``: each field's ``type``
+    (``picklist``, ``multipicklist``, ``double``, ``boolean``, ``date``, ``datetime`` ...)
+    and ``picklistValues``. Entries that are not fields are skipped; never raises."""
+    fields = describe.get("fields") if isinstance(describe, Mapping) else None
+    found: dict[str, PropertyType] = {}
+    for item in fields if isinstance(fields, list) else ():
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if isinstance(name, str) and name:
+            found[name] = PropertyType(
+                name, _word(item.get("type")), "",
+                _pairs(item.get("picklistValues"), "value", "label"),
+            )  # fmt: skip
+    return found
+
+
+def _word(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _pairs(options: Any, value_key: str, label_key: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for option in options if isinstance(options, list) else ():
+        if isinstance(option, Mapping) and isinstance(option.get(value_key), str):
+            value, label = option[value_key], option.get(label_key)
+            pairs.append((value, label if isinstance(label, str) else value))
+    return tuple(pairs)
 
 
 def mapping_schema(defaults: Mapping[str, str]) -> GetPydanticSchema:

@@ -18,6 +18,7 @@ from sync_agent.rules.coerce import BAD, COERCERS, KIND_WORDS, MISSING, is_missi
 from sync_agent.rules.derived import DERIVED_FIELDS, days_since_source, is_free, make_resolver
 from sync_agent.rules.memo import DerivedGetter, MemoKey, ValueMemo, child_memo
 from sync_agent.rules.operators import make_predicate
+from sync_agent.rules.shapes import NumberRange, Options, any_or_every, range_detail, range_tests
 from sync_agent.rules.spec import Combo, Condition, Leaf
 
 Node = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
@@ -146,10 +147,20 @@ def _compile_leaf(leaf: Leaf, free_domains: Collection[str]) -> Node:
 
 
 def _leaf_builder(leaf: Leaf) -> Callable[[Any, Any, datetime], Check]:
-    """``(raw, coerced, now) -> Check`` for one leaf: the comparison plus its explanation."""
+    """``(raw, coerced, now) -> Check`` for one leaf: the comparison plus its explanation.
+
+    A range is shown as read ("range 100–500") with why it did or did not hold; options
+    are tested one by one (see :mod:`sync_agent.rules.shapes` for both meanings)."""
     predicate = make_predicate(leaf)
+    on_range = range_tests(leaf) if leaf.kind == "number" else None
+    combine = any_or_every(leaf.op)
     label, met_if_missing = leaf.label, leaf.op == "missing"
     unreadable = f"cannot read the value as {KIND_WORDS[leaf.kind]}: condition not met"
+
+    def one(value: Any, now: datetime) -> bool:
+        if value.__class__ is NumberRange:
+            return on_range is not None and on_range[0](value)
+        return predicate(value, now)
 
     def build(raw: Any, value: Any, now: datetime) -> Check:
         if value is MISSING:
@@ -158,7 +169,14 @@ def _leaf_builder(leaf: Leaf) -> Callable[[Any, Any, datetime], Check]:
         if value is BAD:
             return make_check("condition", label, False, unreadable, raw)
         try:
-            passed = predicate(value, now)
+            if value.__class__ is NumberRange:
+                passed = one(value, now)
+                some = passed or (on_range is not None and on_range[1](value))
+                return make_check("condition", label, passed, range_detail(passed, some), value)
+            if value.__class__ is Options:
+                passed = combine(one(option, now) for option in value)
+            else:
+                passed = predicate(value, now)
         except (TypeError, ValueError, OverflowError) as exc:  # pragma: no cover - defensive
             return make_check("condition", label, False, f"cannot compare: {exc}", raw)
         return make_check("condition", label, passed, "", raw)

@@ -147,4 +147,6 @@ def _days_since(raw: Any, now: datetime) -> Any:
     when = to_date(raw)
     if when is BAD:
         return Unreadable(raw, "not a date")
+    if not isinstance(when, datetime):  # several dates (a list): which one would count?
+        return Unreadable(raw, "not one date")
     return round((now - when).total_seconds() / 86400, 2)

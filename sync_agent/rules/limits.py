@@ -28,3 +28,19 @@ MAX_PATH_CHARS: Final = 200
 MAX_SHOWN_CHARS: Final = 200
 #: Problem messages quote what the admin wrote up to this many characters.
 MAX_QUOTED_CHARS: Final = 120
+
+# --- one property value, as a source sends it (connectors/mapping.py caps these before the
+# --- rules, the fingerprint or the audit log see the value; docs/rules.md, "Limits")
+#: Text longer than this is cut to its first this many characters: the longest text either
+#: of the CRMs we read stores (131,072 characters; no real value is ever cut).
+MAX_VALUE_CHARS: Final = 131_072
+#: Lists and objects inside one value may nest this deep (a compound address is 1 level);
+#: deeper makes the record malformed (JSON encoders recurse, and would fail later).
+MAX_VALUE_DEPTH: Final = 16
+#: Lists and objects inside one value may hold this many items in all; more: malformed.
+MAX_VALUE_ITEMS: Final = 10_000
+#: A number has at most this many digits (10^32 is far above any count or amount); longer
+#: digit strings are text, which the rules read as "cannot read the value as a number".
+MAX_NUMBER_DIGITS: Final = 32
+#: A multi-select value is read up to its first this many options.
+MAX_OPTIONS: Final = 1_000

@@ -33,12 +33,18 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sync_agent.model import Check
+from sync_agent.rules.shapes import NumberRange
 
 LIMIT = 16384
 #: A single condition's values: a categorical or date field repeats a few thousand values at
 #: most, so a leaf that needs more is one where most values are seen once (phone numbers).
 VALUE_LIMIT = 8192
 WINDOW = 2048
+#: Values never used as keys: their items may be equal across types ((1,) == (True,)).
+_CONTAINERS = (tuple, list, set, frozenset, dict)
+#: Plain values a whole rule may be remembered by: each equals only its own kind (text
+#: never equals a number or a boolean; a range only an identical range).
+_KEYABLE = frozenset({str, NumberRange})
 NodeFn = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Check]
 DerivedGetter = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], Any]
 
@@ -121,6 +127,8 @@ class ValueMemo:
             return None
         if raw.__class__ is str and not self.timed:
             return raw
+        if isinstance(raw, _CONTAINERS):  # (1,) == (1.0,) == (True,): never one key
+            return None
         key = (raw.__class__, raw, now) if self.timed else (raw.__class__, raw)
         try:
             hash(key)
@@ -177,8 +185,8 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
     A subtree's node is a pure function of the raw values of its plain fields, of its
     derived values (``email_domain`` ...) and of ``now`` when ``timed`` (then part of the
     key, so that concurrent evaluations with different clocks never mix). Plain values are
-    stored only when they are all text (or absent): text never equals a number or a
-    boolean, so a lookup with 1, 1.0 or True never hits an entry made from other types.
+    stored only when they are all text or ranges (or absent): text never equals a number
+    or a boolean, so a lookup with 1, 1.0 or True never hits an entry made from other types.
     Derived values always have the same type per field, so they are safe as they are.
     """
     fields, derived, timed = key
@@ -205,7 +213,7 @@ def subtree_memo(node: NodeFn, key: MemoKey) -> NodeFn:
             return hit
         check = node(lead, now, cache)
         rate.missed()
-        if all(v is None or v.__class__ is str for v in values):
+        if all(v is None or v.__class__ in _KEYABLE for v in values):
             if len(memo) >= LIMIT or not rate.on:
                 memo.clear()
             memo[full] = check
@@ -222,7 +230,7 @@ def _single_memo(node: NodeFn, field: str | None, derived: DerivedGetter | None)
     def miss(value: Any, lead: Mapping[str, Any], now: datetime, cache: dict[Any, Any]) -> Check:
         check = node(lead, now, cache)
         rate.missed()
-        if derived is not None or value is None or value.__class__ is str:
+        if derived is not None or value is None or value.__class__ in _KEYABLE:
             if len(memo) >= LIMIT or not rate.on:
                 memo.clear()
             memo[value] = check

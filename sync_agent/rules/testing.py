@@ -5,6 +5,9 @@ A test file (``rules/tests/*.toml``)::
     ruleset = "../sal.toml"            # relative to the test file
     now = 2026-11-25T12:00:00Z         # the clock for every case (date conditions)
 
+    [types]                            # optional: the declared type of the property
+    industry = { type = "enumeration", field_type = "checkbox" }   # behind a field
+
     [base]                             # optional: fields every case starts from
     email = "dana@northwind.io"
 
@@ -16,6 +19,10 @@ A test file (``rules/tests/*.toml``)::
     reason = "gate:business_email"      # optional: must be among the reasons
     score = 42.5                        # optional, to 0.01
     fast_lane = "trial_and_webinar"     # optional ("" = no fast lane)
+
+With ``[types]``, a case's value for such a field is read as the mapping reads it from a
+source that declares that type (:func:`~sync_agent.rules.reading.read_value`): ``"A;B"``
+of a checkbox property is two options, ``"100-500"`` of an enumeration a range.
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from sync_agent.errors import Problem
-from sync_agent.model import Decision, Outcome
+from sync_agent.model import CANONICAL_FIELDS, Decision, Outcome
 from sync_agent.rules.coverage import uncovered
 from sync_agent.rules.lists import display_path
+from sync_agent.rules.reading import PropertyType, read_value
 from sync_agent.rules.ruleset import Ruleset, try_load
 from sync_agent.rules.scan import scan_document
 from sync_agent.rules.source import Locator, path_kind, read_toml
@@ -126,6 +134,10 @@ class _Runner:
             )
             return
         ruleset = self._ruleset(ruleset_path)
+        types, problems = declared_types(doc.get("types"), display)
+        if problems:
+            self.problems.extend(problems)
+            return
         now = _as_now(doc.get("now"))
         base = doc.get("base", {})
         cases = doc.get("cases")
@@ -138,7 +150,7 @@ class _Runner:
             self.problems.append(_file_problem(display, ruleset, now, base, cases))
             return
         for index, case in enumerate(cases):
-            result = _run_case(display, index, case, base, ruleset, now)
+            result = _run_case(display, index, case, base, types, ruleset, now)
             self.results.append(result)
             if result.decision is not None:
                 self.decisions[ruleset_path].append(result.decision)
@@ -181,6 +193,59 @@ def count_cases(ruleset: Path, tests: Path) -> int:
     return count
 
 
+_TYPE_KEYS = frozenset({"type", "field_type", "options", "multi"})
+_TYPE_HINT = 'e.g. industry = { type = "enumeration", field_type = "checkbox" }'
+
+
+def declared_types(table: Any, display: str) -> tuple[dict[str, PropertyType], list[Problem]]:
+    """``[types]``: canonical field -> the declared type of the property behind it, and
+    every problem with the table (a field that is not canonical, a key of the wrong type)."""
+    if table is None:
+        return {}, []
+    if not isinstance(table, dict):
+        return {}, [Problem(display, "types", "[types] must be a table of field = { type = ... }",
+                            _TYPE_HINT)]  # fmt: skip
+    found: dict[str, PropertyType] = {}
+    problems: list[Problem] = []
+    for field, spec in table.items():
+        error = _type_error(field, spec)
+        if error:
+            problems.append(Problem(display, f"types.{field}", error, _TYPE_HINT))
+            continue
+        pairs = spec.get("options", ())
+        options = tuple((o, o) if isinstance(o, str) else (o[0], o[1]) for o in pairs)
+        found[field] = PropertyType(
+            field, spec["type"], spec.get("field_type", ""), options, spec.get("multi", False)
+        )
+    return found, problems
+
+
+def _type_error(field: str, spec: Any) -> str:
+    """Why ``field = spec`` is not a declared type, or ""."""
+    if field not in CANONICAL_FIELDS:
+        return f"unknown canonical field {field!r}: [types] describes the fields the mapping reads"
+    if not isinstance(spec, dict):
+        return "must be a table: { type = ..., field_type = ..., options = [...], multi = ... }"
+    unknown = sorted(set(spec) - _TYPE_KEYS)
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TYPE_KEYS))}"
+    if not isinstance(spec.get("type"), str) or not spec["type"].strip():
+        return "type must be the property's declared type, e.g. \"enumeration\" or \"number\""
+    if not isinstance(spec.get("field_type", ""), str):
+        return "field_type must be a text, e.g. \"checkbox\""
+    if not isinstance(spec.get("multi", False), bool):
+        return "multi must be true or false"
+    options = spec.get("options", [])
+    if not isinstance(options, list) or not all(map(_is_option, options)):
+        return 'options must be an array of values or [value, label] pairs: [["opt_1", "1-50"]]'
+    return ""
+
+
+def _is_option(option: Any) -> bool:
+    """An option is its value, or a ``[value, label]`` pair."""
+    return isinstance(option, str) or (_texts(option) and len(option) == 2)
+
+
 def _as_now(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -205,7 +270,13 @@ def _file_problem(display: str, ruleset: Any, now: Any, base: Any, cases: Any) -
 
 
 def _run_case(
-    display: str, index: int, case: Any, base: dict[str, Any], ruleset: Ruleset, now: datetime
+    display: str,
+    index: int,
+    case: Any,
+    base: dict[str, Any],
+    types: dict[str, PropertyType],
+    ruleset: Ruleset,
+    now: datetime,
 ) -> CaseResult:
     name = case.get("name") if isinstance(case, dict) else None
     name = name if isinstance(name, str) else f"case {index + 1}"
@@ -215,6 +286,9 @@ def _run_case(
     unset = set(case.get("unset", []))
     lead = {k: v for k, v in base.items() if k not in unset}
     lead.update(case.get("lead", {}))
+    for field, declared in types.items():
+        if field in lead:
+            lead[field] = read_value(lead[field], CANONICAL_FIELDS[field], declared)
     decision = ruleset.evaluator(lead, _as_now(case.get("now")) or now)
     expected, actual = _expected_lines(case), _actual_lines(case, decision)
     if expected == actual:

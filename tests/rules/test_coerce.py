@@ -15,10 +15,19 @@ from sync_agent.rules.coerce import BAD, is_missing, to_bool, to_date, to_day, t
     [("72", 72.0), (" 12.5 ", 12.5), ("1,200", 1200.0), ("-3", -3.0), (7, 7.0), (2.5, 2.5),
      (Decimal("12.50"), 12.5), (Decimal("NaN"), BAD),
      ("abc", BAD), ("1,5", BAD), ("nan", BAD), ("inf", BAD), (True, BAD), (None, BAD),
-     ([1], BAD), (10**400, BAD)],
+     ([1, "2"], (1.0, 2.0)), ([[1]], BAD), (["x"], BAD), (10**400, BAD)],
 )  # fmt: skip
 def test_to_number(raw: object, expected: object) -> None:
     assert to_number(raw) == expected if expected is not BAD else to_number(raw) is BAD
+
+
+@pytest.mark.parametrize("raw", ["1" + "0" * 32, "-" + "9" * 40, "1" * 5000, "0." + "1" * 40])
+def test_more_digits_than_the_cap_are_not_a_number(raw: str) -> None:
+    assert to_number(raw) is BAD
+
+
+def test_a_number_with_as_many_digits_as_the_cap_is_one() -> None:
+    assert to_number("1" + "0" * 31) == 1e31
 
 
 @pytest.mark.parametrize(
