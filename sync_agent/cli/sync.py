@@ -369,9 +369,9 @@ def check(connect: bool, config_path: Path | None) -> None:
             click.echo(f"✗ pipeline {spec.name}: {exc}")
             for problem in exc.problems:
                 click.echo(f"    {problem}")
-    for problem in _build_problems(config):
+    for trouble in _build_problems(config):
         failed = True
-        click.echo(f"✗ {problem}")
+        click.echo(f"✗ {trouble}")
     for line in _orphaned_history(config):
         click.echo(f"⚠ {line}")
     if connect:
