@@ -192,8 +192,10 @@ class AuditLog(QueriesMixin):
             marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT d.lead_key, w.sink, MAX(d.outcome = 'accepted') AS accepted, "
+                # CROSS JOIN: walk the lead's decisions (indexed), not every write of the sink
                 "(SELECT d2.outcome || char(31) || d2.score || char(31) || d2.reasons "
-                " FROM writes w2 JOIN decisions d2 ON d2.id = w2.decision_id "
+                " FROM decisions d2 CROSS JOIN writes w2 INDEXED BY writes_decision "
+                " ON w2.decision_id = d2.id "
                 " WHERE d2.lead_key = d.lead_key AND w2.sink = w.sink "
                 f" AND w2.state IN {_SENT} ORDER BY d2.id DESC LIMIT 1) AS last "
                 "FROM writes w JOIN decisions d ON d.id = w.decision_id "
@@ -269,11 +271,12 @@ class AuditLog(QueriesMixin):
         flight, would put an outdated SAL status back. They are marked superseded (never due
         again, whatever result still comes back for them) and, unless settled, skipped; their
         decisions' status is rolled up again."""
-        older = (
-            "SELECT w.id FROM writes w JOIN decisions d ON d.id = w.decision_id "
-            "WHERE w.sink = ? AND d.lead_key = ? AND d.id < ? AND w.superseded = 0"
+        older = (  # CROSS JOIN: from the lead's decisions (indexed), not the sink's writes
+            "SELECT w.id FROM decisions d CROSS JOIN writes w INDEXED BY writes_decision "
+            "ON w.decision_id = d.id "
+            "WHERE d.lead_key = ? AND d.id < ? AND w.sink = ? AND w.superseded = 0"
         )
-        ids = [r[0] for r in c.execute(older, (sink, lead_key, decision_id))]
+        ids = [r[0] for r in c.execute(older, (lead_key, decision_id, sink))]
         if not ids:
             return
         marks = ",".join("?" * len(ids))

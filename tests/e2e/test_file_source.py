@@ -36,7 +36,7 @@ def test_a_10000_row_file_run_twice_hands_each_accepted_lead_off_once(tmp_path: 
         keys = {r["lead_key"] for r in log.rows("SELECT lead_key FROM decisions")}
     assert len(accepted) == first.accepted and all(k.startswith("fair:") for k in keys)
     notes = Counter(n["properties"].get("sal_handoff_key") for n in state["notes"])
-    tasks = Counter(t["SAL_Handoff_Key__c"] for t in state["tasks"])
+    tasks = Counter(t["SAL_Handoff_Key__c"] for t in state["tasks"] if t.get("SAL_Handoff_Key__c"))
     assert set(notes) == accepted and max(notes.values()) == 1, "one note per accepted lead"
     assert set(tasks) <= accepted and max(tasks.values()) == 1, "at most one task each"
     assert len(tasks) > 0.5 * len(accepted), "the Salesforce sink matched leads by e-mail"
