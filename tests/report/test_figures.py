@@ -69,10 +69,9 @@ def _salesforce_fate(state: dict[str, Any]) -> Counter[str]:
         p = c["properties"]
         if p.get("sal_status") != "accepted" or p.get("sal_handoff_key") in tasks:
             continue
-        found = [
-            lead for lead in leads
-            if lead["Id"] == p.get("salesforceleadid") or lead["Email"] == p["email"]
-        ]  # fmt: skip
+        # as Salesforce matching does: the Lead id the contact carries first, else the e-mail
+        by_id = [lead for lead in leads if lead["Id"] == p.get("salesforceleadid")]
+        found = by_id or [lead for lead in leads if lead["Email"] == p["email"]]
         if not found:
             fate["waiting for the CRM record"] += 1
         elif all(lead["IsConverted"] for lead in found):
