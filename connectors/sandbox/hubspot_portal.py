@@ -11,6 +11,7 @@ modification stamp moves; and a :class:`~connectors.sandbox.events.Change` is em
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from connectors.sandbox.events import API, Change
@@ -40,11 +41,14 @@ def backwards(current: str | None, new: str | None) -> bool:
 
 def apply_changes(
     store: SandboxStore, obj: str, record: dict[str, Any], changes: Mapping[str, Any],
-    *, source: str = API, source_id: str | None = None,
+    *, source: str = API, source_id: str | None = None, at: datetime | None = None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Write ``changes`` to ``record`` as HubSpot would; returns what actually changed."""
+    """Write ``changes`` to ``record`` as HubSpot would; returns what actually changed.
+
+    ``at`` is when the change happened, for the sandbox's sales team acting on its agenda
+    (an action due at 10:00 is stamped 10:00 even when the clock was read a little later)."""
     props = record["properties"]
-    now = store.now()
+    now = at or store.now()
     stamp = hs_time(now)
     done: dict[str, tuple[Any, Any]] = {}
     for name, value in changes.items():

@@ -225,7 +225,7 @@ class SalesTeam:
             "hs_lead_status": rng.choice(["ATTEMPTED_TO_CONTACT", "CONNECTED"]),
             "hs_last_sales_activity_timestamp": stamp, "notes_last_contacted": stamp,
             **self._stage(handoff, "salesqualifiedlead"), **self._first_engagement(handoff, stamp),
-            **self._hubspot_owner(owner)})
+            **self._hubspot_owner(owner)}, when)
         handoff.first_touch_at = stamp
         if handoff.outcome_due:
             self.store.agenda.at(_parse(handoff.outcome_due),
@@ -258,7 +258,7 @@ class SalesTeam:
                     "ConvertedOpportunityId": self.store.new_id("opportunity")},
                     owner, "converted")
             self._hs(handoff, owner, "converted",
-                     {**self._stage(handoff, "opportunity"), "hs_lead_status": "OPEN_DEAL"})
+                     {**self._stage(handoff, "opportunity"), "hs_lead_status": "OPEN_DEAL"}, when)
         elif handoff.outcome == "rejected":
             if live:
                 self._sf(handoff, "Lead", handoff.lead_id, {
@@ -266,14 +266,14 @@ class SalesTeam:
                     org.rejection_reason_field: handoff.reason}, owner, "rejected")
             self._hs(handoff, owner, "rejected", {
                 "hs_lead_status": "UNQUALIFIED",
-                self.config.hubspot_rejection_property: _reason_value(handoff.reason)})
+                self.config.hubspot_rejection_property: _reason_value(handoff.reason)}, when)
         elif handoff.outcome == "recycled":
             if live:
                 self._sf(handoff, "Lead", handoff.lead_id, {"Status": self.config.recycle_status},
                          owner, "recycled")
             self._hs(handoff, owner, "recycled", {"hs_lead_status": "BAD_TIMING",
-                                                  "lifecyclestage": ""})
-            self._hs(handoff, owner, "recycled", {"lifecyclestage": "lead"})
+                                                  "lifecyclestage": ""}, when)
+            self._hs(handoff, owner, "recycled", {"lifecyclestage": "lead"}, when)
         handoff.outcome_at = hs_time(when)
 
     def _converted_status(self) -> str:
@@ -310,15 +310,16 @@ class SalesTeam:
                                 "values": {k: v for k, v in values.items()}})
         return new_id
 
-    def _hs(self, handoff: Handoff, owner: str, what: str, values: dict[str, Any]) -> None:
+    def _hs(self, handoff: Handoff, owner: str, what: str, values: dict[str, Any],
+            when: datetime) -> None:
         contact = self.store.contacts.get(handoff.contact_id or "")
         if contact is None:
             return
         hs_owner = self._hubspot_owner(owner).get("hubspot_owner_id")
         user = self.store.hubspot_owners.get(hs_owner or "", {}).get("userId")
         apply_changes(self.store, "contacts", contact, values, source=SALES_REP,
-                      source_id=f"userId:{user}" if user else None)
-        handoff.actions.append({"at": hs_time(self.store.now()), "system": "hubspot",
+                      source_id=f"userId:{user}" if user else None, at=when)
+        handoff.actions.append({"at": hs_time(when), "system": "hubspot",
                                 "what": what, "object": "contact", "id": contact["id"],
                                 "values": dict(values)})
 
