@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sync_agent.model import MQL, Handoff, WriteResult
+from sync_agent.rules.reading import PropertyType
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,26 @@ class Sink(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SourceSchema:
+    """What a source's system declares about the records it reads (schema discovery).
+
+    ``namespaces`` are the properties rules can reach, by raw prefix (``hubspot`` for a
+    contact's, ``company`` for its company's); ``canonical`` says which property each mapped
+    canonical field is read from. ``stale`` is non-empty when this is the last known schema
+    because the system could not be asked (and says why).
+    """
+
+    namespaces: Mapping[str, Mapping[str, PropertyType]]
+    canonical: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    fetched_at: str = ""
+    stale: str = ""
+
+    def types_for(self, prefix: str) -> Mapping[str, PropertyType]:
+        """The declared types of one namespace (empty when unknown)."""
+        return self.namespaces.get(prefix, {})
+
+
 class StateStore(Protocol):
     """Small JSON values a connector keeps between runs (caches, budgets), per instance.
 
@@ -109,6 +130,8 @@ class StateStore(Protocol):
     def get(self, key: str) -> Any: ...  # pragma: no cover - protocol
 
     def put(self, key: str, value: Any) -> None: ...  # pragma: no cover - protocol
+
+    def put_many(self, items: Mapping[str, Any]) -> None: ...  # pragma: no cover - protocol
 
 
 class MemoryState:
@@ -122,6 +145,9 @@ class MemoryState:
 
     def put(self, key: str, value: Any) -> None:
         self.values[key] = value
+
+    def put_many(self, items: Mapping[str, Any]) -> None:
+        self.values.update(items)
 
 
 #: One line of ``config check --connect``: what was tried, whether it worked, details.
@@ -162,6 +188,8 @@ class ConnectorSpec:
     * ``start_position(since_ms)``: the cursor position a backfill from ``since`` starts at;
       ``position_ms(position)``: where a cursor stands in time (progress, ETA), if it knows.
     * ``commands()``: an optional click group added to the CLI under the spec's name.
+    * ``describe(instance, refresh)``: a source's :class:`SourceSchema` (declared property
+      types, options, labels), for reading values by type and checking rules against it.
     """
 
     name: str
@@ -169,6 +197,8 @@ class ConnectorSpec:
     summary: str
     raw_prefix: str
     settings: type[Any]
+    #: more prefixes its records carry (a HubSpot contact's company: ``company.<name>``)
+    extra_prefixes: tuple[str, ...] = ()
     secrets: Mapping[str, str] = field(default_factory=dict)
     build_source: Callable[[Instance], Source] | None = None
     build_sink: Callable[[Instance], Sink] | None = None
@@ -176,6 +206,14 @@ class ConnectorSpec:
     start_position: Callable[[int], dict[str, Any]] = _no_position
     position_ms: Callable[[Mapping[str, Any]], int | None] = _no_time
     commands: Callable[[], Any] | None = None
+    #: schema discovery of a source: ``describe(instance, refresh)`` (cached in the
+    #: instance's state; ``refresh`` asks the system again now)
+    describe: Callable[[Instance, bool], SourceSchema] | None = None
+
+    @property
+    def raw_prefixes(self) -> tuple[str, ...]:
+        """Every ``<prefix>.`` rules may use on this connector's records."""
+        return (self.raw_prefix, *self.extra_prefixes)
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ dict an :class:`~sync_agent.model.MQL` carries:
 
 * canonical names, read for the type in :data:`~sync_agent.model.CANONICAL_FIELDS` by
   the type each property *declares* when the connector passes its schema
-  (:class:`PropertyType`, from :func:`hubspot_schema` / :func:`salesforce_schema`): ranges
+  (:class:`PropertyType`, from each connector's schema discovery): ranges
   such as ``"100-500"``, ``;``-joined multi-selects, dates vs date-times, ``"1,200"``,
   booleans as each CRM spells them (:mod:`sync_agent.rules.reading`). Without a schema,
   only clean text is parsed (plus range text for numbers). Anything that does not read as
@@ -44,19 +44,28 @@ from sync_agent.rules.shown import bounded_repr, clip, printable
 __all__ = [
     "FieldMapping",
     "PropertyType",
+    "Related",
     "Schema",
     "ValueRefused",
     "bounded",
     "coerce",
-    "hubspot_schema",
     "mapping_schema",
     "parse_datetime",
-    "salesforce_schema",
     "to_mql",
 ]
 
 #: Declared property types by property name, from the source's schema discovery.
 Schema = Mapping[str, PropertyType]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A record related to the one mapped (a contact's company): its properties, their
+    declared types, and the canonical fields to read from it first (``{canonical: prop}``)."""
+
+    properties: Mapping[str, Any]
+    schema: Schema = field(default_factory=dict)
+    prefer: Mapping[str, str] = field(default_factory=dict)
 
 Malformed = tuple[str, str]
 #: A record id longer than this is not an id (HubSpot's are numbers, Salesforce's 18 chars).
@@ -126,11 +135,19 @@ class FieldMapping:
         return sorted(set(self.fields.values()))
 
     def map_record(
-        self, properties: Mapping[str, Any], prefix: str, schema: Schema | None = None
+        self,
+        properties: Mapping[str, Any],
+        prefix: str,
+        schema: Schema | None = None,
+        related: Mapping[str, Related] | None = None,
     ) -> dict[str, Any]:
         """Canonical fields, each read by its property's declared type in ``schema`` (or,
         without one, lightly: :func:`~sync_agent.rules.reading.read_plain`), plus every raw
         property as sent under ``<prefix>.``.
+
+        ``related`` records (a contact's company) add their properties under their own
+        prefix (``company.<name>``), and a canonical field they ``prefer`` is read from
+        them when they hold a value (else from the record itself).
 
         Every value is first made safe to pass on (:func:`bounded`); a value that cannot be
         raises :class:`ValueRefused`, which :func:`to_mql` turns into a malformed record.
@@ -143,6 +160,15 @@ class FieldMapping:
             out[canonical] = read_value(clean.get(prop), kind, types.get(prop))
         for prop, value in clean.items():
             out[f"{prefix}.{prop}"] = value
+        for name, other in (related or {}).items():
+            values = {bounded_key(p): bounded(v, p) for p, v in other.properties.items()}
+            for prop, value in values.items():
+                out[f"{name}.{prop}"] = value
+            for canonical, prop in other.prefer.items():
+                value = read_value(values.get(prop), CANONICAL_FIELDS.get(canonical, "string"),
+                                   other.schema.get(prop))  # fmt: skip
+                if value is not None:
+                    out[canonical] = value
         return out
 
 
@@ -156,11 +182,12 @@ def to_mql(
     modified_at: datetime | None = None,
     crm_ids: Mapping[str, Any] | None = None,
     schema: Schema | None = None,
+    related: Mapping[str, Related] | None = None,
 ) -> MQL | Malformed:
     """An MQL of source instance ``source``, or ``(raw id or "?", reason)`` when the record
     cannot become one. Raw properties go under ``<raw_prefix>.`` (the connector type's);
-    canonical fields are read by the declared types in ``schema`` when given (see
-    :func:`hubspot_schema`, :func:`salesforce_schema`).
+    canonical fields are read by the declared types in ``schema`` when given (each
+    connector's schema discovery builds it).
 
     Total: whatever goes wrong with one record (a value past the caps, a property that
     cannot be read, a bug) makes that record malformed with the reason, and the page goes on;
@@ -169,7 +196,7 @@ def to_mql(
     shown = _shown_id(raw_id)
     try:
         result = _to_mql(source, raw_id, shown, properties, mapping, raw_prefix, modified_at,
-                         crm_ids, schema)  # fmt: skip
+                         crm_ids, schema, related)  # fmt: skip
     except ValueRefused as exc:
         result = shown, str(exc)
     except Exception as exc:  # one record's trouble never stops the page
@@ -187,6 +214,7 @@ def _to_mql(
     modified_at: datetime | None,
     crm_ids: Mapping[str, Any] | None,
     schema: Schema | None,
+    related: Mapping[str, Related] | None = None,
 ) -> MQL | Malformed:
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or shown == "?":
         return shown, "record has no id"
@@ -198,7 +226,7 @@ def _to_mql(
     return MQL(
         source=source,
         source_id=shown,
-        fields=mapping.map_record(properties, raw_prefix, schema),
+        fields=mapping.map_record(properties, raw_prefix, schema, related),
         modified_at=modified_at,
         crm_ids=ids,
     )
@@ -244,52 +272,6 @@ def coerce(value: Any, kind: FieldType | str) -> Any:
     """Light coercion without a declared type: parse clean strings into the field's type
     (range text too, for numbers), else keep the value."""
     return read_plain(value, kind)
-
-
-def hubspot_schema(properties: Any) -> dict[str, PropertyType]:
-    """Declared types from ``GET /crm/v3/properties/<object>`` (the body, or its ``results``
-    list): ``type``, ``fieldType`` and ``options`` (``label`` / ``value``) of each property.
-    Entries that are not properties are skipped; never raises."""
-    if isinstance(properties, Mapping):
-        properties = properties.get("results")
-    found: dict[str, PropertyType] = {}
-    for prop in properties if isinstance(properties, list) else ():
-        name = prop.get("name") if isinstance(prop, Mapping) else None
-        if isinstance(name, str) and name:
-            found[name] = PropertyType(
-                name, _word(prop.get("type")), _word(prop.get("fieldType")),
-                _pairs(prop.get("options"), "value", "label"),
-            )  # fmt: skip
-    return found
-
-
-def salesforce_schema(describe: Any) -> dict[str, PropertyType]:
-    """Declared types from ``GET .../sobjects/<Object>/describe``: each field's ``type``
-    (``picklist``, ``multipicklist``, ``double``, ``boolean``, ``date``, ``datetime`` ...)
-    and ``picklistValues``. Entries that are not fields are skipped; never raises."""
-    fields = describe.get("fields") if isinstance(describe, Mapping) else None
-    found: dict[str, PropertyType] = {}
-    for item in fields if isinstance(fields, list) else ():
-        name = item.get("name") if isinstance(item, Mapping) else None
-        if isinstance(name, str) and name:
-            found[name] = PropertyType(
-                name, _word(item.get("type")), "",
-                _pairs(item.get("picklistValues"), "value", "label"),
-            )  # fmt: skip
-    return found
-
-
-def _word(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _pairs(options: Any, value_key: str, label_key: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for option in options if isinstance(options, list) else ():
-        if isinstance(option, Mapping) and isinstance(option.get(value_key), str):
-            value, label = option[value_key], option.get(label_key)
-            pairs.append((value, label if isinstance(label, str) else value))
-    return tuple(pairs)
 
 
 def mapping_schema(defaults: Mapping[str, str]) -> GetPydanticSchema:

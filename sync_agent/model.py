@@ -29,6 +29,7 @@ CANONICAL_FIELDS: Mapping[str, FieldType] = {
     "phone": "string",
     "industry": "string",
     "employees": "number",
+    "annual_revenue": "number",
     "country": "string",
     "lead_score": "number",
     "lifecycle_stage": "string",

@@ -66,10 +66,10 @@ class Registry:
 
     def raw_prefixes(self) -> list[str]:
         """The ``<prefix>.`` of every connector that imports (rules reach raw properties so)."""
-        prefixes = []
+        prefixes: list[str] = []
         for name in self.names():
             try:
-                prefixes.append(self.get(name).raw_prefix)
+                prefixes.extend(self.get(name).raw_prefixes)
             except ConfigError:
                 continue
         return sorted(set(prefixes))

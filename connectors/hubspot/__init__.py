@@ -24,6 +24,7 @@ from connectors.hubspot.build import (
     build_sink,
     build_source,
     check_connection,
+    describe,
 )
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.settings import HubSpotSettings
@@ -51,6 +52,7 @@ CONNECTOR = ConnectorSpec(
     title="HubSpot",
     summary="HubSpot CRM: MQL contacts in (search API); SAL contact properties and notes out",
     raw_prefix="hubspot",
+    extra_prefixes=("company",),
     settings=HubSpotSettings,
     secrets={TOKEN_ENV: "a private app access token (crm.objects.contacts.read/write, "
                         "crm.schemas.contacts.read)"},
@@ -62,6 +64,7 @@ CONNECTOR = ConnectorSpec(
     start_position=_start,
     position_ms=_position_ms,
     commands=_commands,
+    describe=describe,
 )
 
 

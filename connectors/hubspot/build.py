@@ -8,9 +8,10 @@ from typing import Any
 
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
-from connectors.base import ConnectionCheck, StateStore
+from connectors.base import ConnectionCheck, Instance, SourceSchema, StateStore
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.limits import Clock, Sleep
+from connectors.hubspot.schema import load_schema
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.setup import existing_property_names, wanted_properties
 from connectors.hubspot.sink import HubSpotSink
@@ -51,7 +52,7 @@ def build_source(options: Options, secrets: Mapping[str, str], *, name: str = "h
                  clock: Clock | None = None, sleep: Sleep | None = None,
                  state: StateStore | None = None) -> HubSpotSource:
     client = build_client(options, secrets, clock=clock, sleep=sleep, state=state)
-    return HubSpotSource(client.settings, client, name=name)
+    return HubSpotSource(client.settings, client, name=name, state=state)
 
 
 def build_sink(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",
@@ -100,3 +101,12 @@ def check_connection(options: Options, secrets: Mapping[str, str],
                    f"{limiter.used_today} used of {limiter.allowance} allowed today"))
     client.close()
     return checks
+
+
+def describe(instance: Instance, refresh: bool) -> SourceSchema:
+    """``ConnectorSpec.describe``: the instance's schema (see :func:`load_schema`)."""
+    client = build_client(instance.settings, instance.secrets)
+    try:
+        return load_schema(client, instance.settings, instance.state, refresh=refresh)
+    finally:
+        client.close()

@@ -75,6 +75,8 @@ class HubSpotClient:
         )
         self.contacts_search = sdk.crm.contacts.search_api
         self.contacts_batch = sdk.crm.contacts.batch_api
+        self.companies_batch = sdk.crm.companies.batch_api
+        self.companies_search = sdk.crm.companies.search_api
         self.notes_batch = sdk.crm.objects.notes.batch_api
         self.notes_search = sdk.crm.objects.notes.search_api
         self.properties = sdk.crm.properties.core_api
@@ -160,6 +162,21 @@ class HubSpotClient:
         return self.call(
             "contacts.batch_read",
             lambda **kw: api.read(batch_read_input_simple_public_object_id=batch, **kw),
+        )
+
+    def read_companies(self, batch: Any) -> Response:
+        api = self.companies_batch
+        return self.call(
+            "companies.batch_read",
+            lambda **kw: api.read(batch_read_input_simple_public_object_id=batch, **kw),
+        )
+
+    def search_companies(self, request: Any) -> Response:
+        api = self.companies_search
+        return self.call(
+            "companies.search",
+            lambda **kw: api.do_search(public_object_search_request=request, **kw),
+            search=True,
         )
 
     def search_notes(self, request: Any) -> Response:

@@ -18,6 +18,7 @@ from pydantic import Field, GetPydanticSchema, ValidationInfo, field_validator, 
 from pydantic_core import core_schema
 
 from connectors.mapping import FieldMapping, mapping_schema
+from sync_agent.model import CANONICAL_FIELDS
 from sync_agent.settings import SettingsModel, hint, validate_or_raise
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -32,11 +33,14 @@ DEFAULT_FIELD_MAP: Mapping[str, str] = {
     "phone": "phone",
     "industry": "industry",
     "employees": "numemployees",
+    "annual_revenue": "annualrevenue",
     "country": "country",
-    "lead_score": "hubspotscore",
+    # lead_score: none by default. HubSpot's legacy "hubspotscore" stopped updating on 31 Aug
+    # 2025; map lead_score to the portal's own score property (its new scoring tool's).
     "lifecycle_stage": "lifecyclestage",
     "lead_source": "hs_analytics_source",
-    "mql_date": "hs_lifecyclestage_marketingqualifiedlead_date",
+    # (the legacy hs_lifecyclestage_*_date are cleared when a contact moves a stage back)
+    "mql_date": "hs_v2_date_entered_marketingqualifiedlead",
     "last_activity_date": "notes_last_updated",
     "created_date": "createdate",
     "page_views": "hs_analytics_num_page_views",
@@ -61,6 +65,15 @@ DEFAULT_STAGE_ORDER = (
     "customer",
     "evangelist",
 )
+
+#: Canonical fields the company knows better than the contact form (industry as HubSpot's
+#: enumeration, a head count, revenue as a number).
+DEFAULT_PREFER_COMPANY: Mapping[str, str] = {
+    "industry": "industry",
+    "employees": "numberofemployees",
+    "annual_revenue": "annualrevenue",
+    "country": "country",
+}
 
 DEFAULT_MQL_FILTER: tuple[Mapping[str, Any], ...] = (
     {"propertyName": "lifecyclestage", "operator": "EQ", "value": "marketingqualifiedlead"},
@@ -149,6 +162,14 @@ class HubSpotSettings(SettingsModel):
     overlap_ms: int = Field(300_000, ge=0)  # re-read behind the cursor: late-visible changes
     max_seen: int = Field(10_000, ge=0)
     extra_properties: tuple[str, ...] = ("salesforceleadid",)
+    #: read each contact's primary company (``associatedcompanyid``): ICP data lives there
+    company_context: bool = True
+    #: canonical fields read from the company first, when it has a value
+    prefer_company: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PREFER_COMPANY))
+    #: company properties read besides those (rules reach them as company.<name>)
+    company_properties: tuple[str, ...] = ("name", "domain", "lifecyclestage")
+    #: how long a cached schema (property definitions) is trusted
+    schema_refresh_hours: float = Field(24.0, ge=0)
     field_map: Annotated[FieldMapping, mapping_schema(DEFAULT_FIELD_MAP)] = FieldMapping(
         DEFAULT_FIELD_MAP
     )
@@ -178,7 +199,7 @@ class HubSpotSettings(SettingsModel):
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
-        for key in ("extra_properties", "stage_order"):
+        for key in ("extra_properties", "stage_order", "company_properties"):
             if isinstance(data.get(key), list):
                 data[key] = tuple(data[key])
         if data.get("tier") in TIERS:
@@ -205,6 +226,14 @@ class HubSpotSettings(SettingsModel):
     def _base_url(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("prefer_company")
+    @classmethod
+    def _canonical(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown canonical field(s): {', '.join(unknown)}")
+        return value
+
     @field_validator("advance_stage")
     @classmethod
     def _stage(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -225,8 +254,16 @@ class HubSpotSettings(SettingsModel):
         return (self.connect_timeout, self.read_timeout)
 
     def properties_to_read(self) -> list[str]:
-        """Contact properties requested by the source: mapped, keyset and extra ones."""
-        return properties_to_read(self.field_map, self.extra_properties, self.modified_property)
+        """Contact properties requested by the source: mapped, keyset and extra ones (and
+        the primary company's id when company data is read)."""
+        extra = (*self.extra_properties, *(("associatedcompanyid",) if self.company_context
+                                           else ()))  # fmt: skip
+        return properties_to_read(self.field_map, extra, self.modified_property)
+
+    def company_properties_to_read(self) -> list[str]:
+        """Company properties requested for the company context."""
+        return sorted({*self.prefer_company.values(), *self.company_properties,
+                       "hs_lastmodifieddate"})  # fmt: skip
 
     def search_body_size(self) -> int:
         """The longest contacts search body we send (HubSpot refuses > 3,000 characters)."""

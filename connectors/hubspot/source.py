@@ -14,12 +14,15 @@ from typing import Any
 
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
-from connectors.base import Cursor, Page
+from connectors.base import Cursor, MemoryState, Page, SourceSchema, StateStore
 from connectors.hubspot.client import HubSpotClient, Response
+from connectors.hubspot.companies import Companies
 from connectors.hubspot.errors import UnexpectedResponse, correlation_of
 from connectors.hubspot.keyset import Hit, KeysetReader, Position, Query, Result
+from connectors.hubspot.schema import COMPANY_PREFIX, CONTACT_PREFIX, load_schema
 from connectors.hubspot.settings import HubSpotSettings
-from connectors.mapping import parse_datetime, to_mql
+from connectors.mapping import Related, parse_datetime, to_mql
+from sync_agent.errors import SyncAgentError
 from sync_agent.logs import get_logger
 from sync_agent.model import MQL
 
@@ -30,10 +33,14 @@ class HubSpotSource:
     """Reads MQL contacts page by page (implements ``connectors.base.Source``)."""
 
     def __init__(self, settings: HubSpotSettings, client: HubSpotClient,
-                 name: str = "hubspot") -> None:
+                 name: str = "hubspot", state: StateStore | None = None) -> None:
         self.name = name  # the instance's name: lead keys are "<name>:<contact id>"
         self.settings = settings
         self.client = client
+        self.state = state or MemoryState()
+        self.companies = Companies(client, settings, self.state) if settings.company_context \
+            else None
+        self.schema: SourceSchema | None = None
         self.properties = settings.properties_to_read()
         self.log = get_logger("connectors.hubspot.source")
         self.last_reader: KeysetReader | None = None
@@ -56,6 +63,9 @@ class HubSpotSource:
         s = self.settings
         if until_ms is None:
             until_ms = int(self.client.clock() * 1000)
+        self.schema = self._schema()
+        if self.companies is not None:
+            self.companies.forget_changed()
         reader = KeysetReader(self._search, page_size=s.page_size,
                               overlap_ms=s.overlap_ms, max_seen=s.max_seen, until_ms=until_ms)
         self.last_reader = reader
@@ -67,21 +77,50 @@ class HubSpotSource:
         self.log.info("hubspot_read_done", mqls=count, queries=reader.queries,
                       ties=reader.ties)
 
+    def _schema(self) -> SourceSchema | None:
+        """Declared property types (cached; a portal that can't be asked: read untyped)."""
+        try:
+            return load_schema(self.client, self.settings, self.state)
+        except SyncAgentError as exc:
+            self.log.warning("schema_unavailable", error=str(exc))
+            return None
+
     def _page(self, hits: list[Hit], position: Position) -> Page:
         mqls: list[MQL] = []
         malformed: list[tuple[str, str]] = []
+        contacts = self.schema.types_for(CONTACT_PREFIX) if self.schema else None
+        company_types = self.schema.types_for(COMPANY_PREFIX) if self.schema else {}
+        companies = self._companies(hits)
         for hit in hits:
             item = hit.raw if isinstance(hit.raw, Mapping) else {}
             props = item.get("properties")
             sf_id = props.get("salesforceleadid") if isinstance(props, Mapping) else None
+            company_id = props.get("associatedcompanyid") if isinstance(props, Mapping) else None
+            related = None
+            if companies is not None and company_id:
+                related = {COMPANY_PREFIX: Related(companies.get(str(company_id), {}),
+                                                   company_types, self.settings.prefer_company)}
             outcome = to_mql(self.name, item.get("id"), props, self.settings.field_map,
                              raw_prefix="hubspot", modified_at=_from_ms(hit.ms),
-                             crm_ids={self.name: hit.id, "salesforce": sf_id})
+                             crm_ids={self.name: hit.id, "salesforce": sf_id},
+                             schema=contacts, related=related)
             if isinstance(outcome, MQL):
                 mqls.append(outcome)
             else:
                 malformed.append(outcome)
         return Page(mqls, Cursor(position.to_dict()), malformed)
+
+    def _companies(self, hits: list[Hit]) -> dict[str, Mapping[str, Any]] | None:
+        """The primary companies of a page's contacts (batch reads for the unknown ones)."""
+        if self.companies is None:
+            return None
+        ids = []
+        for hit in hits:
+            props = hit.raw.get("properties") if isinstance(hit.raw, Mapping) else None
+            company = props.get("associatedcompanyid") if isinstance(props, Mapping) else None
+            if isinstance(company, (str, int)) and str(company).strip():
+                ids.append(str(company).strip())
+        return self.companies.lookup(ids)
 
     def _search(self, query: Query) -> Result:
         response = self.client.search_contacts(build_request(self.settings, query,

@@ -22,6 +22,7 @@ from connectors.base import ConnectorSpec
 from connectors.salesforce.auth import SECRET_NAMES
 from connectors.salesforce.build import build_sink, build_source, check_connection, lead_statuses
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.schema import describe
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.sink import SalesforceSink
 from connectors.salesforce.source import SalesforceSource, iso
@@ -68,10 +69,12 @@ CONNECTOR = ConnectorSpec(
     raw_prefix="salesforce",
     settings=SalesforceSettings,
     secrets=dict.fromkeys(SECRET_NAMES, "see docs/salesforce.md for the login flows"),
-    build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name),
+    build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name,
+                                           state=inst.state),
     build_sink=lambda inst: build_sink(inst.settings, inst.secrets, name=inst.name),
     check_connection=lambda inst: check_connection(inst.settings, inst.secrets),
     start_position=_start,
     position_ms=_position_ms,
     commands=_commands,
+    describe=describe,
 )

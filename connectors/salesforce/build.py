@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connectors.base import ConnectionCheck
+from connectors.base import ConnectionCheck, StateStore
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.sink import SalesforceSink
@@ -16,11 +16,11 @@ Options = SalesforceSettings | Mapping[str, Any]
 
 
 def build_source(options: Options, secrets: Mapping[str, str], *, name: str = "salesforce",
-                 **client_kwargs: Any) -> SalesforceSource:
+                 state: StateStore | None = None, **client_kwargs: Any) -> SalesforceSource:
     """A source reading Leads that match ``source_condition`` (no network until read)."""
     settings = SalesforceSettings.coerce(options)
     return SalesforceSource(settings, SalesforceClient(settings, secrets, **client_kwargs),
-                            name=name)
+                            name=name, state=state)
 
 
 def build_sink(options: Options, secrets: Mapping[str, str], *, name: str = "salesforce",

@@ -65,6 +65,8 @@ class SalesforceSettings(SettingsModel):
     #: re-read this far behind the cursor: late-visible writes are found, read ones dropped
     lookback_seconds: float = Field(300.0, ge=0, le=86_400)
     max_seen: int = Field(20_000, ge=100)  # versions remembered for that dedupe
+    #: how long cached describe answers (field types, picklists, statuses) are trusted
+    schema_refresh_hours: float = Field(24.0, ge=0)
     extra_fields: tuple[str, ...] = ()
     field_map: Annotated[FieldMapping, mapping_schema(DEFAULT_FIELD_MAP)] = FieldMapping(
         DEFAULT_FIELD_MAP)

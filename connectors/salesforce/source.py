@@ -22,11 +22,15 @@ from typing import Any
 
 from simple_salesforce import format_soql
 
-from connectors.base import Cursor, Page
+from connectors.base import Cursor, MemoryState, Page, StateStore
 from connectors.mapping import parse_datetime, to_mql
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.schema import load_answers, parse_describe
 from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.errors import SyncAgentError
+from sync_agent.logs import get_logger
 from sync_agent.model import MQL
+from sync_agent.rules.reading import PropertyType
 
 
 def build_query(settings: SalesforceSettings, since: datetime | None,
@@ -54,10 +58,12 @@ class SalesforceSource:
     """Reads MQL Leads page by page (see the module docstring for the cursor)."""
 
     def __init__(self, settings: SalesforceSettings, client: SalesforceClient,
-                 name: str = "salesforce") -> None:
+                 name: str = "salesforce", state: StateStore | None = None) -> None:
         self.name = name  # the instance's name: lead keys are "<name>:<Lead id>"
         self.settings = settings
         self.client = client
+        self.state = state or MemoryState()
+        self.types: Mapping[str, PropertyType] | None = None
 
     @property
     def api_calls(self) -> int:
@@ -65,6 +71,7 @@ class SalesforceSource:
         return int(self.client.calls)
 
     def read(self, cursor: Cursor, *, until_ms: int | None = None) -> Iterator[Page]:
+        self.types = self._types()
         position = cursor.position
         boundary = parse_datetime(str(position["modstamp"])) if position.get("modstamp") else None
         seen = _seen(position, boundary)
@@ -104,13 +111,25 @@ class SalesforceSource:
             seen = _trim(seen, boundary - lookback, self.settings.max_seen)
             yield Page(mqls, Cursor({"modstamp": iso(boundary), "seen": dict(seen)}), malformed)
 
+    def _types(self) -> Mapping[str, PropertyType] | None:
+        """The Lead's declared field types (cached describe; an org that can't be asked:
+        values are read untyped, the read goes on)."""
+        try:
+            answers, _, _ = load_answers(self.client, self.settings, self.state)
+        except SyncAgentError as exc:
+            get_logger("connectors.salesforce.source").warning("schema_unavailable",
+                                                               error=str(exc))  # fmt: skip
+            return None
+        return parse_describe(answers.get("lead"))
+
     def _to_mql(
         self, raw_id: Any, record: dict[str, Any], stamp: datetime
     ) -> MQL | tuple[str, str]:
         properties = {k: v for k, v in record.items() if k != "attributes"}
         crm = {self.name: raw_id} if isinstance(raw_id, str) else {}
         return to_mql(self.name, raw_id, properties, self.settings.field_map,
-                      raw_prefix="salesforce", modified_at=stamp, crm_ids=crm)
+                      raw_prefix="salesforce", modified_at=stamp, crm_ids=crm,
+                      schema=self.types)
 
 
 def _stamp(value: Any) -> datetime | None:

@@ -61,7 +61,7 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
         f"base_url = {_q(hub)}",
     ]
     lines += [f"ca_bundle = {_q(ca)}"] if ca else []
-    lines += _extra(info.get("hubspot_options"))
+    lines += _extra(_hubspot_options(info.get("hubspot_options")))
     lines += ["", "[connectors.salesforce]", f"instance_url = {_q(sf)}", f"login_url = {_q(login)}"]
     lines += [f"ca_bundle = {_q(ca)}"] if ca else []
     lines += _extra(info.get("salesforce_options"))
@@ -79,18 +79,39 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The sandbox portal's lead score: HubSpot sunset the legacy ``hubspotscore`` (frozen since
+#: 31 August 2025); portals score with their own properties, the sandbox's is
+#: ``example_combined_score`` (see ``hubspot_catalog.SCORE_PROPERTIES``).
+SANDBOX_HUBSPOT_FIELD_MAP = {"lead_score": "example_combined_score"}
+
+
+def _hubspot_options(options: Any) -> dict[str, Any]:
+    """The caller's HubSpot options, with the sandbox's score property mapped unless the
+    caller maps ``lead_score`` itself."""
+    merged = dict(options) if isinstance(options, Mapping) else {}
+    field_map = merged.get("field_map")
+    merged["field_map"] = {**SANDBOX_HUBSPOT_FIELD_MAP,
+                           **(field_map if isinstance(field_map, Mapping) else {})}
+    return merged
+
+
 def _extra(options: Any) -> list[str]:
     if not isinstance(options, Mapping):
         return []
-    out = []
-    for key, value in options.items():
-        if isinstance(value, bool):
-            out.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, (int, float)):
-            out.append(f"{key} = {value}")
-        else:
-            out.append(f"{key} = {_q(value)}")
-    return out
+    return [f"{key} = {_value(value)}" for key, value in options.items()]
+
+
+def _value(value: Any) -> str:
+    """A TOML value: booleans, numbers, strings, and (for maps) an inline table."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_q(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return _q(value)
 
 
 def _runtime_secrets(info: Mapping[str, Any]) -> Path:

@@ -149,13 +149,14 @@ class AuditLog(QueriesMixin):
         )
         return json.loads(found[0]["value"]) if found else None
 
-    def put_state(self, instance: str, key: str, value: Any, now: datetime) -> None:
+    def put_state(self, instance: str, items: Mapping[str, Any], now: datetime) -> None:
+        """Save several values of one connector instance in one transaction."""
         with self.transaction() as c:
-            c.execute(
+            c.executemany(
                 "INSERT INTO connector_state (instance, key, value, updated_at) VALUES (?,?,?,?) "
                 "ON CONFLICT (instance, key) DO UPDATE SET value=excluded.value, "
                 "updated_at=excluded.updated_at",
-                (instance, key, dumps(value), iso(now)),
+                [(instance, key, dumps(value), iso(now)) for key, value in items.items()],
             )
 
     # ------------------------------------------------------------------ cursors
@@ -552,7 +553,10 @@ class ConnectorState:
         return self.log.get_state(self.instance, key)
 
     def put(self, key: str, value: Any) -> None:
-        self.log.put_state(self.instance, key, value, datetime.now(UTC))
+        self.put_many({key: value})
+
+    def put_many(self, items: Mapping[str, Any]) -> None:
+        self.log.put_state(self.instance, items, datetime.now(UTC))
 
 
 def _last_sent(text: str | None) -> tuple[str, float, tuple[str, ...]] | None:

@@ -61,7 +61,7 @@ class Pipeline:
 def load_pipeline_ruleset(config: Config, pipeline: PipelineConfig) -> Ruleset:
     """The pipeline's ruleset, validated with the raw-property prefixes of its source."""
     source = config.connectors[pipeline.source].spec
-    return load_ruleset(pipeline.ruleset, raw_prefixes=[source.raw_prefix])
+    return load_ruleset(pipeline.ruleset, raw_prefixes=source.raw_prefixes)
 
 
 def build_pipeline(

@@ -61,6 +61,8 @@ class PropertyType:
     ``type`` and ``field_type`` are the CRM's own words (``enumeration`` / ``checkbox``,
     ``multipicklist``, ``double`` ...: see :data:`READS_AS`); ``options`` are the
     enumeration's ``(value, label)`` pairs; ``multi`` marks a multi-select explicitly.
+    ``title`` is the name people see in the CRM; ``read_only`` a value only the CRM sets;
+    ``retired`` why the property should no longer be relied on (empty: it can be).
     """
 
     name: str
@@ -68,6 +70,9 @@ class PropertyType:
     field_type: str = ""
     options: tuple[tuple[str, str], ...] = ()
     multi: bool = False
+    title: str = ""
+    read_only: bool = False
+    retired: str = ""
 
     @cached_property
     def reads_as(self) -> str:

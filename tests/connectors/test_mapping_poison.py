@@ -29,7 +29,8 @@ from sync_agent.rules.limits import MAX_VALUE_CHARS, MAX_VALUE_DEPTH
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-HUBSPOT = FieldMapping(DEFAULT_FIELD_MAP)
+# a portal that maps its lead score to a property of its own (here still the legacy name)
+HUBSPOT = FieldMapping({**DEFAULT_FIELD_MAP, "lead_score": "hubspotscore"})
 GOOD = {"email": "dana@northwind.io", "firstname": "Dana", "country": "US", "hubspotscore": "82"}
 
 

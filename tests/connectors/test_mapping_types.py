@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from connectors.hubspot.schema import parse_properties as hubspot_schema
 from connectors.hubspot.settings import DEFAULT_FIELD_MAP as HUBSPOT_FIELDS
 from connectors.mapping import (
     FieldMapping,
     PropertyType,
-    hubspot_schema,
-    salesforce_schema,
     to_mql,
 )
+from connectors.salesforce.schema import parse_describe as salesforce_schema
 from connectors.salesforce.settings import DEFAULT_FIELD_MAP as SALESFORCE_FIELDS
 from sync_agent.audit.records import dumps
 from sync_agent.model import MQL, Decision

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from connectors.hubspot import HubSpotSink, HubSpotSource, build_sink, build_source
+from connectors.hubspot.schema import load_schema
 from connectors.hubspot.setup import setup_properties
 from connectors.sandbox import Sandbox
 from sync_agent.model import MQL, Decision, Handoff, Outcome
@@ -37,13 +39,37 @@ class FakeClock:
 
 
 def connect(sb: Sandbox, clock: FakeClock, **options: Any) -> tuple[HubSpotSource, HubSpotSink]:
-    """A source and a sink on the sandbox (sharing one limiter), paced on ``clock``."""
+    """A source and a sink on the sandbox (sharing one limiter), paced on ``clock``.
+
+    The portal's schema is read once here (as an earlier run would have cached it) and the
+    sandbox's request counts start from zero after it, so tests count what reads and writes
+    cost."""
     info = sb.info()
     opts = {"base_url": info["hubspot_url"], **options}
     secrets = {"HUBSPOT_ACCESS_TOKEN": info["hubspot_token"]}
     source = build_source(opts, secrets, clock=clock, sleep=clock.sleep)
     sink = build_sink(opts, secrets, clock=clock, sleep=clock.sleep)
+    with calm(sb):
+        load_schema(source.client, source.settings, source.state)
+    with sb.store.lock:
+        sb.store.counts.clear()
     return source, sink
+
+
+@contextmanager
+def calm(sb: Sandbox) -> Iterator[None]:
+    """No injected faults and no rate limits inside the block (the test's own are restored
+    after): a warm-up must not spend what the test counts on."""
+    saved = [(obj, dict(vars(obj))) for obj in (sb.hubspot_faults, sb.hubspot_limits)]
+    for obj, fields in saved:
+        for name in fields:
+            if name != "seed":
+                setattr(obj, name, type(obj)().__getattribute__(name))
+    try:
+        yield
+    finally:
+        for obj, fields in saved:
+            vars(obj).update(fields)
 
 
 def calls(sb: Sandbox, endpoint: str, status: int | None = None) -> int:

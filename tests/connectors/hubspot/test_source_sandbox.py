@@ -132,8 +132,8 @@ def test_a_429_storm_is_survived_with_correct_results(clock):
 
 def test_html_502_pages_are_retried(clock):
     with Sandbox(contacts=600, seed=2, clock=clock.dt) as sb:
-        sb.faults.fail_next(3, 502)
         source, _ = connect(sb, clock)
+        sb.faults.fail_next(3, 502)
         ids = [m.source_id for page in source.read(Cursor()) for m in page.mqls]
         assert Counter(ids) == Counter(sb.store.mqls())
         assert calls(sb, "contacts.search", 502) == 3
@@ -166,7 +166,8 @@ def test_backfill_until_bounds_the_window(small_sandbox, clock):
 
 
 def test_mqls_carry_canonical_fields_raw_properties_and_crm_ids(small_sandbox, clock):
-    source, _ = connect(small_sandbox, clock)
+    source, _ = connect(small_sandbox, clock,
+                        field_map={"lead_score": "example_combined_score"})
     mqls = [m for page in source.read(Cursor()) for m in page.mqls]
     with_sf = [m for m in mqls if m.fields.get("hubspot.salesforceleadid")]
     assert with_sf and all(m.crm_ids["salesforce"] == m.fields["hubspot.salesforceleadid"]

@@ -10,6 +10,7 @@ from sf_kit import add_lead, client_secrets, no_sleep, options, sf_calls
 
 from connectors.base import Cursor
 from connectors.salesforce import build_source
+from connectors.salesforce.schema import load_answers
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.limits import SalesforceLimits
 from sync_agent.errors import BudgetExhausted, RetriableError
@@ -18,8 +19,14 @@ T0 = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
 
 
 def source_for(sb, **opts):
+    """A source whose org schema was read already (as an earlier run cached it); the
+    sandbox's request counts start from zero after that."""
     opts.setdefault("query_batch_size", 200)
-    return build_source(options(sb, **opts), client_secrets(sb), sleep=no_sleep)
+    source = build_source(options(sb, **opts), client_secrets(sb), sleep=no_sleep)
+    load_answers(source.client, source.settings, source.state)
+    with sb.store.lock:
+        sb.store.counts.clear()
+    return source
 
 
 def seed_leads(sb, n, *, same_stamp=False, status="MQL"):
@@ -132,11 +139,12 @@ def test_session_expiry_mid_paging_relogs_and_keeps_reading(make_sandbox):
 
 def test_budget_stops_between_pages(make_sandbox):
     sb = make_sandbox(salesforce_limits=SalesforceLimits(daily_api_max=10))
-    sb.store.api_usage["sf_api_used"] = 3
     seed_leads(sb, 600)
+    source = source_for(sb, daily_max_share=0.5)
+    sb.store.api_usage["sf_api_used"] = 3
     read: list[str] = []
     with pytest.raises(BudgetExhausted):
-        for page in source_for(sb, daily_max_share=0.5).read(Cursor()):
+        for page in source.read(Cursor()):
             read += [m.source_id for m in page.mqls]
     assert len(read) == 400  # pages at used=4 and 5 were fetched; the 3rd would pass 50 %
 
