@@ -249,7 +249,7 @@ def rename_pipeline(old: str, new: str, config_path: Path | None) -> None:
 
     \b
     Example:
-      sync-agent audit rename-pipeline hubspot-mqls inbound-mqls
+      sync-agent audit rename-pipeline web-mqls inbound-mqls
     """
     from sync_agent.audit import AuditLog
 
