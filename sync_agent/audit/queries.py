@@ -2,12 +2,21 @@
 
 A mixin of :class:`~sync_agent.audit.db.AuditLog` so callers have one object; it only
 reads (``self.rows``), never writes.
+
+Values here are what sources sent and what may have been written into the file by other
+tools, so every read survives odd data. A snapshot field is picked by SQLite's JSON
+functions (the snapshot itself never leaves SQLite for a list) and comes back
+as bytes: a ``"\\ud800"`` escape, valid JSON, would otherwise come out as text Python
+refuses to decode. Bytes are decoded with replacement, lone surrogates become U+FFFD
+(:func:`printable`), text that is not JSON falls back to a default instead of raising.
+Nothing is cut here: the CLI fits values to the screen.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
@@ -36,6 +45,72 @@ EXPORT_COLUMNS = (
     "handoff_key",
 )
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_VALID = "CASE WHEN json_valid({0}) THEN {0} ELSE '{1}' END"
+
+
+def printable(text: str) -> str:
+    """Lone surrogates (which no UTF-8 output accepts) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _text(value: Any) -> str | None:
+    """A value from SQL as printable text (None stays None). SQLite hands a lone surrogate
+    escape back as its three-byte (CESU-8) form: one U+FFFD, like the JSON path gives."""
+    if value is None:
+        return None
+    if not isinstance(value, bytes):
+        return printable(str(value))
+    try:
+        return printable(value.decode("utf-8", "surrogatepass"))
+    except UnicodeDecodeError:
+        return value.decode("utf-8", "replace")
+
+
+def _json(value: Any, default: Any) -> Any:
+    """Stored JSON as Python values with printable strings; ``default`` when it is not JSON."""
+    text = _text(value)
+    if text is None:
+        return default
+    try:
+        parsed = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):  # escapes of lone surrogates: re-read them printable
+            parsed = json.loads(printable(json.dumps(parsed, ensure_ascii=False)))
+    except (ValueError, RecursionError):
+        return default
+    return parsed
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _snapshot_field(name: str) -> str:
+    """SQL picking one snapshot field as bytes, or NULL (also for a snapshot that is not JSON)."""
+    return (
+        f"CAST(json_extract({_VALID.format('snapshot', '{}')}, '$.{name}') AS BLOB) AS _{name}"
+    )
+
+
+_PERSON_SQL = ", ".join(_snapshot_field(f) for f in ("first_name", "last_name", "company"))
+
+
+def _person(row: dict[str, Any]) -> None:
+    """Replace the picked snapshot fields of ``row`` by ``name`` and ``company`` (None when
+    the lead has none: a missing field, an empty one, a pruned snapshot)."""
+    parts = [_text(row.pop(f"_{f}", None)) for f in ("first_name", "last_name")]
+    row["name"] = " ".join(p.strip() for p in parts if p and p.strip()) or None
+    company = _text(row.pop("_company", None))
+    row["company"] = company if company and company.strip() else None
+
+
+def _reasons(value: Any) -> list[str]:
+    parsed = _json(value, [])
+    if not isinstance(parsed, list):
+        parsed = [parsed]
+    return [p if isinstance(p, str) else _dumps(p) for p in parsed]
+
 
 class QueriesMixin:
     """Queries the CLI, the demo and the tests use."""
@@ -58,12 +133,23 @@ class QueriesMixin:
         include_dry_run: bool = False,
         limit: int | None = 100,
     ) -> list[dict[str, Any]]:
-        """Decisions, newest first, filtered by outcome(s), time, pipeline or lead."""
+        """Decisions, newest first, filtered by outcome(s), time, pipeline or lead.
+
+        Each row also has the lead's ``name`` and ``company`` (from the snapshot; None when
+        missing) and its ``reasons`` (a list), whole: shortening is the display's job.
+        """
         where, params = self._filters(outcome, since, pipeline, lead, include_dry_run)
-        sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM decisions {where} ORDER BY id DESC"
+        sql = (
+            f"SELECT {', '.join(LIST_COLUMNS)}, reasons, {_PERSON_SQL} FROM decisions {where} "
+            "ORDER BY id DESC"
+        )
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return self.rows(sql, params)
+        rows = self.rows(sql, params)
+        for row in rows:
+            _person(row)
+            row["reasons"] = _reasons(row["reasons"])
+        return rows
 
     def _filters(
         self,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +61,14 @@ def list_cmd(
     as_json: bool,
     config_path: Path | None,
 ) -> None:
-    """List decisions, newest first."""
+    """List decisions, newest first: when, the lead, name, company, outcome, score, status
+    and the reasons, one line each (values cut with … to fit; --json keeps them whole).
+
+    \b
+    Examples:
+      sync-agent audit list --outcome rejected --since 2026-01-01
+      sync-agent audit list --limit 0 --json > decisions.json
+    """
     from sync_agent.audit import AuditLog
 
     config = load(config_path, logging=False)
@@ -66,19 +77,180 @@ def list_cmd(
             outcome=outcome or None, since=utc(since), pipeline=pipeline, limit=limit or None
         )
     if as_json:
-        echo_json(rows)
+        _echo_json(rows)
         return
-    click.echo(
-        f"{'id':>6}  {'decided_at':25}  {'pipeline':14}  {'lead':22}  {'outcome':9}  "
-        f"{'score':>6}  status"
-    )
-    for r in rows:
-        click.echo(
-            f"{r['id']:>6}  {r['decided_at'][:25]:25}  {r['pipeline'][:14]:14}  "
-            f"{r['lead_key'][:22]:22}  "
-            f"{r['outcome']:9}  {r['score']:6.1f}  {r['status']}"
-        )
+    if not rows:
+        click.echo("No decisions match.")
+        return
+    columns = [
+        Column("when"),
+        Column("lead", shrinks=True, most=24),
+        Column("name", shrinks=True),
+        Column("company", shrinks=True),
+        Column("outcome"),
+        Column("score", right=True),
+        Column("status"),
+        Column("reasons", shrinks=True),
+    ]
+    cells = [
+        [
+            _when(r["decided_at"]),
+            r["lead_key"],
+            r["name"],
+            r["company"],
+            r["outcome"],
+            _score(r["score"]),
+            r["status"],
+            "; ".join(_short_reason(reason) for reason in r["reasons"]),
+        ]
+        for r in rows
+    ]
+    click.echo(_table(columns, cells), nl=False)
     click.echo(f"{len(rows)} decision(s)", err=True)
+
+
+#: control characters (newlines, terminal escapes) and bidirectional overrides: shown as a
+#: space, so a lead's value can neither break a line nor restyle or reorder the terminal
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+_CELL_CHARS = 400  # more than any terminal line: longer values are cut before layout
+
+
+def _clean(value: Any, limit: int = _CELL_CHARS) -> str:
+    """A value as one line of plain text: control characters as a space, lone surrogates as
+    U+FFFD, at most ``limit`` characters (cut with …)."""
+    from sync_agent.audit.queries import printable
+
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = printable(_CONTROL.sub(" ", text[: limit + 1]))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(value: Any) -> str:
+    """``2026-01-05 09:00`` (UTC, as stored) from an ISO timestamp; the text as is otherwise."""
+    text = _clean(value)
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
+
+
+def _score(value: Any) -> str:
+    try:
+        return f"{float(value):.1f}"
+    except (TypeError, ValueError):
+        return _clean(value)
+
+
+def _width() -> int:
+    """The terminal's width on a terminal; 100 columns otherwise (pipes, files, tests)."""
+    if sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((100, 24)).columns)
+    return 100
+
+
+_SCORE_REASON = re.compile(r"^score \S+ (>=|<|in review band) (\S+)$")
+_CHECK_REASON = re.compile(r"^(gate|disqualifier|fast_lane):(.+)$")
+
+
+def _short_reason(reason: str) -> str:
+    """A reason as the list shows it, the telling part first, since a narrow column cuts
+    the end: the score has a column of its own, so "score 41 < 70" is "score < 70" and
+    "score 65 in review band 55-70" is "review 55-70"; a check's name comes before its
+    kind ("gate:country_served" is "country_served (gate)"). `audit show` and --json have
+    the reasons as recorded."""
+    if found := _SCORE_REASON.match(reason):
+        how, bound = found.groups()
+        return f"review {bound}" if how == "in review band" else f"score {how} {bound}"
+    if found := _CHECK_REASON.match(reason):
+        kind, name = found.groups()
+        return f"{name} ({kind.replace('_', ' ')})"
+    return reason
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of :func:`_table`: those that ``shrink`` give up width (down to ``least``
+    cells) when a line would be too long; none is ever wider than ``most``."""
+
+    name: str
+    shrinks: bool = False
+    right: bool = False
+    least: int = 10
+    most: int = 60
+
+
+GAP = "  "
+
+
+def _table(columns: list[Column], rows: list[list[Any]]) -> str:
+    """A header row and one line per row, in :func:`_width` columns: the columns that shrink
+    share what is left after the others, the narrow ones keeping their width (water
+    filling), and a value too long for its column is cut with …. Widths are terminal cells
+    (a CJK character takes two). Plain text; the header is bold on a terminal only.
+
+    rich's Table was tried first: when a table is too wide it drops whole columns, which
+    here would hide the status or the outcome.
+    """
+    from rich.cells import cell_len
+
+    texts = [[_clean(cell) for cell in row] for row in rows]
+    natural = [
+        min(c.most, max([len(c.name)] + [cell_len(r[i]) for r in texts]))
+        for i, c in enumerate(columns)
+    ]
+    room = _width() - len(GAP) * (len(columns) - 1)
+    room -= sum(w for w, c in zip(natural, columns, strict=True) if not c.shrinks)
+    widths = list(natural)
+    _fill(widths, [i for i, c in enumerate(columns) if c.shrinks], room, columns)
+    header = _line([c.name for c in columns], widths, columns)
+    if sys.stdout.isatty():
+        header = click.style(header, bold=True)
+    return "\n".join([header, *(_line(r, widths, columns) for r in texts)]) + "\n"
+
+
+def _fill(widths: list[int], group: list[int], room: int, columns: list[Column]) -> None:
+    """Narrow the columns of ``group`` until they fit ``room``: the largest common cap that
+    fits (columns narrower than it keep their width, none goes below its ``least``), then
+    the cells left over to the columns it cut."""
+    if not group or sum(widths[i] for i in group) <= room:
+        return
+    floor = {i: min(widths[i], max(columns[i].least, len(columns[i].name))) for i in group}
+    cap = max(widths[i] for i in group)
+    while cap > 1 and sum(max(floor[i], min(widths[i], cap)) for i in group) > room:
+        cap -= 1
+    natural = {i: widths[i] for i in group}
+    for i in group:
+        widths[i] = max(floor[i], min(natural[i], cap))
+    spare = room - sum(widths[i] for i in group)
+    for i in group:  # what the cap left over goes to the columns it cut, a cell each
+        if spare > 0 and widths[i] < natural[i]:
+            widths[i] += 1
+            spare -= 1
+
+
+def _line(cells: list[str], widths: list[int], columns: list[Column]) -> str:
+    return GAP.join(
+        _fit(text, w, c.right) for text, w, c in zip(cells, widths, columns, strict=True)
+    ).rstrip()
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    """``text`` in exactly ``width`` terminal cells: cut with … or padded."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1).rstrip() + "…"
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+def _echo_json(data: Any) -> None:
+    """JSON on standard output that is always valid UTF-8 (lone surrogates as U+FFFD)."""
+    from sync_agent.audit.queries import printable
+
+    click.echo(printable(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 @audit.command("show")

@@ -1,0 +1,174 @@
+"""The audit views people read: `audit list|show|dead-letters|export`, through click's
+CliRunner and through the library calls they are thin layers over.
+
+The data is made by the engine (fake connectors, a stand-in ruleset whose criteria carry
+points); values the engine cannot store today (lone surrogates) are put in by hand, as an
+older version, another tool or a hand edit of the SQLite file could.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from rich.cells import cell_len
+from sync_fakes import World
+
+from sync_agent.audit import AuditLog
+from sync_agent.cli import main
+from sync_agent.engine import pipeline as pipeline_mod
+from sync_agent.model import Check, Decision, Outcome
+
+
+@dataclass(frozen=True)
+class PointsRuleset:
+    """Two scored criteria (a third, ``bonus``, only for leads with ``bonus`` set); a lead
+    with ``fast`` set is accepted by a fast lane, with no criteria in its explanation."""
+
+    name: str = "points"
+    hash: str = "points1"
+
+    def evaluate(self, fields: Mapping[str, Any], now: datetime) -> Decision:
+        if fields.get("fast"):
+            lane = Check("fast_lane", "trial_and_webinar", True)
+            return Decision(Outcome.ACCEPTED, 100, ("fast lane: trial_and_webinar",), (lane,),
+                            self.name, self.hash, now, "trial_and_webinar")  # fmt: skip
+        score = float(fields.get("lead_score") or 0)
+        checks = [
+            Check("gate", "email_present", True),
+            Check("criterion", "fit", score >= 30, "", None, min(score, 30.0), 30.0),
+            Check("criterion", "intent", False, "", None, 0.0, 25.0),
+        ]
+        if fields.get("bonus"):
+            checks.append(Check("criterion", "bonus", True, "", None, 5.0, 5.0))
+            score += 5
+        ok = score >= 50
+        checks.append(Check("threshold", "accept at 50", ok, "", None, score, 100.0))
+        reasons = (f"score {score:g} {'>=' if ok else '<'} 50",)
+        if not ok and fields.get("gate_fail"):
+            reasons = ("gate:country_served", "gate:business_email", *reasons)
+        return Decision(Outcome.ACCEPTED if ok else Outcome.REJECTED, score, reasons,
+                        tuple(checks), self.name, self.hash, now)  # fmt: skip
+
+
+@pytest.fixture
+def points_rules(monkeypatch: pytest.MonkeyPatch, worlds: tuple[World, World]) -> None:
+    monkeypatch.setattr(pipeline_mod, "load_pipeline_ruleset", lambda c, p: PointsRuleset())
+
+
+@pytest.fixture
+def cli(make_config, points_rules) -> Callable[..., Result]:
+    config = make_config()
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, [*args, "--config", str(config.path)], catch_exceptions=False)
+
+    invoke.config = config  # type: ignore[attr-defined]
+    return invoke
+
+
+def people(src: World) -> None:
+    """Four leads as a RevOps admin would see them, and one with no name or company."""
+    src.add("1", 80, 1, first_name="Ada", last_name="Lovelace", company="Analytical Engines",
+            email="Ada@Engines.example")  # fmt: skip
+    src.add("2", 20, 2, first_name="Grace", last_name="Hopper", company="Navy Labs",
+            gate_fail=True, email="grace@navy.example")  # fmt: skip
+    src.add("3", 45, 3, first_name="Alan", last_name="Turing", company="Bletchley", bonus=True,
+            email="alan@bletchley.example")  # fmt: skip
+    src.add("4", 10, 4, first_name="Katherine", last_name="Johnson", company="NASA", fast=True,
+            email="kj@nasa.example")  # fmt: skip
+    src.add("5", 5, 5)  # no name, no company: the fake source's default e-mail only
+
+
+def odd(src: World) -> None:
+    """Values that must never break a view: a megabyte of text, terminal escapes, markup, a
+    spreadsheet formula, wide characters, an object where a name should be, a number as a
+    company."""
+    src.add("6", 60, 6, first_name="山田", last_name="太郎" * 40, company="x" * 1_000_000)
+    src.add("7", 60, 7, first_name="Eve\x1b[31m\nEvil", last_name="[bold red]Mallory[/]",
+            company='=HYPERLINK("http://evil.example","Acme")')  # fmt: skip
+    src.add("8", 60, 8, first_name={"nested": [1, 2, {"deep": True}]}, company=1e308)
+
+
+def surrogates(db_path: Any) -> None:
+    """Lone surrogates in stored JSON (``"\\ud800"`` is valid JSON); the engine cannot store
+    them today, a hand edit or another tool can. Also a snapshot that is not JSON at all."""
+    with sqlite3.connect(db_path) as conn:
+        odd_person = {"first_name": "Zo\ud800e", "last_name": "B\udfffx",
+                      "company": "S\udc80urrogate Ltd", "email": "zoe@s.example"}  # fmt: skip
+        snapshot = json.dumps(odd_person)
+        conn.execute(
+            "UPDATE decisions SET snapshot = ?, reasons = ? WHERE lead_key = 'fake:1'",
+            (snapshot, json.dumps(["gate:caf\udce9"])),
+        )
+        conn.execute("UPDATE decisions SET snapshot = 'not json {' WHERE lead_key = 'fake:2'")
+
+
+def widths(text: str) -> list[int]:
+    return [cell_len(line) for line in text.splitlines()]
+
+
+# ---------------------------------------------------------------------------- audit list
+
+
+def test_list_shows_name_company_reasons_and_when_in_100_columns(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    assert cli("run", "--once").exit_code == 0
+    out = cli("audit", "list").stdout
+    header, *rows = out.splitlines()
+    for column in ("when", "lead", "name", "company", "outcome", "score", "reasons", "status"):
+        assert column in header.lower()
+    assert max(widths(out)) <= 100
+    ada = next(r for r in rows if "Ada Lovelace" in r)
+    assert "Analytical" in ada and "accepted" in ada and "score >= 50" in ada
+    assert "fake:1" in ada and "written" in ada
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", ada)  # when, to the minute
+    grace = next(r for r in rows if "Grace Hopper" in r)
+    assert "country_serv" in grace  # the reasons, in short: the failed gate's name first
+    nameless = next(r for r in rows if "fake:5" in r)
+    assert "None" not in nameless and "null" not in nameless
+    assert "\x1b" not in out  # plain text when not on a terminal
+
+
+def test_list_never_breaks_on_odd_values_and_json_keeps_them_whole(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    odd(src)
+    assert cli("run", "--once").exit_code == 0
+    surrogates(cli.config.audit_db)
+    result = cli("audit", "list", "--limit", "0")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert max(widths(out)) <= 100 and len(out.splitlines()) == 1 + 8
+    assert "…" in out  # the megabyte company, cut
+    assert "\x1b" not in out and "Evil" in out  # the escape and the newline made harmless
+    assert "Zo\ufffde" in out  # a lone surrogate shown as U+FFFD
+    data = json.loads(cli("audit", "list", "--json", "--limit", "0").stdout)
+    by_key = {r["lead_key"]: r for r in data}
+    assert len(by_key["fake:6"]["company"]) == 1_000_000
+    assert by_key["fake:3"]["name"] == "Alan Turing" and by_key["fake:5"]["name"] is None
+    assert by_key["fake:2"]["reasons"][0] == "gate:country_served"
+    assert by_key["fake:2"]["company"] is None  # the snapshot that is not JSON: no company
+
+
+def test_list_decisions_carries_name_company_and_reasons(make_config, points_rules, worlds):
+    src, _ = worlds
+    people(src)
+    config = make_config()
+    CliRunner().invoke(main, ["run", "--once", "--config", str(config.path)])
+    with AuditLog.open(config.audit_db) as log:
+        rows = {r["lead_key"]: r for r in log.list_decisions(limit=None)}
+    assert rows["fake:1"]["name"] == "Ada Lovelace"
+    assert rows["fake:1"]["company"] == "Analytical Engines"
+    assert rows["fake:2"]["reasons"] == [
+        "gate:country_served", "gate:business_email", "score 20 < 50"]  # fmt: skip
+    assert rows["fake:5"]["name"] is None and rows["fake:5"]["company"] is None
