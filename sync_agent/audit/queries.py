@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -112,6 +112,54 @@ def _reasons(value: Any) -> list[str]:
     return [p if isinstance(p, str) else _dumps(p) for p in parsed]
 
 
+def _when(value: Any) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC`` (as stored when it is not one)."""
+    text = _text(value) or ""
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return text
+
+
+def describe_write(write: Mapping[str, Any]) -> str:
+    """A write's state in words, with what happens next or what to do (``audit show``).
+
+    The same words as the report's "not written" reasons, so both read alike. A due time
+    is when a write may go again: the first run after it sends it.
+    """
+    state, error = write.get("state"), _text(write.get("last_error"))
+    attempts = write.get("attempts") or 0
+    due = _when(write["next_attempt_at"]) if write.get("next_attempt_at") else ""
+    because = f": {error}" if error else ""
+    if state == "written":
+        target = _text(write.get("target_id"))
+        return f"written after {attempts} attempt(s)" + (f", record {target}" if target else "")
+    if state == "skipped":
+        return f"skipped: {error or 'nothing to write'}"
+    if state == "pending":
+        return f"waiting to be sent by {f'the first run after {due}' if due else 'the next run'}"
+    if state == "in_flight":
+        return (
+            "in flight: sent, no answer recorded yet (if the run was cut off, "
+            f"{f'the first run after {due}' if due else 'the next run'} re-sends it, "
+            "reconciling)"
+        )
+    if state == "waiting":
+        said = "waiting for the CRM record"
+        if error and error.startswith(said):  # a sink may say so itself
+            because = error.removeprefix(said)
+        return f"{said}{because}" + (f"; the first run after {due} looks again" if due else "")
+    if state == "retryable":
+        when = f"by the first run after {due}" if due else "by the next run"
+        return f"failed, being retried {when} ({attempts} attempt(s) so far){because}"
+    if state == "dead":
+        return (
+            f"dead letter: replay with `sync-agent replay --id {write.get('id')}` "
+            f"(after {attempts} attempt(s)){because}"
+        )
+    return f"{_text(state)} (after {attempts} attempt(s)){because}"
+
+
 class QueriesMixin:
     """Queries the CLI, the demo and the tests use."""
 
@@ -179,22 +227,50 @@ class QueriesMixin:
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def show_lead(self, lead: str) -> list[dict[str, Any]]:
-        """Every decision for a lead (key ``<source>:<id>``, source id, or CRM id), oldest first,
-        with its explanation, rules version and write results."""
+        """Every decision for a lead, grouped by lead and oldest first, with its explanation,
+        rules version, the lead's ``name`` and ``company``, and its writes (each with its
+        ``meaning``: :func:`describe_write`).
+
+        ``lead`` is a lead key (``<source>:<id>``), a source id, a CRM id or, when it holds an
+        ``@``, an e-mail address of the snapshot, compared without regard to the case of
+        ASCII letters (SQLite's ``lower``). Ids and e-mails are not unique: two sources may
+        share an id and several leads an address, so this may return several leads' decisions.
+        The e-mail lookup reads every snapshot (there is no index on it): fine for a command a
+        person types, not for a loop.
+        """
+        lead = lead.strip()
+        matches = [
+            "lead_key = :lead",
+            "source_id = :lead",
+            "EXISTS (SELECT 1 FROM json_each("
+            + _VALID.format("crm_ids", "{}")
+            + ") c WHERE c.value = :lead)",
+        ]
+        if "@" in lead:
+            matches.append(
+                f"lower(trim(json_extract({_VALID.format('snapshot', '{}')}, '$.email'))) "
+                "= lower(:lead)"
+            )
         decisions = self.rows(
-            "SELECT * FROM decisions WHERE lead_key = ? OR source_id = ? OR crm_ids LIKE ? "
-            "ORDER BY id",
-            (lead, lead, f'%"{lead}"%'),
+            f"SELECT *, {_PERSON_SQL} FROM decisions WHERE {' OR '.join(matches)} "
+            "ORDER BY lead_key, id",
+            {"lead": lead},
         )
         for d in decisions:
-            for key in ("crm_ids", "reasons", "explanation", "snapshot"):
-                d[key] = json.loads(d[key])
+            _person(d)
+            d["crm_ids"] = _json(d["crm_ids"], {})
+            d["reasons"] = _reasons(d["reasons"])
+            d["explanation"] = _json(d["explanation"], [])
+            d["snapshot"] = _json(d["snapshot"], _text(d["snapshot"]))
             d["writes"] = self.rows(
                 "SELECT id, sink, state, attempts, last_error, target_id, next_attempt_at, "
                 "updated_at "
                 "FROM writes WHERE decision_id = ? ORDER BY id",
                 (d["id"],),
             )
+            for w in d["writes"]:
+                w["last_error"] = _text(w["last_error"])
+                w["meaning"] = describe_write(w)
         return decisions
 
     def iter_decisions(

@@ -258,50 +258,87 @@ def _echo_json(data: Any) -> None:
 @json_option
 @config_option
 def show(lead: str, as_json: bool, config_path: Path | None) -> None:
-    """Every decision for LEAD (a lead key such as <source>:<id>, a source or CRM id): why,
-    rules, write results."""
+    """Every decision for LEAD: why, which rules, and where each write stands.
+
+    LEAD is a lead key (<source>:<id>), a source id, a CRM id or an e-mail address (any
+    case); when several leads match (two share an address), all are shown.
+
+    \b
+    Examples:
+      sync-agent audit show web:101
+      sync-agent audit show Lead@Example.com --json
+    """
     from sync_agent.audit import AuditLog
 
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
         decisions = log.show_lead(lead)
     if not decisions:
-        raise click.ClickException(f"no decision recorded for {lead!r}")
+        what = "a lead key, a source or CRM id" + (", an e-mail" if "@" in lead else "")
+        raise click.ClickException(
+            f"no decision recorded for {_clean(lead, 200)!r} (looked for {what})"
+        )
     if as_json:
-        echo_json(decisions)
+        _echo_json(decisions)
         return
-    for d in decisions:
+    leads = list(dict.fromkeys(d["lead_key"] for d in decisions))
+    if len(leads) > 1:
+        shared = " (they share this e-mail)" if "@" in lead else ""
         click.echo(
-            f"Decision #{d['id']} ({d['pipeline']}, run "
+            f"{len(leads)} leads match {_clean(lead, 200)!r}{shared}: "
+            + ", ".join(_clean(k, 80) for k in leads)
+            + "\n"
+        )
+    for d in decisions:
+        who = ", ".join(_clean(v, 120) for v in (d["name"] or "(no name)", d["company"]) if v)
+        click.echo(
+            f"Decision #{d['id']}: {who} ({_clean(d['pipeline'])}, run "
             f"{d['run_id']}{', dry run' if d['dry_run'] else ''})"
         )
-        click.echo(f"  lead {d['lead_key']}  crm ids {d['crm_ids']}")
-        click.echo(
-            f"  {d['outcome'].upper()} score {d['score']:g} at {d['decided_at']}  status "
-            f"{d['status']}"
+        ids = d["crm_ids"]
+        crm = (
+            ", ".join(f"{_clean(k, 80)}={_clean(v, 80)}" for k, v in ids.items())
+            if isinstance(ids, dict)
+            else _clean(ids)
         )
-        click.echo(f"  rules {d['rules_name']} {d['rules_hash']}")
+        click.echo(f"  lead {_clean(d['lead_key'])}  crm ids {crm or '(none)'}")
+        click.echo(
+            f"  {_clean(d['outcome']).upper()} score {_score(d['score']).removesuffix('.0')} "
+            f"at {_when(d['decided_at'])} UTC  status {_clean(d['status'])}"
+        )
+        click.echo(f"  rules {_clean(d['rules_name'])} {_clean(d['rules_hash'])}")
         for reason in d["reasons"]:
-            click.echo(f"  - {reason}")
-        click.echo("  explanation:")
-        for check in d["explanation"]:
-            _echo_check(check, 2)
+            click.echo(f"  - {_clean(reason)}")
+        if d["explanation"]:
+            click.echo("  explanation:")
+            for check in d["explanation"] if isinstance(d["explanation"], list) else ():
+                _echo_check(check, 2)
         for w in d["writes"]:
-            err = f"  ({w['last_error']})" if w["last_error"] else ""
-            click.echo(
-                f"  write to {w['sink']}: {w['state']} after {w['attempts']} attempt(s){err}"
-            )
+            click.echo(f"  write to {_clean(w['sink'])}: {_clean(w['meaning'], 2000)}")
         click.echo("")
 
 
-def _echo_check(check: dict[str, Any], depth: int) -> None:
+def _echo_check(check: Any, depth: int) -> None:
+    """One node of an explanation tree and its children; nodes that are not what the engine
+    writes (a hand edit) are shown as text, and the tree stops 30 levels deep."""
+    indent = "  " * depth
+    if not isinstance(check, dict):
+        click.echo(f"{indent}? {_clean(check)}")
+        return
     mark = "✓" if check.get("passed") else "✗"
-    points = (
-        f" [{check['points']:g}/{check['max_points']:g}]" if check.get("points") is not None else ""
-    )
-    detail = f": {check['detail']}" if check.get("detail") else ""
-    click.echo(f"{'  ' * depth}{mark} {check['kind']} {check['name']}{points}{detail}")
-    for child in check.get("children", ()):
+    kind, name = _clean(check.get("kind")), _clean(check.get("name"))
+    points = ""
+    if isinstance(check.get("points"), int | float) and isinstance(
+        check.get("max_points"), int | float
+    ):
+        points = f" [{check['points']:g}/{check['max_points']:g}]"
+    detail = f": {_clean(check['detail'])}" if check.get("detail") else ""
+    click.echo(f"{indent}{mark} {kind} {name}{points}{detail}")
+    children = check.get("children") or ()
+    if depth > 30 and children:
+        click.echo(f"{indent}  …")
+        return
+    for child in children if isinstance(children, list) else ():
         _echo_check(child, depth + 1)
 
 

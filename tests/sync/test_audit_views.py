@@ -22,9 +22,10 @@ from rich.cells import cell_len
 from sync_fakes import World
 
 from sync_agent.audit import AuditLog
+from sync_agent.audit.queries import describe_write
 from sync_agent.cli import main
 from sync_agent.engine import pipeline as pipeline_mod
-from sync_agent.model import Check, Decision, Outcome
+from sync_agent.model import Check, Decision, Outcome, WriteResult, WriteState
 
 
 @dataclass(frozen=True)
@@ -172,3 +173,84 @@ def test_list_decisions_carries_name_company_and_reasons(make_config, points_rul
     assert rows["fake:2"]["reasons"] == [
         "gate:country_served", "gate:business_email", "score 20 < 50"]  # fmt: skip
     assert rows["fake:5"]["name"] is None and rows["fake:5"]["company"] is None
+
+
+# ---------------------------------------------------------------------------- audit show
+
+
+def test_show_finds_a_lead_by_email_case_insensitively_with_name_and_company(cli, worlds):
+    src, _ = worlds
+    people(src)
+    cli("run", "--once")
+    shown = cli("audit", "show", "ada@ENGINES.example")
+    assert shown.exit_code == 0, shown.output
+    assert "fake:1" in shown.stdout and "Ada Lovelace" in shown.stdout
+    assert "Analytical Engines" in shown.stdout
+    assert "write to fake2: written after 1 attempt(s)" in shown.stdout
+    as_json = json.loads(cli("audit", "show", "ADA@engines.example", "--json").stdout)
+    assert [d["lead_key"] for d in as_json] == ["fake:1"]
+    assert as_json[0]["name"] == "Ada Lovelace" and as_json[0]["company"] == "Analytical Engines"
+
+
+def test_show_says_when_several_leads_share_an_email(cli, worlds) -> None:
+    src, _ = worlds
+    src.add("1", 80, 1, first_name="Pat", email="team@shared.example")
+    src.add("2", 20, 2, first_name="Sam", email="Team@Shared.example")
+    cli("run", "--once")
+    shown = cli("audit", "show", "team@shared.example")
+    assert shown.exit_code == 0
+    assert "2 leads match" in shown.stdout
+    assert "fake:1" in shown.stdout and "fake:2" in shown.stdout
+    assert "Pat" in shown.stdout and "Sam" in shown.stdout
+
+
+def test_show_tells_each_write_state_in_words(cli, worlds) -> None:
+    src, crm = worlds
+    people(src)
+    crm.per_key["1"] = WriteResult("", WriteState.WAITING, "no Lead for this contact yet")
+    crm.per_key["3"] = WriteResult("", WriteState.DEAD, "INVALID_FIELD: Status")
+    cli("run", "--once")
+    waiting = cli("audit", "show", "fake:1").stdout
+    assert "waiting for the CRM record" in waiting and "no Lead for this contact yet" in waiting
+    dead = cli("audit", "show", "fake:3").stdout
+    [row] = json.loads(cli("audit", "dead-letters", "--json").stdout)
+    assert f"dead letter: replay with `sync-agent replay --id {row['id']}`" in dead
+    assert "INVALID_FIELD: Status" in dead
+
+
+def test_describe_write_has_words_for_every_state() -> None:
+    base = {"id": 7, "sink": "crm", "attempts": 1, "last_error": None, "target_id": None,
+            "next_attempt_at": None, "updated_at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    said = {s.value: describe_write({**base, "state": s.value}) for s in WriteState}
+    assert said["written"].startswith("written")
+    assert said["waiting"].startswith("waiting for the CRM record")
+    assert said["dead"].startswith("dead letter: replay with `sync-agent replay --id 7`")
+    assert said["retryable"].startswith("failed, being retried")
+    assert said["pending"].startswith("waiting to be sent")
+    assert "in flight" in said["in_flight"]
+    assert said["skipped"].startswith("skipped")
+    assert describe_write({**base, "state": "from the future"})  # never raises
+
+
+def test_show_unknown_or_wildcard_lead_exits_1_without_traceback(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    cli("run", "--once")
+    for lead in ("nobody", "nobody@nowhere.example", "%", "_", '%"%'):
+        result = cli("audit", "show", lead)
+        assert result.exit_code == 1, lead
+        assert "no decision recorded" in result.output and "Traceback" not in result.output
+
+
+def test_show_never_breaks_on_odd_values(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    odd(src)
+    cli("run", "--once")
+    surrogates(cli.config.audit_db)
+    for lead in ("fake:1", "fake:2", "fake:6", "fake:7", "fake:8", "zoe@s.example"):
+        result = cli("audit", "show", lead)
+        assert result.exit_code == 0, (lead, result.output)
+        assert "\x1b" not in result.stdout
+        assert json.loads(cli("audit", "show", lead, "--json").stdout)
+    assert "Zo\ufffde" in cli("audit", "show", "zoe@s.example").stdout
