@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -313,12 +313,46 @@ class QueriesMixin:
         return count
 
     def dead_letters(self, pipeline: str | None = None) -> list[dict[str, Any]]:
+        """Every dead letter (a write parked after its last attempt), oldest first."""
         sql = (
             "SELECT * FROM dead_letters"
             + (" WHERE pipeline = ?" if pipeline else "")
             + " ORDER BY id"
         )
         return self.rows(sql, (pipeline,) if pipeline else ())
+
+    def dead_letter_groups(
+        self, pipeline: str | None = None, *, label: Callable[[str | None], str]
+    ) -> list[dict[str, Any]]:
+        """Dead letters grouped by sink and error, largest group first.
+
+        Two errors are one when ``label`` makes them equal: pass the report's
+        :func:`sync_agent.report.build.reason_label` (it takes out the ids and counts that
+        make every error unique) so the report and this view count alike. It is a parameter
+        because the report sits above the audit log and this module may not import it.
+
+        Each group: ``sink``, ``error`` (the label), ``count``, ``ids`` (to replay: ``sync-agent
+        replay --id ...``), ``last_failed_at`` and ``writes`` (id, pipeline, lead, attempts,
+        the error as recorded, when).
+        """
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in self.dead_letters(pipeline):
+            error = _text(r["last_error"])
+            sink = _text(r["sink"]) or ""
+            key = (sink, printable(label(error)))
+            group = groups.setdefault(
+                key,
+                {"sink": sink, "error": key[1], "count": 0, "ids": [], "last_failed_at": None,
+                 "writes": []},
+            )  # fmt: skip
+            group["count"] += 1
+            group["ids"].append(r["id"])
+            group["last_failed_at"] = max(group["last_failed_at"] or "", r["updated_at"] or "")
+            group["writes"].append(
+                {"id": r["id"], "pipeline": r["pipeline"], "lead_key": r["lead_key"],
+                 "attempts": r["attempts"], "last_error": error, "failed_at": r["updated_at"]}
+            )  # fmt: skip
+        return sorted(groups.values(), key=lambda g: (-g["count"], g["sink"], g["error"]))
 
     def runs(self, pipeline: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         sql = (

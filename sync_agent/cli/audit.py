@@ -172,23 +172,33 @@ def _short_reason(reason: str) -> str:
 @dataclass(frozen=True)
 class Column:
     """A column of :func:`_table`: those that ``shrink`` give up width (down to ``least``
-    cells) when a line would be too long; none is ever wider than ``most``."""
+    cells) when a line would be too long; none is ever wider than ``most``. A value too
+    long for its column is cut with …, or wrapped when the column ``wraps``."""
 
     name: str
     shrinks: bool = False
     right: bool = False
+    wraps: bool = False  # onto more lines (at most WRAP_LINES) instead of being cut
     least: int = 10
     most: int = 60
 
 
 GAP = "  "
+WRAP_LINES = 4
 
 
 def _table(columns: list[Column], rows: list[list[Any]]) -> str:
-    """A header row and one line per row, in :func:`_width` columns: the columns that shrink
-    share what is left after the others, the narrow ones keeping their width (water
-    filling), and a value too long for its column is cut with …. Widths are terminal cells
-    (a CJK character takes two). Plain text; the header is bold on a terminal only.
+    """A header row, then each row on one line (more where a column wraps), in
+    :func:`_width` columns (see :func:`_layout`)."""
+    header, blocks = _layout(columns, rows)
+    return "\n".join([header, *(line for block in blocks for line in block)]) + "\n"
+
+
+def _layout(columns: list[Column], rows: list[list[Any]]) -> tuple[str, list[list[str]]]:
+    """The header line and each row's lines, in :func:`_width` columns: the columns that
+    shrink share what is left after the others, the narrow ones keeping their width (water
+    filling). Widths are terminal cells (a CJK character takes two). Plain text; the header
+    is bold on a terminal only.
 
     rich's Table was tried first: when a table is too wide it drops whole columns, which
     here would hide the status or the outcome.
@@ -207,7 +217,35 @@ def _table(columns: list[Column], rows: list[list[Any]]) -> str:
     header = _line([c.name for c in columns], widths, columns)
     if sys.stdout.isatty():
         header = click.style(header, bold=True)
-    return "\n".join([header, *(_line(r, widths, columns) for r in texts)]) + "\n"
+    blocks = []
+    for row in texts:
+        parts = [
+            _wrap(text, w) if c.wraps else [text]
+            for text, w, c in zip(row, widths, columns, strict=True)
+        ]
+        height = max(len(p) for p in parts)
+        padded = [[*p, *[""] * (height - len(p))] for p in parts]
+        blocks.append([_line(list(cells), widths, columns) for cells in zip(*padded, strict=True)])
+    return header, blocks
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` on lines of at most ``width`` cells, broken at spaces (inside a word that
+    is too long), at most WRAP_LINES of them (the last cut with … when there is more)."""
+    from rich.cells import cell_len, chop_cells
+
+    lines: list[str] = []
+    for word in text.split():
+        pieces = chop_cells(word, width) if cell_len(word) > width else [word]
+        for piece in pieces:
+            if lines and cell_len(lines[-1]) + 1 + cell_len(piece) <= width:
+                lines[-1] += " " + piece
+            else:
+                lines.append(piece)
+    if len(lines) > WRAP_LINES:
+        last = lines[WRAP_LINES - 1] + " …"
+        lines = [*lines[: WRAP_LINES - 1], _fit(last, width).rstrip()]
+    return lines or [""]
 
 
 def _fill(widths: list[int], group: list[int], room: int, columns: list[Column]) -> None:
@@ -480,18 +518,58 @@ def rename_pipeline(old: str, new: str, config_path: Path | None) -> None:
 @json_option
 @config_option
 def dead_letters(pipeline: str | None, as_json: bool, config_path: Path | None) -> None:
-    """Writes parked after their last attempt; `sync-agent replay --id N` retries one."""
+    """Writes parked after their last attempt, identical errors grouped (the same sink, the
+    same error once record ids and counts are taken out), each group with the command that
+    replays it. Fix the cause first; `audit show LEAD` has one lead's whole story. --json
+    lists every dead letter, each with its error_group.
+
+    \b
+    Examples:
+      sync-agent audit dead-letters
+      sync-agent audit dead-letters --json | jq '[.[] | .id]'
+      sync-agent replay --id 17 --id 18
+    """
     from sync_agent.audit import AuditLog
+    from sync_agent.report.build import reason_label
 
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
-        rows = log.dead_letters(pipeline)
-    if as_json:
-        echo_json(rows)
+        if as_json:  # one object per dead letter, as before; error_group says which group
+            rows = log.dead_letters(pipeline)
+            for row in rows:
+                row["error_group"] = reason_label(row["last_error"])
+            _echo_json(rows)
+            return
+        groups = log.dead_letter_groups(pipeline, label=reason_label)
+    if not groups:
+        click.echo("No dead letters" + (f" in pipeline {pipeline}." if pipeline else "."))
         return
-    for r in rows:
-        click.echo(
-            f"{r['id']:>6}  {r['pipeline']}  {r['sink']:10}  {r['lead_key']:22}  "
-            f"{r['attempts']} attempt(s)  {r['last_error'] or ''}"
-        )
-    click.echo(f"{len(rows)} dead letter(s)", err=True)
+    columns = [
+        Column("count", right=True),
+        Column("sink", shrinks=True, most=20),
+        Column("last failed"),
+        Column("error", shrinks=True, wraps=True, least=30, most=400),
+    ]
+    header, blocks = _layout(
+        columns,
+        [[g["count"], g["sink"], _when(g["last_failed_at"]), g["error"]] for g in groups],
+    )
+    click.echo(header)
+    indent = " " * (len("count") + len(GAP))
+    for block, group in zip(blocks, groups, strict=True):
+        click.echo("\n".join(block))
+        ids = group["ids"]
+        shown = " ".join(f"--id {i}" for i in ids[:REPLAY_IDS])
+        click.echo(f"{indent}sync-agent replay {shown}")
+        if len(ids) > REPLAY_IDS:
+            click.echo(f"{indent}(and {len(ids) - REPLAY_IDS} more: --json lists every id)")
+    total = sum(g["count"] for g in groups)
+    click.echo(
+        f"{total} dead letter(s) in {len(groups)} group(s); once every cause is fixed, "
+        "`sync-agent replay` retries them all",
+        err=True,
+    )
+
+
+#: ids a replay command shows; more would make a line nobody copies whole
+REPLAY_IDS = 12

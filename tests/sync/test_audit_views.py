@@ -26,6 +26,7 @@ from sync_agent.audit.queries import describe_write
 from sync_agent.cli import main
 from sync_agent.engine import pipeline as pipeline_mod
 from sync_agent.model import Check, Decision, Outcome, WriteResult, WriteState
+from sync_agent.report.build import reason_label
 
 
 @dataclass(frozen=True)
@@ -254,3 +255,85 @@ def test_show_never_breaks_on_odd_values(cli, worlds) -> None:
         assert "\x1b" not in result.stdout
         assert json.loads(cli("audit", "show", lead, "--json").stdout)
     assert "Zo\ufffde" in cli("audit", "show", "zoe@s.example").stdout
+
+
+# ---------------------------------------------------------------------------- dead letters
+
+
+def _dead(crm: World) -> None:
+    """Three leads refused with the same error but their own record ids, one otherwise."""
+    for i, sf_id in (("1", "00Q5g00000001AAA"), ("2", "00Q5g00000002AAA"),
+                     ("3", "00Q5g00000003AAA")):  # fmt: skip
+        crm.per_key[i] = WriteResult(
+            "", WriteState.DEAD, f"INVALID_FIELD: Lead {sf_id}: bad value for Status"
+        )
+    crm.per_key["4"] = WriteResult("", WriteState.DEAD, "ENTITY_IS_DELETED")
+
+
+def test_dead_letters_have_a_header_and_group_identical_errors(cli, worlds) -> None:
+    src, crm = worlds
+    people(src)
+    _dead(crm)
+    cli("run", "--once")
+    result = cli("audit", "dead-letters")
+    assert result.exit_code == 0
+    header, *lines = result.stdout.splitlines()
+    assert all(word in header.lower() for word in ("count", "sink", "error"))
+    with AuditLog.open(cli.config.audit_db) as log:
+        ids = sorted(r["id"] for r in log.dead_letters() if "INVALID" in r["last_error"])
+    assert len(ids) == 3
+    group = next(i for i, line in enumerate(lines) if "INVALID_FIELD" in line)
+    assert lines[group].split()[0] == "3" and "fake2" in lines[group]
+    assert "00Q5g" not in lines[group]  # the record ids taken out
+    replay = "sync-agent replay " + " ".join(f"--id {i}" for i in ids)
+    assert replay in result.stdout
+    assert "ENTITY_IS_DELETED" in result.stdout
+    rows = json.loads(cli("audit", "dead-letters", "--json").stdout)  # one per dead letter
+    label = reason_label("INVALID_FIELD: Lead 00Q5g00000001AAA: bad value for Status")
+    assert sorted(r["id"] for r in rows if r["error_group"] == label) == ids
+    assert {r["lead_key"] for r in rows if r["error_group"] == label} == {
+        "fake:1", "fake:2", "fake:3"}  # fmt: skip
+    with AuditLog.open(cli.config.audit_db) as log:
+        [group, _] = log.dead_letter_groups(label=reason_label)
+    assert (group["sink"], group["count"], group["ids"], group["error"]) == ("fake2", 3, ids, label)
+
+
+def test_dead_letter_groups_split_by_sink(make_config, points_rules, worlds) -> None:
+    src, crm = worlds
+    people(src)
+    _dead(crm)
+    # the same error from the other sink: a group of its own
+    src.per_key["1"] = WriteResult(
+        "", WriteState.DEAD, "INVALID_FIELD: Lead 00Q5g00000009AAA: bad value for Status"
+    )
+    config = make_config()
+    CliRunner().invoke(main, ["run", "--once", "--config", str(config.path)])
+    with AuditLog.open(config.audit_db) as log:
+        groups = log.dead_letter_groups(label=reason_label)
+    assert [(g["sink"], g["count"]) for g in groups] == [("fake2", 3), ("fake", 1), ("fake2", 1)]
+    assert sum(len(g["ids"]) for g in groups) == len(log_ids(config))
+
+
+def log_ids(config: Any) -> list[int]:
+    with AuditLog.open(config.audit_db) as log:
+        return [r["id"] for r in log.dead_letters()]
+
+
+def test_a_long_error_wraps_on_at_most_four_lines_within_100_columns(cli, worlds) -> None:
+    src, crm = worlds
+    people(src)
+    crm.per_key["1"] = WriteResult("", WriteState.DEAD, "REFUSED " + "because " * 300 + "end")
+    cli("run", "--once")
+    header, *lines = cli("audit", "dead-letters").stdout.splitlines()
+    table = [line for line in lines if "sync-agent replay" not in line]
+    assert len(table) == 4 and table[-1].endswith("…") and "end" not in table[-1]
+    assert max(widths("\n".join([header, *table]))) <= 100
+
+
+def test_no_dead_letters_says_so(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    cli("run", "--once")
+    result = cli("audit", "dead-letters")
+    assert result.exit_code == 0 and "no dead letters" in result.stdout.lower()
+    assert json.loads(cli("audit", "dead-letters", "--json").stdout) == []
