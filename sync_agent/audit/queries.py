@@ -5,11 +5,11 @@ reads (``self.rows``), never writes.
 
 Values here are what sources sent and what may have been written into the file by other
 tools, so every read survives odd data. A snapshot field is picked by SQLite's JSON
-functions (the snapshot itself never leaves SQLite for a list) and comes back
+functions (the snapshot itself never leaves SQLite for a list or an export) and comes back
 as bytes: a ``"\\ud800"`` escape, valid JSON, would otherwise come out as text Python
 refuses to decode. Bytes are decoded with replacement, lone surrogates become U+FFFD
 (:func:`printable`), text that is not JSON falls back to a default instead of raising.
-Nothing is cut here: the CLI fits values to the screen.
+Nothing is cut here: the CLI fits values to the screen, exports keep them whole.
 """
 
 from __future__ import annotations
@@ -34,8 +34,23 @@ LIST_COLUMNS = (
     "decided_at",
     "mql_date",
 )
+#: The export's columns, in order; one ``points:<criterion>`` column per scored criterion
+#: of the exported explanations follows them (CSV; JSON nests them under ``points``).
 EXPORT_COLUMNS = (
-    *LIST_COLUMNS,
+    "id",
+    "run_id",
+    "pipeline",
+    "lead_key",
+    "name",
+    "company",
+    "email_domain",
+    "outcome",
+    "score",
+    "status",
+    "rules_name",
+    "rules_hash",
+    "decided_at",
+    "mql_date",
     "source",
     "source_id",
     "crm_ids",
@@ -44,10 +59,23 @@ EXPORT_COLUMNS = (
     "dry_run",
     "handoff_key",
 )
+_EXPORT_SQL = (
+    "id, run_id, pipeline, lead_key, outcome, score, status, rules_name, rules_hash, "
+    "decided_at, mql_date, source, source_id, crm_ids, reasons, fast_lane, dry_run, handoff_key"
+)
+POINTS_PREFIX = "points:"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _VALID = "CASE WHEN json_valid({0}) THEN {0} ELSE '{1}' END"
+#: the scored criteria of an explanation as one small JSON object, name -> points
+_POINTS_SQL = (
+    "CAST((SELECT json_group_object(json_extract(j.value, '$.name'), "
+    "json_extract(j.value, '$.points')) FROM json_each("
+    + _VALID.format("explanation", "[]")
+    + ") j WHERE json_extract(j.value, '$.kind') = 'criterion' "
+    "AND json_type(j.value, '$.name') = 'text') AS BLOB) AS _points"
+)
 
 
 def printable(text: str) -> str:
@@ -103,6 +131,22 @@ def _person(row: dict[str, Any]) -> None:
     row["name"] = " ".join(p.strip() for p in parts if p and p.strip()) or None
     company = _text(row.pop("_company", None))
     row["company"] = company if company and company.strip() else None
+
+
+def _email_domain(value: Any) -> str:
+    """The part of an e-mail address after its last ``@``, lower case ("" without one)."""
+    text = (_text(value) or "").strip()
+    return text.rpartition("@")[2].lower() if "@" in text else ""
+
+
+#: CSV columns whose text comes from the lead (a stranger): kept from running as formulas
+_FROM_THE_LEAD = ("name", "company", "email_domain")
+
+
+def _inert(value: str | None) -> str | None:
+    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula (OWASP's
+    advice against CSV injection)."""
+    return f"'{value}" if value and value[0] in "=+-@\t\r" else value
 
 
 def _reasons(value: Any) -> list[str]:
@@ -274,40 +318,120 @@ class QueriesMixin:
         return decisions
 
     def iter_decisions(
-        self, *, since: datetime | None = None, include_dry_run: bool = False, page: int = 1000
+        self,
+        *,
+        since: datetime | None = None,
+        include_dry_run: bool = False,
+        page: int = 1000,
+        until_id: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Stream every decision (export of a large log never loads it whole)."""
-        where, params = self._filters(None, since, None, None, include_dry_run)
-        last = 0
+        """Stream decisions oldest first, a page at a time (an export of a large log never
+        loads it whole), up to ``until_id``; each with the export's fields: ``name``,
+        ``company``, ``email_domain``, ``crm_ids`` and ``reasons`` parsed, and ``points``
+        (criterion name -> points, only those its explanation has)."""
+        where, params = self._export_filters(since, include_dry_run, until_id)
         joiner = " AND " if where else "WHERE "
+        last = 0
         while True:
             batch = self.rows(
-                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM decisions {where}{joiner}id > ? "
-                f"ORDER BY id LIMIT {page}",
+                f"SELECT {_EXPORT_SQL}, {_PERSON_SQL}, {_snapshot_field('email')}, "
+                f"{_POINTS_SQL} FROM decisions {where}{joiner}id > ? ORDER BY id LIMIT {page}",
                 [*params, last],
             )
             if not batch:
                 return
-            yield from batch
             last = batch[-1]["id"]
+            for row in batch:
+                _person(row)
+                row["email_domain"] = _email_domain(row.pop("_email"))
+                row["crm_ids"] = _json(row["crm_ids"], {})
+                row["reasons"] = _reasons(row["reasons"])
+                points = _json(row.pop("_points"), {})
+                row["points"] = {
+                    name: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                    for name, v in (points.items() if isinstance(points, dict) else ())
+                }
+                yield row
+
+    def _export_filters(
+        self, since: datetime | None, include_dry_run: bool, until_id: int | None
+    ) -> tuple[str, list[Any]]:
+        where, params = self._filters(None, since, None, None, include_dry_run)
+        if until_id is not None:
+            where += (" AND " if where else "WHERE ") + "decisions.id <= ?"
+            params.append(until_id)
+        return where, params
+
+    def criterion_names(
+        self,
+        *,
+        since: datetime | None = None,
+        include_dry_run: bool = False,
+        until_id: int | None = None,
+    ) -> list[str]:
+        """The scored criteria named in the explanations of these decisions, sorted.
+
+        One pass in SQL (DISTINCT: only the names are kept); an export asks it first so its
+        header has a column for every criterion any row has.
+        """
+        where, params = self._export_filters(since, include_dry_run, until_id)
+        rows = self.rows(
+            "SELECT DISTINCT CAST(json_extract(j.value, '$.name') AS BLOB) AS name "
+            f"FROM decisions, json_each({_VALID.format('explanation', '[]')}) j {where}"
+            + (" AND " if where else " WHERE ")
+            + "json_extract(j.value, '$.kind') = 'criterion' "
+            "AND json_type(j.value, '$.name') = 'text'",
+            params,
+        )
+        return sorted({_text(r["name"]) or "" for r in rows})
 
     def export(self, fmt: str, fh: IO[str], *, since: datetime | None = None) -> int:
-        """Write decisions as ``csv`` or ``json`` (a JSON array) to ``fh``; return the count."""
+        """Write decisions as ``csv`` or ``json`` (a JSON array) to ``fh``; return the count.
+
+        Columns: :data:`EXPORT_COLUMNS`, then one ``points:<criterion>`` per scored criterion
+        (empty where a decision's explanation has none of it: another ruleset version, a fast
+        lane). JSON rows carry the same fields, the points as an object with every criterion.
+
+        The lead's e-mail domain is exported, not the address: an export is a file that
+        travels (spreadsheets, e-mails, BI tools), the domain is what an analysis by account
+        needs, and the address, the one field that reaches the person, stays in the audit
+        log (``audit show``).
+
+        In CSV, a name, company or domain that a spreadsheet would run as a formula (it
+        starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a stranger typed
+        it into a form) gets a leading ``'``, which spreadsheets show as text; JSON keeps the
+        value as it is.
+
+        Two passes over the same query, so the columns are stable across rows while memory
+        stays flat whatever the size of the log: first the criterion names
+        (:meth:`criterion_names`), then the rows, streamed a page at a time. Both stop at the
+        newest decision when the export began, so decisions a running agent adds meanwhile
+        are left out instead of bringing a criterion the header lacks.
+        """
+        if fmt not in ("csv", "json"):
+            raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+        newest = self.rows("SELECT IFNULL(MAX(id), 0) AS id FROM decisions")[0]["id"]
+        names = self.criterion_names(since=since, until_id=newest)
+        rows = self.iter_decisions(since=since, until_id=newest)
         count = 0
         if fmt == "csv":
-            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
-            writer.writeheader()
-            for row in self.iter_decisions(since=since):
-                writer.writerow(row)
+            writer = csv.writer(fh)
+            writer.writerow([*EXPORT_COLUMNS, *(POINTS_PREFIX + n for n in names)])
+            for row in rows:
+                row["crm_ids"] = _dumps(row["crm_ids"])
+                row["reasons"] = _dumps(row["reasons"])
+                for column in _FROM_THE_LEAD:
+                    row[column] = _inert(row[column])
+                values = [row[c] for c in EXPORT_COLUMNS]
+                values += [row["points"].get(n) for n in names]
+                writer.writerow(["" if v is None else printable(str(v)) for v in values])
                 count += 1
             return count
-        if fmt != "json":
-            raise ValueError(f"unknown export format {fmt!r} (csv or json)")
         fh.write("[")
-        for row in self.iter_decisions(since=since):
-            for key in ("crm_ids", "reasons"):
-                row[key] = json.loads(row[key])
-            fh.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+        for row in rows:
+            out = {c: row[c] for c in EXPORT_COLUMNS}
+            out["points"] = {n: row["points"].get(n) for n in names}
+            fh.write(("," if count else "") + "\n" + printable(_dumps(out)))
             count += 1
         fh.write("\n]\n")
         return count

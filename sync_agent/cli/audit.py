@@ -393,7 +393,15 @@ def _echo_check(check: Any, depth: int) -> None:
 @since_option
 @config_option
 def export(fmt: str, output: Path | None, since: datetime | None, config_path: Path | None) -> None:
-    """Export every decision (streamed) as CSV or JSON."""
+    """Export every decision (streamed) as CSV or JSON, with the lead's name, company and
+    e-mail domain (not the address: an export travels) and one points:<criterion> column
+    per scored criterion. A file given with --output is created mode 0600.
+
+    \b
+    Examples:
+      sync-agent audit export --format csv --output decisions.csv
+      sync-agent audit export --format json --since 2026-01-01 > decisions.json
+    """
     from sync_agent.audit import AuditLog
 
     config = load(config_path, logging=False)

@@ -8,12 +8,15 @@ older version, another tool or a hand edit of the SQLite file could.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import sqlite3
+import tracemalloc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +24,11 @@ from click.testing import CliRunner, Result
 from rich.cells import cell_len
 from sync_fakes import World
 
-from sync_agent.audit import AuditLog
+from sync_agent.audit import AuditLog, NewDecision
 from sync_agent.audit.queries import describe_write
 from sync_agent.cli import main
 from sync_agent.engine import pipeline as pipeline_mod
-from sync_agent.model import Check, Decision, Outcome, WriteResult, WriteState
+from sync_agent.model import MQL, Check, Decision, Outcome, WriteResult, WriteState
 from sync_agent.report.build import reason_label
 
 
@@ -337,3 +340,111 @@ def test_no_dead_letters_says_so(cli, worlds) -> None:
     result = cli("audit", "dead-letters")
     assert result.exit_code == 0 and "no dead letters" in result.stdout.lower()
     assert json.loads(cli("audit", "dead-letters", "--json").stdout) == []
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def test_export_csv_has_name_company_domain_and_a_points_column_per_criterion(cli, worlds):
+    src, _ = worlds
+    people(src)
+    cli("run", "--once")
+    text = cli("audit", "export", "--format", "csv").stdout
+    rows = {r["lead_key"]: r for r in csv.DictReader(io.StringIO(text))}
+    header = text.splitlines()[0].split(",")
+    wanted = {"name", "company", "email_domain", "points:fit", "points:intent", "points:bonus"}
+    assert wanted <= set(header)
+    assert "email" not in header and "@" not in text  # the domain travels, not the address
+    ada = rows["fake:1"]
+    assert (ada["name"], ada["company"], ada["email_domain"]) == (
+        "Ada Lovelace", "Analytical Engines", "engines.example")  # fmt: skip
+    assert (ada["points:fit"], ada["points:intent"], ada["points:bonus"]) == ("30.0", "0.0", "")
+    assert rows["fake:3"]["points:bonus"] == "5.0"
+    fast = rows["fake:4"]  # decided by a fast lane: no criteria, the same columns, empty
+    assert fast["points:fit"] == fast["points:intent"] == "" and fast["fast_lane"]
+    assert rows["fake:5"]["name"] == "" and rows["fake:5"]["email_domain"] == "example.com"
+
+
+def test_export_json_has_the_same_fields_and_points_for_every_criterion(cli, worlds) -> None:
+    src, _ = worlds
+    people(src)
+    cli("run", "--once")
+    data = {r["lead_key"]: r for r in json.loads(cli("audit", "export", "--format", "json").stdout)}
+    assert data["fake:1"]["points"] == {"bonus": None, "fit": 30.0, "intent": 0.0}
+    assert data["fake:4"]["points"] == {"bonus": None, "fit": None, "intent": None}
+    assert data["fake:1"]["name"] == "Ada Lovelace"
+    assert data["fake:1"]["email_domain"] == "engines.example"
+    assert all("email" not in r for r in data.values())
+
+
+def test_export_never_breaks_on_odd_values(cli, worlds, tmp_path) -> None:
+    src, _ = worlds
+    people(src)
+    odd(src)
+    cli("run", "--once")
+    surrogates(cli.config.audit_db)
+    for fmt in ("csv", "json"):
+        out = tmp_path / f"export.{fmt}"
+        result = cli("audit", "export", "--format", fmt, "--output", str(out))
+        assert result.exit_code == 0 and "exported 8 decision(s)" in result.output
+        text = out.read_text(encoding="utf-8")  # valid UTF-8: lone surrogates replaced
+        assert "Zo\ufffde" in text and "caf\ufffd" in text
+        assert "x" * 1_000_000 in text  # the export keeps full values
+    limit = csv.field_size_limit(2_000_000)  # the megabyte company is one field
+    try:
+        rows = {r["lead_key"]: r for r in csv.DictReader(io.StringIO(
+            (tmp_path / "export.csv").read_text(encoding="utf-8")))}  # fmt: skip
+    finally:
+        csv.field_size_limit(limit)
+    assert rows["fake:7"]["company"] == "'=HYPERLINK(\"http://evil.example\",\"Acme\")"
+    exported = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))
+    [seven] = [r for r in exported if r["lead_key"] == "fake:7"]
+    assert seven["company"].startswith("=HYPERLINK")  # JSON is no spreadsheet: as it is
+
+
+def test_export_streams_memory_stays_flat(tmp_path) -> None:
+    """Peak Python memory while exporting 15,000 decisions stays near that of 3,000."""
+
+    def peak(n: int) -> int:
+        path = tmp_path / f"big{n}.db"
+        _fill(path, n)
+        with AuditLog.open(path) as log:
+            sink = _Counting()
+            tracemalloc.start()
+            try:
+                assert log.export("csv", sink) == n
+                _, top = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert sink.chars > n * 100
+        return top
+
+    small, big = peak(3_000), peak(15_000)
+    assert big < small * 1.5 + 1_000_000, (small, big)
+
+
+class _Counting(io.StringIO):
+    """A file that keeps nothing."""
+
+    chars = 0
+
+    def write(self, s: str) -> int:
+        self.chars += len(s)
+        return len(s)
+
+
+def _fill(path: Any, n: int) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ruleset = PointsRuleset()
+    with AuditLog.open(path) as log:
+        run = log.start_run("big", "run", now)
+        for start in range(0, n, 1000):
+            batch = []
+            for i in range(start, min(n, start + 1000)):
+                fields = {"first_name": f"First{i}", "last_name": "Last", "company": f"Co {i}",
+                          "email": f"p{i}@co{i % 50}.example", "lead_score": i % 100,
+                          "padding": "p" * 2000, "bonus": i % 7 == 0}  # fmt: skip
+                mql = MQL("big", str(i), fields, now + timedelta(seconds=i))
+                batch.append(NewDecision(mql, ruleset.evaluate(fields, now), f"h{i}", ""))
+            log.record_page(run_id=run, pipeline="big", decisions=batch, malformed=[],
+                            source="big", now=now, cursor=None)  # fmt: skip
