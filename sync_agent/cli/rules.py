@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from sync_agent.errors import RulesError
+from sync_agent.model import FIELD_ORIGINS
 from sync_agent.registry import installed
 from sync_agent.rules import check_rulesets, evaluate, load_ruleset, run_rule_tests
 from sync_agent.rules.limits import MAX_LEAD_BYTES, MAX_QUOTED_CHARS
@@ -151,7 +152,7 @@ def explain_cmd(
     if as_json:
         click.echo(decision_json(decision))
     else:
-        _console().print(decision_table(decision))
+        _console().print(decision_table(decision, lead.get(FIELD_ORIGINS)))
 
 
 def _read_lead(source: str) -> dict[str, Any]:
