@@ -126,8 +126,8 @@ def pipelines_in_log(path: Path) -> tuple[str, ...]:
 
 
 #: The columns :func:`snapshots` yields, in order.
-COLUMNS = ("id", "pipeline", "lead_key", "decided_at", "outcome", "score", "reasons",
-           "rules_name", "rules_hash", "snapshot", "known")  # fmt: skip
+COLUMNS = ("id", "pipeline", "lead_key", "decided_at", "outcome", "score", "rules_name",
+           "rules_hash", "snapshot", "known")  # fmt: skip
 
 _OUTCOMES = f"""(SELECT group_concat(o.kind || '{UNIT}' || IFNULL(o.reason, ''), '{RECORD}')
   FROM outcomes o WHERE o.lead_key = d.lead_key AND o.handoff_key IN (
@@ -144,7 +144,7 @@ def snapshot_sql(window: Window, with_outcomes: bool) -> tuple[str, dict[str, An
     later, _ = _where(window, "l")
     known = _OUTCOMES if with_outcomes else "NULL"
     sql = (
-        "SELECT d.id, d.pipeline, d.lead_key, d.decided_at, d.outcome, d.score, d.reasons, "
+        "SELECT d.id, d.pipeline, d.lead_key, d.decided_at, d.outcome, d.score, "
         f"d.rules_name, d.rules_hash, d.snapshot, {known} FROM decisions d "
         f"WHERE d.id BETWEEN :lo AND :hi AND {where} AND NOT EXISTS (SELECT 1 FROM decisions l "
         f"WHERE l.lead_key = d.lead_key AND l.pipeline = d.pipeline AND l.id > d.id AND {later}) "
@@ -166,7 +166,10 @@ def snapshots(
         cursor.close()
 
 
-def recorded_explanation(conn: sqlite3.Connection, decision_id: int) -> str:
-    """The recorded explanation (JSON text) of one decision: read for examples only."""
-    row = conn.execute("SELECT explanation FROM decisions WHERE id = ?", (decision_id,)).fetchone()
-    return str(row[0]) if row else "[]"
+def recorded_detail(conn: sqlite3.Connection, decision_id: int) -> tuple[str, str]:
+    """The recorded reasons and explanation (JSON text) of one decision: read for the
+    examples only, so that the hot query reads no more than it needs."""
+    row = conn.execute(
+        "SELECT reasons, explanation FROM decisions WHERE id = ?", (decision_id,)
+    ).fetchone()
+    return (str(row[0]), str(row[1])) if row else ("[]", "[]")

@@ -97,9 +97,10 @@ def _rate_line(label: str, r: Rate) -> str:
 
 
 def _rates(sim: Simulation) -> list[str]:
-    lines = [f"MQL→SAL rate ({describe_bands()}):",
+    lines = ["MQL→SAL rate:",
              _rate_line("before (recorded)", sim.before),
-             _rate_line("after (candidate)", sim.after)]  # fmt: skip
+             _rate_line("after (candidate)", sim.after),
+             f"  ({describe_bands()}.)"]  # fmt: skip
     if sim.after.advice:
         lines.append(f"  Advice for the candidate's rate: {sim.after.advice}")
     return lines

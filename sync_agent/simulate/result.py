@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sync_agent.model import OutcomeKind
 from sync_agent.report.benchmarks import BANDS, MISALIGNMENT_BELOW, SOURCE, advise, assess, in_bands
 from sync_agent.simulate.tally import ACCEPTED, Example, Tally
 
@@ -136,6 +137,14 @@ def flips(t: Tally) -> list[Flip]:
     return sorted(found, key=lambda f: (-f.leads, f.before, f.after))
 
 
+_ORDER = {kind.value: i for i, kind in enumerate(OutcomeKind)}
+
+
+def _in_order(item: tuple[tuple[str, str, str], int]) -> tuple[int, str]:
+    kind = item[0][2]
+    return _ORDER.get(kind, len(_ORDER)), kind
+
+
 def sales_outcomes(t: Tally, outcomes_in_log: int) -> tuple[SalesOutcomes | None, str]:
     """The outcome figures, or None and why not."""
     if not outcomes_in_log:
@@ -150,17 +159,16 @@ def sales_outcomes(t: Tally, outcomes_in_log: int) -> tuple[SalesOutcomes | None
             "event(s) in the log belong to other leads or pipelines)"
         )
 
-    def kinds(after: str) -> dict[str, int]:
+    def kinds(after: str | None) -> dict[str, int]:
+        """Leads by outcome kind (in the sales loop's order), of one ``after`` or all."""
         found: dict[str, int] = {}
-        for (_, a, kind), n in sorted(t.outcome_kinds.items()):
-            if a == after:
+        for (_, a, kind), n in sorted(t.outcome_kinds.items(), key=_in_order):
+            if after is None or a == after:
                 found[kind] = found.get(kind, 0) + n
         return found
 
     rejected = kinds("rejected")
-    by_kind: dict[str, int] = {}
-    for (_, _, kind), n in sorted(t.outcome_kinds.items()):
-        by_kind[kind] = by_kind.get(kind, 0) + n
+    by_kind = kinds(None)
     reasons = {
         why: n for (after, why), n in t.rejection_reasons.most_common() if after == "rejected"
     }

@@ -231,7 +231,7 @@ def run_range(task: _Task) -> Tally:
     with closing(log.connect(Path(task.db))) as conn:
         pages = log.snapshots(conn, task.window, task.lo, task.hi, task.with_outcomes)
         return tally_rows(
-            pages, ruleset, task.now, task.limit, partial(log.recorded_explanation, conn)
+            pages, ruleset, task.now, task.limit, partial(log.recorded_detail, conn)
         )
 
 

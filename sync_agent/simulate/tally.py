@@ -128,12 +128,13 @@ def tally_rows(
     ruleset: Ruleset,
     now: datetime | None,
     limit: int,
-    explanation_of: Callable[[int], str],
+    detail_of: Callable[[int], tuple[str, str]],
 ) -> Tally:
     """Re-decide every row (``log.COLUMNS``) under ``ruleset`` at ``now`` or, when None, at
     the row's own ``decided_at``; count flips, keep the first ``limit`` examples per kind.
 
-    ``explanation_of(decision_id)`` reads a recorded explanation (examples only)."""
+    ``detail_of(decision_id)`` reads a recorded decision's reasons and explanation (JSON
+    text), for the examples only."""
     t = Tally()
     evaluate = ruleset.evaluator
     pairs, recorded, examples = t.pairs, t.recorded, t.examples
@@ -143,8 +144,8 @@ def tally_rows(
     first, last = "\uffff", ""
     parse_time = datetime.fromisoformat
     for page in pages:
-        for (decision_id, pipeline, lead_key, decided_at, before, score, reasons, rules_name,
-             rules_hash, snapshot, known) in page:  # fmt: skip
+        for (decision_id, pipeline, lead_key, decided_at, before, score, rules_name, rules_hash,
+             snapshot, known) in page:  # fmt: skip
             if snapshot == "{}" and before == ACCEPTED:
                 t.pruned += 1
                 continue
@@ -186,9 +187,10 @@ def tally_rows(
             if kept is None:
                 kept = examples[key] = []
             if len(kept) < limit:
+                reasons, explanation = detail_of(decision_id)
                 was = tuple(_json_list(reasons))
                 changed = changed_checks(
-                    _json_list(explanation_of(decision_id)), decision.explanation,
+                    _json_list(explanation), decision.explanation,
                     threshold=_by_score(was) and _by_score(decision.reasons),
                 )  # fmt: skip
                 kept.append(Example(
