@@ -19,7 +19,7 @@ v3 simply has none.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +155,7 @@ def snapshot_sql(window: Window, with_outcomes: bool) -> tuple[str, dict[str, An
 
 def snapshots(
     conn: sqlite3.Connection, window: Window, lo: int, hi: int, with_outcomes: bool
-) -> Iterator[list[tuple[Any, ...]]]:
+) -> Generator[list[tuple[Any, ...]], None, None]:
     """Pages of rows (:data:`COLUMNS`) for ids ``lo..hi``: a cursor, ``PAGE`` rows at a time."""
     sql, params = snapshot_sql(window, with_outcomes and _has_outcomes(conn))
     cursor = conn.execute(sql, {**params, "lo": lo, "hi": hi})

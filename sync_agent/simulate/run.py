@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sqlite3
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -43,8 +44,10 @@ from sync_agent.simulate.tally import ACCEPTED, Tally, tally_rows
 PARALLEL_FROM = 20_000
 MAX_WORKERS = 8
 #: Id ranges per worker: several, so that a worker slowed down by a busy neighbour does
-#: not hold up the end of the simulation.
+#: not hold up the end of the simulation; and at most about RANGE_ROWS decisions each
+#: (around a second of work), which bounds how long Ctrl-C waits.
 RANGES_PER_WORKER = 4
+RANGE_ROWS = 10_000
 
 #: Candidates compiled in this process, by content hash (forked workers inherit them).
 _LOADED: dict[str, Ruleset] = {}
@@ -177,7 +180,7 @@ def _run(
     workers: int,
     notes: list[str],
 ) -> Tally:
-    parts = 1 if workers == 1 else workers * RANGES_PER_WORKER
+    parts = 1 if workers == 1 else max(workers * RANGES_PER_WORKER, facts.in_window // RANGE_ROWS)
     ranges = _ranges(facts.first_id, facts.last_id, parts)
     task = partial(
         _Task, str(path), window, ruleset_path=str(candidate.path) if candidate.path else None,
@@ -192,22 +195,31 @@ def _run(
 
 
 def _gather(tasks: list[_Task], workers: int, limit: int, notes: list[str]) -> Tally:
-    """Run the ranges and merge their tallies in id order."""
+    """Run the ranges and merge their tallies in id order.
+
+    On Ctrl-C (or an error) the ranges not started are cancelled and the running ones,
+    a second or so of work each, are waited for: the workers ignore SIGINT, so that the
+    terminal shows one "Aborted!" and no traceback per process."""
     total = Tally()
     if workers > 1:
         try:
             context = multiprocessing.get_context(_start_method())
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
                 for part in pool.map(run_range, tasks):
                     total.merge(part, limit)
             return total
-        except (OSError, BrokenProcessPool) as exc:
+        except (OSError, BrokenProcessPool) as exc:  # no processes to be had, or one died
             notes.append(f"worker processes failed ({type(exc).__name__}: {exc}); "
                          "re-decided in this process instead")  # fmt: skip
             total = Tally()
     for one in tasks:
         total.merge(run_range(one), limit)
     return total
+
+
+def _quiet() -> None:
+    """In a worker: Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ruleset(task: _Task) -> Ruleset:
@@ -228,11 +240,11 @@ def _ruleset(task: _Task) -> Ruleset:
 def run_range(task: _Task) -> Tally:
     """Re-decide one id range (in a worker process, or in this one)."""
     ruleset = _ruleset(task)
-    with closing(log.connect(Path(task.db))) as conn:
-        pages = log.snapshots(conn, task.window, task.lo, task.hi, task.with_outcomes)
-        return tally_rows(
-            pages, ruleset, task.now, task.limit, partial(log.recorded_detail, conn)
-        )
+    with (
+        closing(log.connect(Path(task.db))) as conn,
+        closing(log.snapshots(conn, task.window, task.lo, task.hi, task.with_outcomes)) as pages,
+    ):  # the cursor closes before its connection, even on an error
+        return tally_rows(pages, ruleset, task.now, task.limit, partial(log.recorded_detail, conn))
 
 
 def _fill(result: Simulation, t: Tally, facts: LogFacts, candidate: Ruleset) -> Simulation:
