@@ -9,6 +9,7 @@ the simulated leads, with ``outcomes_note`` saying why: zeros would read as fact
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sync_agent.model import OutcomeKind
@@ -109,6 +110,30 @@ class Simulation:
     live_rulesets: dict[str, str] = field(default_factory=dict)  # pipeline -> hash configured now
     message: str = ""  # set when there was nothing to simulate
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def empty(
+        cls,
+        audit_db: str,
+        candidate: dict[str, Any],
+        since: datetime | None,
+        until: datetime | None,
+        pipeline: str | None,
+        now: datetime | None,
+        limit: int,
+        live_rulesets: dict[str, str] | None,
+    ) -> Simulation:
+        """A result with nothing counted yet (what an empty window returns as it is)."""
+        return cls(
+            audit_db=audit_db, candidate=candidate,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            pipeline=pipeline, now=now.isoformat() if now else None,
+            snapshots=0, flips=0, by_kind=[], score_changed=0,
+            before=rate(0, 0), after=rate(0, 0), recorded=[], outcomes=None,
+            outcomes_note="", examples=[], limit=limit,
+            live_rulesets=dict(live_rulesets or {}),
+        )  # fmt: skip
 
     @property
     def flip_share_pct(self) -> float | None:

@@ -4,12 +4,12 @@ The work is cut into id ranges of the log (:mod:`sync_agent.simulate.log`), each
 re-decided by :func:`~sync_agent.simulate.tally.tally_rows` with its own read-only
 connection; their tallies merge in id order, so the result is the same with one process
 or several. Evaluating a snapshot is pure Python (~50 µs for ``rules/sal.toml``), which
-caps one process near 15,000 snapshots a second: large logs use one process per CPU core
+caps one process at 12,000 to 15,000 snapshots a second: large logs use one process per CPU core
 (up to :data:`MAX_WORKERS`), small ones stay in this process where starting workers
 would cost more than it saves.
 
-Worker processes are forked when this process runs a single thread (they inherit the
-compiled candidate); otherwise they are spawned and load the candidate from its file,
+Worker processes are forked on Linux when this process runs a single thread (they inherit
+the compiled candidate); otherwise they are spawned and load the candidate from its file,
 checking that its content hash has not changed in between.
 """
 
@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -84,36 +85,29 @@ def simulate(
     ``pipeline`` or all) under ``candidate``, at its own decision time or at ``now``.
 
     ``limit``: examples kept per kind of flip. ``workers``: processes (None: one per CPU
-    core for large logs, this process for small ones). ``live_rulesets``: pipeline -> hash
-    of the ruleset configured now, shown beside the recorded hashes. Naive datetimes are UTC. Raises
-    :class:`SimulationError` when the log cannot be read; an empty window is not an
-    error (the result's ``message`` says so).
+    core for large logs, this process for small ones). ``live_rulesets``: pipeline ->
+    hash of the ruleset its configuration names now, shown beside the recorded hashes.
+    Naive datetimes are UTC. Raises :class:`SimulationError` when the log cannot be read;
+    an empty window is not an error (the result's ``message`` says so).
     """
     path = Path(audit_db)
     since, until, now = _utc(since), _utc(until), _utc(now)
-    window = Window(since.isoformat() if since else "", until.isoformat() if until else FOREVER,
-                    pipeline)  # fmt: skip
+    result = Simulation.empty(
+        str(path), _describe(candidate), since, until, pipeline, now, limit, live_rulesets
+    )
+    window = Window(result.since or "", result.until or FOREVER, pipeline)
     try:
         facts = log.read_facts(path, window)
-        # Decisions recorded from now on (a running agent) are left out of every range.
-        window = replace(window, last_id=facts.last_id)
-        result = Simulation(
-            audit_db=str(path), candidate=_describe(candidate),
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None, pipeline=pipeline,
-            now=now.isoformat() if now else None, snapshots=0, flips=0, by_kind=[],
-            score_changed=0, before=rate(0, 0), after=rate(0, 0), recorded=[], outcomes=None,
-            outcomes_note="", examples=[], limit=limit, decisions_in_window=facts.in_window,
-            live_rulesets=dict(live_rulesets or {}),
-        )  # fmt: skip
+        result.decisions_in_window = facts.in_window
         if not facts.in_window:
             result.message = _nothing(facts, result)
             return result
-        count = _workers(workers, facts, candidate)
-        tally = _run(path, window, facts, candidate, now, limit, count, result.notes)
+        # Decisions recorded from now on (a running agent) are left out of every range.
+        window = replace(window, last_id=facts.last_id)
+        result.workers = _workers(workers, facts, candidate)
+        tally = _run(path, window, facts, candidate, now, limit, result.workers, result.notes)
     except sqlite3.Error as exc:
         raise SimulationError(f"cannot read the audit log {path}: {exc}") from None
-    result.workers = count
     return _fill(result, tally, facts, candidate)
 
 
@@ -158,8 +152,9 @@ def _workers(requested: int | None, facts: LogFacts, candidate: Ruleset) -> int:
 
 
 def _start_method() -> str:
-    """fork (cheap, inherits the compiled candidate) unless threads make it unsafe."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    """fork (cheap, inherits the compiled candidate) on Linux, unless threads make it
+    unsafe; spawn elsewhere (macOS system libraries do not survive a fork)."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
         return "fork"
     return "spawn"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# pydantic's JSON parser (pydantic is a dependency) reads a snapshot ~25 % faster than json
+# pydantic's JSON parser (pydantic is a dependency) reads a snapshot about twice as fast
 from pydantic_core import from_json
 
 from sync_agent.errors import SkippableError
@@ -233,7 +233,8 @@ _WORDS = {  # kind -> (passed, not passed), as people say it
 
 def _state(kind: str, passed: bool, points: Any) -> str:
     if kind == "criterion":
-        return f"{float(points or 0):g} points"
+        shown = f"{points:g}" if isinstance(points, int | float) else "0" if not points else "?"
+        return f"{shown} points"
     words = _WORDS.get(kind, ("passes", "fails"))
     return words[0] if passed else words[1]
 
