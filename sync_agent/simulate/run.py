@@ -3,10 +3,9 @@
 The work is cut into id ranges of the log (:mod:`sync_agent.simulate.log`), each
 re-decided by :func:`~sync_agent.simulate.tally.tally_rows` with its own read-only
 connection; their tallies merge in id order, so the result is the same with one process
-or several. Evaluating a snapshot is pure Python (~50 µs for ``rules/sal.toml``), which
-caps one process at 12,000 to 15,000 snapshots a second: large logs use one process per CPU core
-(up to :data:`MAX_WORKERS`), small ones stay in this process where starting workers
-would cost more than it saves.
+or several. Re-deciding is pure Python (~45 µs a snapshot with the fast verdict, read and
+parse included), so large logs use one process per CPU core (up to :data:`MAX_WORKERS`);
+small ones stay in this process, where starting workers would cost more than it saves.
 
 Worker processes are forked on Linux when this process runs a single thread (they inherit
 the compiled candidate); otherwise they are spawned and load the candidate from its file,
@@ -39,7 +38,8 @@ from sync_agent.simulate.result import (
     recorded_rules,
     sales_outcomes,
 )
-from sync_agent.simulate.tally import ACCEPTED, Tally, tally_rows
+from sync_agent.simulate.tally import ACCEPTED, Disagreement, Tally, tally_rows
+from sync_agent.simulate.verdict import Verdict, compile_verdict
 
 #: Below this many decisions in the window, one process is faster than starting workers.
 PARALLEL_FROM = 20_000
@@ -50,8 +50,12 @@ MAX_WORKERS = 8
 RANGES_PER_WORKER = 4
 RANGE_ROWS = 10_000
 
+#: Leads checked against the engine besides the examples: one in CHECK_EVERY (by id).
+CHECK_EVERY = 64
+
 #: Candidates compiled in this process, by content hash (forked workers inherit them).
 _LOADED: dict[str, Ruleset] = {}
+_VERDICTS: dict[str, Verdict | None] = {}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class _Task:
     now: datetime | None
     limit: int
     with_outcomes: bool
+    fast: bool  # outcome and score from the fast verdict, checked against the engine
+    check_every: int
 
 
 def simulate(
@@ -80,6 +86,7 @@ def simulate(
     limit: int = 10,
     workers: int | None = None,
     live_rulesets: dict[str, str] | None = None,
+    exact: bool = False,
 ) -> Simulation:
     """Re-decide each lead's latest non-dry-run decision in ``[since, until)`` (one
     ``pipeline`` or all) under ``candidate``, at its own decision time or at ``now``.
@@ -87,8 +94,10 @@ def simulate(
     ``limit``: examples kept per kind of flip. ``workers``: processes (None: one per CPU
     core for large logs, this process for small ones). ``live_rulesets``: pipeline ->
     hash of the ruleset its configuration names now, shown beside the recorded hashes.
-    Naive datetimes are UTC. Raises :class:`SimulationError` when the log cannot be read;
-    an empty window is not an error (the result's ``message`` says so).
+    ``exact``: decide every lead with ``Ruleset.evaluate`` instead of the fast verdict
+    (which is checked against it anyway). Naive datetimes are UTC. Raises
+    :class:`SimulationError` when the log cannot be read; an empty window is not an error
+    (the result's ``message`` says so).
     """
     path = Path(audit_db)
     since, until, now = _utc(since), _utc(until), _utc(now)
@@ -105,7 +114,15 @@ def simulate(
         # Decisions recorded from now on (a running agent) are left out of every range.
         window = replace(window, last_id=facts.last_id)
         result.workers = _workers(workers, facts, candidate)
-        tally = _run(path, window, facts, candidate, now, limit, result.workers, result.notes)
+        run = partial(_run, path, window, facts, candidate, now, limit, result.workers)
+        try:
+            tally = run(result.notes, fast=not exact)
+        except Disagreement as exc:
+            result.notes.append(
+                f"the fast verdict disagreed with the rules engine ({exc}): every lead was "
+                "re-decided with the engine instead; please report this"
+            )
+            tally = run(result.notes, fast=False)
     except sqlite3.Error as exc:
         raise SimulationError(f"cannot read the audit log {path}: {exc}") from None
     return _fill(result, tally, facts, candidate)
@@ -174,14 +191,17 @@ def _run(
     limit: int,
     workers: int,
     notes: list[str],
+    *,
+    fast: bool,
 ) -> Tally:
     parts = 1 if workers == 1 else max(workers * RANGES_PER_WORKER, facts.in_window // RANGE_ROWS)
     ranges = _ranges(facts.first_id, facts.last_id, parts)
-    task = partial(
-        _Task, str(path), window, ruleset_path=str(candidate.path) if candidate.path else None,
-        ruleset_hash=candidate.hash, now=now, limit=limit, with_outcomes=bool(facts.outcomes),
-    )  # fmt: skip
-    tasks = [task(lo=lo, hi=hi) for lo, hi in ranges]
+    source = str(candidate.path) if candidate.path else None
+    tasks = [
+        _Task(str(path), window, lo, hi, source, candidate.hash, now, limit,
+              bool(facts.outcomes), fast, CHECK_EVERY)
+        for lo, hi in ranges
+    ]  # fmt: skip
     _LOADED[candidate.hash] = candidate
     try:
         return _gather(tasks, workers, limit, notes)
@@ -232,14 +252,26 @@ def _ruleset(task: _Task) -> Ruleset:
     return found
 
 
+def _verdict(ruleset: Ruleset) -> Verdict | None:
+    """The candidate's fast verdict, compiled once per process (None: use the engine)."""
+    if ruleset.hash not in _VERDICTS:
+        _VERDICTS.clear()
+        _VERDICTS[ruleset.hash] = compile_verdict(ruleset.spec)
+    return _VERDICTS[ruleset.hash]
+
+
 def run_range(task: _Task) -> Tally:
     """Re-decide one id range (in a worker process, or in this one)."""
     ruleset = _ruleset(task)
+    verdict = _verdict(ruleset) if task.fast else None
     with (
         closing(log.connect(Path(task.db))) as conn,
         closing(log.snapshots(conn, task.window, task.lo, task.hi, task.with_outcomes)) as pages,
     ):  # the cursor closes before its connection, even on an error
-        return tally_rows(pages, ruleset, task.now, task.limit, partial(log.recorded_detail, conn))
+        return tally_rows(
+            pages, ruleset, task.now, task.limit, partial(log.recorded_detail, conn),
+            verdict=verdict, check_every=task.check_every,
+        )  # fmt: skip
 
 
 def _fill(result: Simulation, t: Tally, facts: LogFacts, candidate: Ruleset) -> Simulation:

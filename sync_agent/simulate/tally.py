@@ -6,11 +6,11 @@ kind of flip. Tallies of consecutive ranges merge in order into exactly the tall
 whole log, so the work can be split across processes and the result does not depend on
 how it was split.
 
-Only counts are kept per lead, never the lead: memory does not grow with the log. The
-candidate's decision comes from :meth:`Ruleset.evaluate`, the function the engine calls,
-at the lead's own decision time (or the fixed ``--now``). Its explanation is built anyway
-(the evaluator memoises explanation nodes, so for counts it costs little: see
-docs/simulate.md) and is read only for the examples, where it says which checks changed.
+Only counts are kept per lead, never the lead: memory does not grow with the log. Each
+lead is decided at its own decision time (or the fixed ``--now``). The counts need only
+its outcome and score: they come from the candidate's fast verdict (:mod:`.verdict`, no
+explanation tree), while the examples, which say which checks changed, come from
+:meth:`Ruleset.evaluate`, the function the engine calls, and double as a check of it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from typing import Any
 from pydantic_core import from_json
 
 from sync_agent.errors import SkippableError
-from sync_agent.model import Check
+from sync_agent.model import Check, Decision, Outcome
 from sync_agent.rules import Ruleset
+from sync_agent.rules.evaluate import Evaluator
 from sync_agent.simulate.log import RECORD, UNIT
+from sync_agent.simulate.verdict import Verdict
 
 #: The errors the engine records as a malformed lead instead of stopping (engine/run.py).
 EVALUATION_ERRORS = (SkippableError, ValueError, TypeError, KeyError, AttributeError)
@@ -123,18 +125,29 @@ class Tally:
         self.last_at = max(self.last_at, other.last_at)
 
 
+class Disagreement(Exception):
+    """The fast verdict and ``Ruleset.evaluate`` decided one lead differently: the caller
+    re-decides everything with ``evaluate`` (this should never happen: report it)."""
+
+
 def tally_rows(
     pages: Iterable[Sequence[tuple[Any, ...]]],
     ruleset: Ruleset,
     now: datetime | None,
     limit: int,
     detail_of: Callable[[int], tuple[str, str]],
+    *,
+    verdict: Verdict | None = None,
+    check_every: int = 0,
 ) -> Tally:
     """Re-decide every row (``log.COLUMNS``) under ``ruleset`` at ``now`` or, when None, at
     the row's own ``decided_at``; count flips, keep the first ``limit`` examples per kind.
 
-    ``detail_of(decision_id)`` reads a recorded decision's reasons and explanation (JSON
-    text), for the examples only."""
+    ``verdict``: the ruleset's fast verdict (:mod:`.verdict`), used for the counts; the
+    examples, and every lead whose id is a multiple of ``check_every``, are decided with
+    ``Ruleset.evaluate`` too, and any difference raises :class:`Disagreement`. Without
+    it every lead goes through ``evaluate``. ``detail_of(decision_id)`` reads a recorded
+    decision's reasons and explanation (JSON text), for the examples only."""
     t = Tally()
     evaluate = ruleset.evaluator
     pairs, recorded, examples = t.pairs, t.recorded, t.examples
@@ -153,11 +166,19 @@ def tally_rows(
                 # one datetime per run of equal times (a page of the original run shares
                 # its clock), so the evaluator's clock-bound caches stay warm
                 moment, clock_text = parse_time(decided_at), decided_at
+            decision: Decision | None = None
             try:
                 fields = loads(snapshot)
                 if fields.__class__ is not dict:
                     raise TypeError(f"the snapshot is a JSON {type(fields).__name__}")
-                decision = evaluate(fields, moment)
+                if verdict is None:
+                    decision = evaluate(fields, moment)
+                    outcome, new_score = decision.outcome, decision.score
+                else:
+                    outcome, new_score = _fast(verdict, evaluate, fields, moment, decision_id)
+                    if check_every and not decision_id % check_every:
+                        decision = _checked(evaluate, fields, moment, outcome, new_score,
+                                            decision_id)  # fmt: skip
             except EVALUATION_ERRORS as exc:
                 t.unreadable += 1
                 if len(t.errors) < ERRORS_KEPT:
@@ -168,7 +189,7 @@ def tally_rows(
                 first = decided_at
             if decided_at > last:
                 last = decided_at
-            after = decision.outcome.value
+            after = outcome.value
             key = (before, after)
             pairs[key] += 1
             seen = recorded.get(rules_hash)
@@ -179,7 +200,7 @@ def tally_rows(
             if known is not None:
                 kinds = _count_outcomes(t, key, known)
             if before == after:
-                if decision.score != score:
+                if new_score != score:
                     t.score_changed += 1
                 continue
             seen[2] += 1
@@ -187,19 +208,59 @@ def tally_rows(
             if kept is None:
                 kept = examples[key] = []
             if len(kept) < limit:
-                reasons, explanation = detail_of(decision_id)
-                was = tuple(_json_list(reasons))
-                changed = changed_checks(
-                    _json_list(explanation), decision.explanation,
-                    threshold=_by_score(was) and _by_score(decision.reasons),
-                )  # fmt: skip
-                kept.append(Example(
-                    decision_id, pipeline, lead_key, decided_at, rules_hash, before,
-                    float(score), was, after, decision.score, decision.reasons,
-                    decision.fast_lane, changed, kinds,
-                ))  # fmt: skip
+                if decision is None:  # the example is explained, and checks the verdict
+                    decision = _checked(evaluate, fields, moment, outcome, new_score,
+                                        decision_id)  # fmt: skip
+                kept.append(_example(detail_of, decision, decision_id, pipeline, lead_key,
+                                     decided_at, rules_hash, before, score, kinds))  # fmt: skip
     t.first_at, t.last_at = (first, last) if last else ("", "")
     return t
+
+
+def _fast(
+    verdict: Verdict, evaluate: Evaluator, fields: dict[str, Any], now: datetime, at: int
+) -> tuple[Outcome, float]:
+    """The fast verdict; where it raises, ``evaluate`` must raise too."""
+    try:
+        return verdict(fields, now)
+    except EVALUATION_ERRORS:
+        decision = evaluate(fields, now)  # raises as well, or disagrees
+        raise Disagreement(
+            f"decision {at}: the fast verdict failed where the engine decided "
+            f"{decision.outcome.value}"
+        ) from None
+
+
+def _checked(
+    evaluate: Evaluator, fields: dict[str, Any], now: datetime, outcome: Outcome,
+    score: float, at: int,
+) -> Decision:  # fmt: skip
+    """The engine's decision, which must be the fast verdict's."""
+    decision = evaluate(fields, now)
+    if (decision.outcome, decision.score) != (outcome, score):
+        raise Disagreement(
+            f"decision {at}: the engine decided {decision.outcome.value} "
+            f"{decision.score:g}, the fast verdict {outcome.value} {score:g}"
+        )
+    return decision
+
+
+def _example(
+    detail_of: Callable[[int], tuple[str, str]], decision: Decision, decision_id: int,
+    pipeline: str, lead_key: str, decided_at: str, rules_hash: str, before: str,
+    score: float, kinds: tuple[str, ...],
+) -> Example:  # fmt: skip
+    reasons, explanation = detail_of(decision_id)
+    was = tuple(_json_list(reasons))
+    changed = changed_checks(
+        _json_list(explanation), decision.explanation,
+        threshold=_by_score(was) and _by_score(decision.reasons),
+    )  # fmt: skip
+    return Example(
+        decision_id, pipeline, lead_key, decided_at, rules_hash, before, float(score), was,
+        decision.outcome.value, decision.score, decision.reasons, decision.fast_lane, changed,
+        kinds,
+    )
 
 
 def _count_outcomes(t: Tally, key: tuple[str, str], known: str) -> tuple[str, ...]:

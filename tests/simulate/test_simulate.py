@@ -15,6 +15,7 @@ import pytest
 from simulate_world import SAL, STRICTER, World, fields, latest_rows
 
 from sync_agent.audit import AuditLog
+from sync_agent.model import Outcome
 from sync_agent.rules import evaluate, load_ruleset
 from sync_agent.simulate import Simulation, SimulationError, render_text, simulate
 from sync_agent.simulate import run as run_module
@@ -271,3 +272,28 @@ def test_naive_datetimes_are_utc(world: World) -> None:
     naive = simulate(world.db, load_ruleset(SAL), until=_until(world).replace(tzinfo=None))
     assert aware.to_dict() == naive.to_dict()
     assert aware.until == _until(world).astimezone(UTC).isoformat()
+
+
+def test_the_fast_verdict_is_the_engines_on_every_lead(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts come from the fast verdict; checked here against the engine on every lead
+    (CHECK_EVERY = 1): no disagreement, and the very figures of an exact run."""
+    monkeypatch.setattr(run_module, "CHECK_EVERY", 1)
+    for path, until in ((STRICTER, _until(world)), (SAL, None)):
+        fast = simulate(world.db, load_ruleset(path), until=until, limit=5)
+        exact = simulate(world.db, load_ruleset(path), until=until, limit=5, exact=True)
+        assert not any("disagreed" in n for n in fast.notes)
+        assert fast.to_dict() == exact.to_dict()
+
+
+def test_a_disagreement_falls_back_to_the_engine_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_module, "_VERDICTS", {})
+    monkeypatch.setattr(run_module, "compile_verdict",
+                        lambda spec: lambda lead, now: (Outcome.REVIEW, 50.0))  # fmt: skip
+    sim = simulate(world.db, load_ruleset(STRICTER), until=_until(world), workers=2)
+    exact = simulate(world.db, load_ruleset(STRICTER), until=_until(world), exact=True)
+    assert any("disagreed with the rules engine" in n for n in sim.notes)
+    assert _by_kind(sim) == _by_kind(exact) and sim.examples == exact.examples
