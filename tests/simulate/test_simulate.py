@@ -7,6 +7,7 @@ of each lead from every row in plain Python, re-decided one by one with
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sync_agent.model import Outcome
 from sync_agent.rules import evaluate, load_ruleset
 from sync_agent.simulate import Simulation, SimulationError, render_text, simulate
 from sync_agent.simulate import run as run_module
+from sync_agent.simulate.tally import Disagreement
 
 
 def _until(world: World) -> datetime:
@@ -290,10 +292,14 @@ def test_the_fast_verdict_is_the_engines_on_every_lead(
 def test_a_disagreement_falls_back_to_the_engine_and_says_so(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """(In this process: a spawned worker would not see the broken verdict. Through a
+    pool the Disagreement travels pickled, as any exception of a worker.)"""
     monkeypatch.setattr(run_module, "_VERDICTS", {})
     monkeypatch.setattr(run_module, "compile_verdict",
                         lambda spec: lambda lead, now: (Outcome.REVIEW, 50.0))  # fmt: skip
-    sim = simulate(world.db, load_ruleset(STRICTER), until=_until(world), workers=2)
+    sim = simulate(world.db, load_ruleset(STRICTER), until=_until(world), workers=1)
     exact = simulate(world.db, load_ruleset(STRICTER), until=_until(world), exact=True)
     assert any("disagreed with the rules engine" in n for n in sim.notes)
     assert _by_kind(sim) == _by_kind(exact) and sim.examples == exact.examples
+    again = pickle.loads(pickle.dumps(Disagreement("decision 7: ...")))
+    assert isinstance(again, Disagreement) and str(again) == "decision 7: ..."
