@@ -31,7 +31,6 @@ from sync_agent.rules.render import decision_json, decision_table
 from sync_agent.rules.shown import clip, printable
 from sync_agent.rules.source import read_bounded
 from sync_agent.shipped import rules_dir
-from sync_agent.simulate import SimulationError, pipelines_in_log, render_text, simulate
 
 
 class _AnyPath(click.Path):
@@ -220,6 +219,8 @@ def simulate_cmd(
       sync-agent rules simulate --ruleset rules/examples/sal_stricter.toml
       sync-agent rules simulate --ruleset rules/sal.toml --now 2026-12-01 --json
     """
+    from sync_agent.simulate import SimulationError, render_text, simulate  # ~30 ms: lazily
+
     config = load(config_path, logging=False)
     _check_pipeline(config, pipeline)
     candidate = _candidate(ruleset_path)
@@ -238,6 +239,8 @@ def simulate_cmd(
 
 def _check_pipeline(config: Config, name: str | None) -> None:
     """A --pipeline that is neither configured nor in the log is a usage error (exit 2)."""
+    from sync_agent.simulate import SimulationError, pipelines_in_log
+
     if name is None or name in {p.name for p in config.pipelines}:
         return
     try:
