@@ -171,11 +171,13 @@ def tally_rows(
                 fields = loads(snapshot)
                 if fields.__class__ is not dict:
                     raise TypeError(f"the snapshot is a JSON {type(fields).__name__}")
-                if verdict is None:
+                fast = None if verdict is None else _fast(verdict, evaluate, fields, moment,
+                                                          decision_id)  # fmt: skip
+                if fast is None:  # no verdict, or a lead the verdict leaves to the engine
                     decision = evaluate(fields, moment)
                     outcome, new_score = decision.outcome, decision.score
                 else:
-                    outcome, new_score = _fast(verdict, evaluate, fields, moment, decision_id)
+                    outcome, new_score = fast
                     if check_every and not decision_id % check_every:
                         decision = _checked(evaluate, fields, moment, outcome, new_score,
                                             decision_id)  # fmt: skip
@@ -219,8 +221,8 @@ def tally_rows(
 
 def _fast(
     verdict: Verdict, evaluate: Evaluator, fields: dict[str, Any], now: datetime, at: int
-) -> tuple[Outcome, float]:
-    """The fast verdict; where it raises, ``evaluate`` must raise too."""
+) -> tuple[Outcome, float] | None:
+    """The fast verdict (None: the engine decides); where it raises, the engine must too."""
     try:
         return verdict(fields, now)
     except EVALUATION_ERRORS:

@@ -7,7 +7,9 @@ validated :class:`~sync_agent.rules.spec.RulesetSpec` from the rules package's o
 (its coercers, predicates and derived-field resolvers), and only the few lines that
 combine them are written again here: a missing value meets only ``missing``, an
 unreadable one meets nothing; ``all``/``any``/``not``; gates, disqualifiers, fast lanes
-in the engine's order; the five scoring modes; the score rounded to 0.01.
+in the engine's order; the five scoring modes; the score rounded to 0.01. Only plain
+values (a number, a text, a date, a yes/no) are compared here: a lead holding anything
+else the coercers can return is left to the engine (the verdict says None).
 
 It is kept honest three ways: property tests compare it with ``evaluate`` on random
 rulesets and leads (tests/simulate/test_verdict.py); every simulation re-decides its
@@ -21,7 +23,7 @@ to the code it must agree with; it lives here because that package is not this c
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sync_agent.model import CANONICAL_FIELDS, Outcome
@@ -33,7 +35,8 @@ from sync_agent.rules.operators import make_predicate
 from sync_agent.rules.spec import Combo, Condition, Criterion, Leaf, RulesetSpec
 
 Test = Callable[[Mapping[str, Any], datetime, dict[Any, Any]], bool]
-Verdict = Callable[[Mapping[str, Any], datetime], tuple[Outcome, float]]
+#: ``(fields, now) -> (outcome, score)``, or None for a lead only the engine may decide.
+Verdict = Callable[[Mapping[str, Any], datetime], tuple[Outcome, float] | None]
 #: Results a leaf remembers by value (cleared when full); the cache switches itself off
 #: for fields whose values rarely repeat, as the engine's do (rules.memo.HitRate).
 MEMO_LIMIT = 4096
@@ -41,12 +44,22 @@ _TIMED_OPS = frozenset({"within_days", "older_than_days"})
 _SCALARS = frozenset({str, int, float, bool})
 
 
+#: What the coercers give for one plain value. Anything else (a range of numbers, several
+#: options, whatever the rules package reads tomorrow) has comparison rules of its own
+#: that live in the engine: such a lead is left to ``Ruleset.evaluate``.
+_PLAIN = frozenset({float, int, str, bool, datetime, date})
+
+
 class Unsupported(Exception):
     """The spec uses something this module does not know: use ``Ruleset.evaluate``."""
 
 
+class _Defer(Exception):
+    """This lead holds a value that is not plain: the engine decides it."""
+
+
 def compile_verdict(spec: RulesetSpec) -> Verdict | None:
-    """``(fields, now) -> (outcome, score)`` for ``spec``, or None if it cannot be compiled."""
+    """The fast verdict of ``spec``, or None if it cannot be compiled (use the engine)."""
     try:
         return _compile(spec)
     except (Unsupported, KeyError):
@@ -61,15 +74,18 @@ def _compile(spec: RulesetSpec) -> Verdict:
     criteria = [_criterion(c, free) for c in spec.criteria]
     accept, review = spec.accept, spec.review
 
-    def verdict(lead: Mapping[str, Any], now: datetime) -> tuple[Outcome, float]:
+    def verdict(lead: Mapping[str, Any], now: datetime) -> tuple[Outcome, float] | None:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         cache: dict[Any, Any] = {}  # derived values (email_domain ...), once per lead
         # every check is evaluated, as the engine does (no short cut can skip an error)
-        held = [test(lead, now, cache) for test in gates]
-        fired = [test(lead, now, cache) for test in disqualifiers]
-        matched = [test(lead, now, cache) for test in lanes]
-        score = round(sum([points(lead, now, cache) for points in criteria]), 2)
+        try:
+            held = [test(lead, now, cache) for test in gates]
+            fired = [test(lead, now, cache) for test in disqualifiers]
+            matched = [test(lead, now, cache) for test in lanes]
+            score = round(sum([points(lead, now, cache) for points in criteria]), 2)
+        except _Defer:
+            return None
         if not all(held) or any(fired):
             return Outcome.REJECTED, score
         if any(matched):
@@ -108,6 +124,8 @@ def _leaf(leaf: Leaf, free: Collection[str]) -> Test:
         value = coerce(raw)
         if value is BAD:
             return False
+        if value.__class__ not in _PLAIN:
+            raise _Defer
         try:
             return bool(predicate(value, now))
         except (TypeError, ValueError, OverflowError):
