@@ -8,8 +8,8 @@ validated :class:`~sync_agent.rules.spec.RulesetSpec` from the rules package's o
 combine them are written again here: a missing value meets only ``missing``, an
 unreadable one meets nothing; ``all``/``any``/``not``; gates, disqualifiers, fast lanes
 in the engine's order; the five scoring modes; the score rounded to 0.01. Only plain
-values (a number, a text, a date, a yes/no) are compared here: a lead holding anything
-else the coercers can return is left to the engine (the verdict says None).
+values (a number, a text, a date, a yes/no) are compared here: for anything else the
+coercers return (a range, options) the engine's own leaf decides.
 
 It is kept honest three ways: property tests compare it with ``evaluate`` on random
 rulesets and leads (tests/simulate/test_verdict.py); every simulation re-decides its
@@ -45,8 +45,9 @@ _SCALARS = frozenset({str, int, float, bool})
 
 
 #: What the coercers give for one plain value. Anything else (a range of numbers, several
-#: options, whatever the rules package reads tomorrow) has comparison rules of its own
-#: that live in the engine: such a lead is left to ``Ruleset.evaluate``.
+#: options, whatever the rules package reads tomorrow) has comparison rules of its own,
+#: which live in the engine's leaf: the verdict asks that leaf (or, without it, leaves the
+#: lead to ``Ruleset.evaluate``).
 _PLAIN = frozenset({float, int, str, bool, datetime, date})
 
 
@@ -117,6 +118,7 @@ def _leaf(leaf: Leaf, free: Collection[str]) -> Test:
     met_if_missing = leaf.op == "missing"
     name = leaf.field
     derived = None if name in CANONICAL_FIELDS else derived_getter(name, free)
+    explained = _engine_leaf(leaf)
 
     def decide(raw: Any, now: datetime) -> bool:
         if is_missing(raw):
@@ -125,7 +127,9 @@ def _leaf(leaf: Leaf, free: Collection[str]) -> Test:
         if value is BAD:
             return False
         if value.__class__ not in _PLAIN:
-            raise _Defer
+            if explained is None:
+                raise _Defer
+            return bool(explained(raw, value, now).passed)
         try:
             return bool(predicate(value, now))
         except (TypeError, ValueError, OverflowError):
@@ -160,6 +164,16 @@ def _leaf(leaf: Leaf, free: Collection[str]) -> Test:
         return found
 
     return test
+
+
+def _engine_leaf(leaf: Leaf) -> Callable[[Any, Any, datetime], Any] | None:
+    """The engine's own ``(raw, coerced, now) -> Check`` for one leaf, used for the values
+    that are not plain; None if the rules package no longer offers it."""
+    try:
+        from sync_agent.rules.compiler import _leaf_builder
+    except ImportError:  # pragma: no cover - a rules package without it: defer instead
+        return None
+    return _leaf_builder(leaf)
 
 
 def _criterion(criterion: Criterion, free: Collection[str]) -> Callable[..., float]:

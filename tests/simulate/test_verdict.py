@@ -24,8 +24,8 @@ from sync_agent.simulate import verdict as verdict_module
 from sync_agent.simulate.verdict import compile_verdict
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-#: Values that may read as more than one plain value (a range, options): the verdict may
-#: leave a lead holding one of these, or a list or a mapping, to the engine.
+#: Values that may read as more than one plain value (a range, options): the engine's
+#: own leaf decides them, for the verdict too.
 SHAPES = ["100-500", "1000+", "51-200 employees", "a;b", ["US", "FR"], ("1", 2)]
 
 LEAVES = [
@@ -146,11 +146,7 @@ def test_random_rulesets_and_leads_decide_alike(
     now = NOW + timedelta(days=days)
     for lead in batch:
         decision = evaluate(lead, ruleset, now)
-        got = verdict(lead, now)
-        if got is None:  # left to the engine: only for values that are not plain
-            assert any(isinstance(v, list | tuple | dict) or v in SHAPES for v in lead.values())
-        else:
-            assert got == (decision.outcome, decision.score), (text, lead)
+        assert verdict(lead, now) == (decision.outcome, decision.score), (text, lead)
 
 
 def test_the_shipped_rulesets_decide_every_sandbox_lead_alike(world: World) -> None:
@@ -198,18 +194,23 @@ def test_values_that_are_equal_keys_but_other_types_are_not_confused() -> None:
     assert (int, 100.0) in decided and (bool, 50.0) in decided  # the types do differ
 
 
-def test_a_value_that_is_not_plain_is_left_to_the_engine(
+def test_a_value_that_is_not_plain_is_decided_by_the_engines_leaf(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A coercer that gives something else than one number, text, date or yes/no (a range
-    of numbers, options...) has comparison rules the engine owns: the verdict says None."""
+    of numbers, options...) has comparison rules the engine owns: its leaf decides; and
+    without that leaf the verdict leaves the lead to the engine (None)."""
 
     class Shape:
         pass
 
-    ruleset = load_ruleset(SAL)
     monkeypatch.setitem(verdict_module.COERCERS, "number", lambda raw: Shape())
+    ruleset = load_ruleset(SAL)  # the engine compiled with the same coercer
+    lead = {"email": "dana@northwind.io", "country": "US", "lead_score": "72"}
+    decision = evaluate(lead, ruleset, NOW)
     verdict = compile_verdict(ruleset.spec)
-    assert verdict is not None
-    assert verdict({"email": "dana@northwind.io", "lead_score": "72"}, NOW) is None
-    assert verdict({"email": "dana@gmail.com"}, NOW) is not None  # no number read
+    assert verdict is not None and verdict(lead, NOW) == (decision.outcome, decision.score)
+    monkeypatch.setattr(verdict_module, "_engine_leaf", lambda leaf: None)
+    deferring = compile_verdict(ruleset.spec)
+    assert deferring is not None and deferring(lead, NOW) is None
+    assert deferring({"email": "dana@gmail.com"}, NOW) is not None  # no number read
