@@ -11,10 +11,11 @@ direct SQL with their snapshot and full explanation, as the agent writes them. O
 the N latest decisions: older decisions of 3 % of the leads and dry runs of 2 % (which
 the simulation must skip), and sales outcomes for 40 % of the SALs.
 
-The simulation runs in a child process, so that the peak RSS is its own (and its
-workers', which it waits for: ``wait4`` reports the largest of them), not the
-generator's. ``wall_s`` is the ``simulate()`` call; ``cpu_s`` is all CPU the child and its
-workers used (interpreter start included), ``simulate_cpu_s`` the part spent in the call:
+The simulation runs in a child process, so that the peak RSS is the simulation's, not the
+generator's: the child's own high-water mark (VmHWM) and its largest worker's (it waits
+for them), ``peak_rss_mb`` the larger. ``wall_s`` is the ``simulate()`` call; ``cpu_s`` is
+all CPU the child and its workers used (``wait4``, interpreter start included),
+``simulate_cpu_s`` the part spent in the call:
 on a shared machine the wall time moves with the neighbours, the CPU time much less, and
 ``snapshots_per_cpu_s`` says what one free core does. The last line is one JSON object.
 """

@@ -1,8 +1,8 @@
-"""A ruleset's verdict without its explanation: outcome and score only, ~3x faster.
+"""A ruleset's verdict without its explanation: outcome and score only, twice as fast.
 
 Counting flips needs each lead's outcome and score, not the explanation tree that
 :meth:`Ruleset.evaluate` always builds (the profile in docs/simulate.md: building and
-memoising explanation nodes is two thirds of an evaluation). This compiles the same
+memoising explanation nodes is half an evaluation or more). This compiles the same
 validated :class:`~sync_agent.rules.spec.RulesetSpec` from the rules package's own parts
 (its coercers, predicates and derived-field resolvers), and only the few lines that
 combine them are written again here: a missing value meets only ``missing``, an
