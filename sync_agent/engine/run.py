@@ -307,7 +307,9 @@ def _read_loop(
                 writer.submit(pending)
                 pending = []
             if ctx.progress:
-                if ctx.estimate is not None:
+                if page.remaining is not None:  # the source's own count beats a guess
+                    ctx.total_hint = ctx.summary.read + page.remaining
+                elif ctx.estimate is not None:
                     ctx.total_hint = ctx.estimate(ctx.summary.read, page.cursor.to_dict())
                 ctx.progress(ctx.summary.read, ctx.total_hint)
             if ctx.stop is not None and ctx.stop.is_set():
