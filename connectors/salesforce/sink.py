@@ -1,5 +1,8 @@
 """The Salesforce sink: SAL Status + custom fields on the Lead, a Task for accepted handoffs.
 
+Review decisions (a score a person must decide on) may re-own the lead to a review queue or
+user (``review_owner``) and get a Task too (``review_task``): see :func:`matching.new_owner`.
+
 Calls per batch of M handoffs (no per-lead calls anywhere):
 
 * matching: ⌈ids/id_chunk⌉ ``queryAll`` calls for handoffs carrying a Lead id (deleted
@@ -36,6 +39,7 @@ from connectors.salesforce.errors import (
     record_status,
 )
 from connectors.salesforce.settings import SalesforceSettings
+from sync_agent.errors import PermanentApiError
 from sync_agent.logs import get_logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
@@ -58,6 +62,8 @@ class SalesforceSink:
         unique: dict[str, Handoff] = {}
         for handoff in handoffs:
             unique.setdefault(handoff.key, handoff)
+        if any(h.decision.outcome is Outcome.REVIEW for h in unique.values()):
+            self._check_review_owners()
         results: dict[str, WriteResult] = {}
         pairs: list[Pair] = []
         for handoff, found in self._match(list(unique.values())):
@@ -66,9 +72,10 @@ class SalesforceSink:
             else:
                 pairs.append((handoff, found))
         updated = self._update_leads(pairs, results)
-        accepted = [p for p in updated if p[0].decision.outcome is Outcome.ACCEPTED]
-        if self.settings.create_task and accepted:
-            self._upsert_tasks(accepted, results)
+        tasks = [p for p in updated if self._wants_task(p[0])]
+        if tasks:
+            self._upsert_tasks([(h, m.after_update(h, lead, self.settings)) for h, lead in tasks],
+                               results)
         for handoff, lead in updated:
             results.setdefault(handoff.key, WriteResult(handoff.key, WriteState.WRITTEN, "",
                                                         lead.id))
@@ -110,8 +117,14 @@ class SalesforceSink:
         return self._send(pairs, m.lead_update, "composite/sobjects", results, "lead",
                           lambda todo, size: m.rounds(todo, size))
 
+    def _wants_task(self, handoff: Handoff) -> bool:
+        outcome = handoff.decision.outcome
+        return (self.settings.create_task and outcome is Outcome.ACCEPTED) or (
+            self.settings.review_task and outcome is Outcome.REVIEW)
+
     def _upsert_tasks(self, pairs: list[Pair], results: dict[str, WriteResult]) -> None:
-        owners = self._owners({lead.owner_id for _, lead in pairs if lead.owner_id})
+        owners = self._owners({lead.owner_id for h, lead in pairs if lead.owner_id and not (
+            h.decision.outcome is Outcome.REVIEW and self.settings.review_task_assignee)})
 
         def build(h: Handoff, lead: m.LeadRow, s: SalesforceSettings) -> Any:
             return m.task_upsert(h, lead, s, owners.get(lead.owner_id or ""))
@@ -120,23 +133,43 @@ class SalesforceSink:
                    results, "task", lambda todo, size: [todo[i : i + size]
                                                         for i in range(0, len(todo), size)])
 
+    def _check_review_owners(self) -> None:
+        """The review owners configured exist and can take what they are given, checked
+        once per sink before anything is written: a wrong id would fail every review
+        decision alike, so it stops the run with the fix instead."""
+        s = self.settings
+        wanted = {"review_owner": s.review_owner}
+        if s.review_task:
+            wanted["review_task_owner"] = s.review_task_assignee
+        found = self._owners({oid for oid in wanted.values() if oid})
+        for setting, oid in wanted.items():
+            owner = found.get(oid)
+            if not oid or (owner is not None and owner.active):
+                continue
+            what = "not a user or queue of this org" if owner is None else (
+                f"{owner.name}, not a queue" if owner.queue else f"{owner.name}, an inactive user")
+            raise PermanentApiError(
+                f"Salesforce {setting} {oid} is {what}: fix it under [connectors.{self.name}]",
+                configuration=True)
+
     def _owners(self, ids: set[str]) -> dict[str, m.Owner]:
         """Who the lead owners are (users: active?; queues: name), kept for the sink's life:
-        a sales team is a few dozen people, so this costs a query only for new owners."""
+        a sales team is a few dozen people, so this costs a query only for new owners. A
+        group that is not a queue can own nothing: it counts as inactive."""
         unknown = sorted(ids - set(self._owner_cache))
         users = [i for i in unknown if not i.startswith("00G")]
         queues = [i for i in unknown if i.startswith("00G")]
         soqls = [format_soql("SELECT Id, Name, IsActive FROM User WHERE Id IN {}",
                              users[i : i + self.settings.id_chunk])
                  for i in range(0, len(users), self.settings.id_chunk)]
-        soqls += [format_soql("SELECT Id, Name FROM Group WHERE Id IN {}",
+        soqls += [format_soql("SELECT Id, Name, Type FROM Group WHERE Id IN {}",
                               queues[i : i + self.settings.id_chunk])
                   for i in range(0, len(queues), self.settings.id_chunk)]
         for record in self.client.query_many(soqls) if soqls else []:
             rid = str(record.get("Id") or "")
             queue = rid.startswith("00G")
-            self._owner_cache[rid] = m.Owner(rid, str(record.get("Name") or rid), queue,
-                                             queue or record.get("IsActive") is not False)
+            active = record.get("Type") == "Queue" if queue else record.get("IsActive") is not False
+            self._owner_cache[rid] = m.Owner(rid, str(record.get("Name") or rid), queue, active)
         return {i: self._owner_cache[i] for i in ids if i in self._owner_cache}
 
     def _send(
