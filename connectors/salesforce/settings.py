@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from connectors.mapping import FieldMapping, mapping_schema
 from connectors.salesforce.ids import is_queue, is_user, looks_like_id, to18
+from sync_agent.model import CANONICAL_FIELDS
 from sync_agent.settings import SettingsModel, hint, validate_or_raise
 
 #: Canonical field -> Lead field (standard fields only; custom ones via ``field_map``).
@@ -34,6 +35,12 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "lifecycle_stage": "Status",
     "created_date": "CreatedDate",
 }
+#: Canonical fields a created Lead gets by default (LastName and Company are required:
+#: "[not provided]" when the lead has none).
+CREATE_FIELDS = ("email", "first_name", "last_name", "company", "title", "phone", "country",
+                 "lead_source")
+#: Canonical fields a created Lead never takes: the agent sets Status, the org CreatedDate.
+NOT_CREATABLE = ("lifecycle_stage", "created_date")
 #: Fields the connector reads from every lead whatever the mapping says.
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsConverted", "OwnerId")
 #: Salesforce caps sObject Collections at 200 records per call.
@@ -117,13 +124,29 @@ class SalesforceSettings(SettingsModel):
     #: the lead's owner (for a queue-owned lead: ``fallback_task_owner``)
     review_task_owner: str = Field("", json_schema_extra=_TASK_OWNER)
     review_task_subject: str = "SAL review: decide on {name} (score {score:g})"
+    # sink: Leads for accepted MQLs that never reached Salesforce
+    #: create the Lead when an accepted handoff with an e-mail matches none; off, it waits
+    #: for the CRM's own sync ([writeback] wait_for_record_hours), then is a dead letter
+    create_missing_leads: bool = False
+    #: leave it this long after the decision to the CRM's own sync (HubSpot's Salesforce
+    #: connector creates the Lead minutes after a contact becomes an MQL); keep it below
+    #: [writeback] wait_for_record_hours, or the write is a dead letter first
+    create_missing_after_minutes: float = Field(60.0, ge=0, le=7 * 24 * 60)
+    #: Lead External ID field (unique) holding the handoff key: the create is an upsert on
+    #: it, so a retried create finds the Lead it made instead of making a second one
+    lead_key_field: str = "SAL_Handoff_Key__c"
+    #: OwnerId of a created Lead (a queue or a user); "" lets the org's active lead
+    #: assignment rule choose, as it does for web-to-lead
+    create_lead_owner: str = Field("", json_schema_extra=_LEAD_OWNER)
+    #: canonical fields copied onto a created Lead (through field_map)
+    create_fields: tuple[str, ...] = CREATE_FIELDS
 
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             data = dict(data)
-            for key in ("extra_fields", "update_status_from", "new_statuses"):
+            for key in ("extra_fields", "update_status_from", "new_statuses", "create_fields"):
                 if isinstance(data.get(key), list):
                     data[key] = tuple(data[key])
         return data
@@ -135,7 +158,20 @@ class SalesforceSettings(SettingsModel):
             raise ValueError("must be an https:// URL")
         return value
 
-    @field_validator("review_owner")
+    @field_validator("create_fields")
+    @classmethod
+    def _create_fields(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in CANONICAL_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown canonical fields: {', '.join(unknown)} (one of "
+                             f"{', '.join(sorted(CANONICAL_FIELDS))})")
+        banned = [f for f in value if f in NOT_CREATABLE]
+        if banned:
+            raise ValueError(f"{', '.join(banned)} cannot be copied: the agent writes Status, "
+                             "the org sets CreatedDate")
+        return value
+
+    @field_validator("review_owner", "create_lead_owner")
     @classmethod
     def _lead_owner(cls, value: str) -> str:
         if value and not (looks_like_id(value) and (is_queue(value) or is_user(value))):
@@ -173,6 +209,22 @@ class SalesforceSettings(SettingsModel):
             found.append((("review_task",), "the review owner is a queue, and a queue cannot "
                           "own a Task", "set review_task_owner (or fallback_task_owner) to the "
                           "User id of the person who decides"))
+        if self.create_missing_leads:
+            found += self._create_problems()
+        return found
+
+    def _create_problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        found: list[tuple[tuple[str | int, ...], str, str]] = []
+        if "email" not in self.create_fields:
+            found.append((("create_fields",), "must hold email: later decisions find the "
+                          "Lead by its e-mail", 'add "email"'))
+        unmapped = [f for f in self.create_fields if not self.field_map.fields.get(f)]
+        if unmapped:
+            found.append((("create_fields",), f"{', '.join(unmapped)}: no Lead field in "
+                          "field_map", "map them, or leave them out of create_fields"))
+        if not self.lead_key_field:
+            found.append((("lead_key_field",), "is needed to create Leads exactly once",
+                          "a unique External ID text field on Lead, e.g. SAL_Handoff_Key__c"))
         return found
 
     @property

@@ -2,6 +2,8 @@
 
 Review decisions (a score a person must decide on) may re-own the lead to a review queue or
 user (``review_owner``) and get a Task too (``review_task``): see :func:`matching.new_owner`.
+An accepted handoff no Lead matches may get its Lead created (``create_missing_leads``),
+exactly once: see :mod:`connectors.salesforce.creation`.
 
 Calls per batch of M handoffs (no per-lead calls anywhere):
 
@@ -9,10 +11,14 @@ Calls per batch of M handoffs (no per-lead calls anywhere):
   leads are visible there, so they are reported as such), then ⌈emails/email_chunk⌉ queries
   for the rest (and for ids Salesforce does not know); SOQL is built with ``format_soql``;
 * ⌈M/200⌉ ``PATCH composite/sobjects`` (``allOrNone`` false) for the Lead updates;
-* ⌈A/200⌉ ``PATCH composite/sobjects/Task/<key field>`` upserts for the A accepted handoffs:
-  the Task is keyed by ``Handoff.key`` in an external-id field, so a retry or a replay
-  updates the same Task instead of creating a second one (no reconciliation call needed,
-  ``recovering`` costs nothing extra).
+* ⌈A/200⌉ ``PATCH composite/sobjects/Task/<key field>`` upserts for the A accepted handoffs
+  (and review ones, with ``review_task``): the Task is keyed by ``Handoff.key`` in an
+  external-id field, so a retry or a replay updates the same Task instead of creating a
+  second one (no reconciliation call needed, ``recovering`` costs nothing extra);
+* with ``create_missing_leads``, ⌈C/200⌉ ``PATCH composite/sobjects/Lead/<lead_key_field>``
+  upserts for the C Leads created (keyed the same way, never folded: they carry their own
+  ``Sforce-Auto-Assign``), then ⌈C/200⌉ queries for their owners;
+* with review owners configured, one query the first time a batch holds a review decision.
 
 With ``use_composite`` (default) the queries, the update collections and the Task
 collections are each packed 5 per Composite call (one API call each); the Tasks still go
@@ -26,12 +32,15 @@ are SKIPPED with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simple_salesforce import format_soql
 
 import connectors.salesforce.matching as m
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.creation import Created, LeadCreator
 from connectors.salesforce.errors import (
     SKIP_REASONS,
     SMALLER_BATCH_CODES,
@@ -50,10 +59,14 @@ class SalesforceSink:
     """Writes SAL decisions to Salesforce Leads (see the module docstring for the calls)."""
 
     def __init__(self, settings: SalesforceSettings, client: SalesforceClient,
-                 name: str = "salesforce") -> None:
+                 name: str = "salesforce", *, clock: Callable[[], datetime] | None = None) -> None:
         self.name = name
         self.settings = settings
         self.client = client
+        #: now, for ``create_missing_after_minutes`` (compared with the decision's time)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.creator = LeadCreator(settings, client, lambda ids: self._lookup(
+            "Id", ids, settings.id_chunk, False))
         self._owner_cache: dict[str, m.Owner] = {}
         self.log = get_logger("connectors.salesforce.sink")
 
@@ -66,19 +79,27 @@ class SalesforceSink:
             self._check_review_owners()
         results: dict[str, WriteResult] = {}
         pairs: list[Pair] = []
+        missing: list[Handoff] = []
         for handoff, found in self._match(list(unique.values())):
-            if isinstance(found, WriteResult):
-                results[handoff.key] = found
-            else:
+            if isinstance(found, m.LeadRow):
                 pairs.append((handoff, found))
-        updated = self._update_leads(pairs, results)
-        tasks = [p for p in updated if self._wants_task(p[0])]
+            elif (answer := self._unless_created(handoff, found)) is not None:
+                results[handoff.key] = answer
+            else:
+                missing.append(handoff)
+        # Creates go first: a set-up error there (no key field) stops before any update.
+        made = self.creator.create(missing, results) if missing else Created([], [])
+        updated = self._update_leads(pairs + made.followers, results)
+        done = updated + made.created
+        tasks = [p for p in done if self._wants_task(p[0])]
         if tasks:
             self._upsert_tasks([(h, m.after_update(h, lead, self.settings)) for h, lead in tasks],
                                results)
-        for handoff, lead in updated:
-            results.setdefault(handoff.key, WriteResult(handoff.key, WriteState.WRITTEN, "",
-                                                        lead.id))
+        created = {h.key for h, _ in made.created}
+        for handoff, lead in done:
+            results.setdefault(handoff.key, WriteResult(
+                handoff.key, WriteState.WRITTEN, "lead created" if handoff.key in created else "",
+                lead.id))
         self.log.info("salesforce_write", handoffs=len(handoffs), recovering=recovering,
                       **_tally(results.values()))
         return [results[h.key] for h in handoffs]
@@ -116,6 +137,23 @@ class SalesforceSink:
         """Send the Lead updates; return the pairs whose update landed."""
         return self._send(pairs, m.lead_update, "composite/sobjects", results, "lead",
                           lambda todo, size: m.rounds(todo, size))
+
+    def _unless_created(self, handoff: Handoff, found: WriteResult) -> WriteResult | None:
+        """What to answer for a handoff no Lead matched; None: create its Lead now.
+
+        Only accepted handoffs with an e-mail (the match said WAITING) get a Lead, and only
+        once ``create_missing_after_minutes`` have passed since the decision: until then the
+        CRM's own sync may still create it, and the outbox tries again later."""
+        s = self.settings
+        if not (s.create_missing_leads and found.status is WriteState.WAITING
+                and handoff.decision.outcome is Outcome.ACCEPTED):
+            return found
+        due = handoff.decision.decided_at + timedelta(minutes=s.create_missing_after_minutes)
+        if self.clock() >= due:
+            return None
+        when = due.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return replace(found, reason=f"{found.reason}; the agent creates it from {when} if it "
+                       "is still missing")
 
     def _wants_task(self, handoff: Handoff) -> bool:
         outcome = handoff.decision.outcome
