@@ -117,10 +117,14 @@ def _reason_text(handoff: Handoff, limit: int) -> str:
 def new_owner(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> str | None:
     """The OwnerId a review decision gives the lead (None: it keeps its owner).
 
-    Only while sales has not started on the lead: a Status the agent may not move (a rep
-    set "Working - Contacted") means someone works it, and it stays theirs."""
+    Only when the lead enters review and sales has not started on it: a Status the agent
+    may not move (a rep set "Working - Contacted") means someone works it, and a lead
+    already in ``status_review`` is held by whoever the review gave it to. (With no
+    ``status_review`` the agent cannot tell a lead already reviewed from a new one.)"""
     owner = settings.review_owner
     if handoff.decision.outcome is not Outcome.REVIEW or not owner or lead.owner_id == owner:
+        return None
+    if settings.status_review and lead.status == settings.status_review:
         return None
     return owner if settings.may_move_status(lead.status) else None
 

@@ -95,6 +95,21 @@ def test_a_lead_sales_already_works_keeps_its_owner(sb: Sandbox, org: dict) -> N
     assert task["OwnerId"] == REVIEWER, "the reviewer still decides"
 
 
+def test_a_lead_already_in_review_stays_with_whoever_took_it(sb: Sandbox, org: dict) -> None:
+    """A reviewer handed the lead to a rep; a new review decision for it (the lead changed)
+    must not take it back to the queue."""
+    sb.store.lead_statuses.append({"ApiName": "SAL - Review", "IsConverted": False,
+                                   "IsDefault": False})
+    taken = add_lead(sb.store, "ada@example.com", status="SAL - Review", OwnerId=OTHER_REP)
+    fresh = add_lead(sb.store, "bob@example.com")
+    results = sink(sb, review_owner=org["queue"], status_review="SAL - Review").write(
+        [review("v1", taken), review("v2", fresh)])
+    assert {r.status for r in results} == {WriteState.WRITTEN}, results[0].reason
+    assert sb.store.leads[taken]["OwnerId"] == OTHER_REP
+    assert (sb.store.leads[fresh]["OwnerId"], sb.store.leads[fresh]["Status"]) == (
+        org["queue"], "SAL - Review")
+
+
 def test_a_queue_owned_review_lead_gives_its_task_to_the_fallback_owner(
     sb: Sandbox, org: dict,
 ) -> None:
