@@ -4,6 +4,7 @@ create's answer is lost and the next run has to retry it."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hubspot import HubSpot
@@ -43,12 +44,14 @@ def test_review_decisions_go_to_the_reviewer_in_both_crms(tmp_path: Path) -> Non
             sb, tmp_path,
             salesforce_options={"review_owner": queue, "review_task": True,
                                 "review_task_owner": reviewer},
-            hubspot_options={"review_owner_id": owner_id, "review_note": True})
+            hubspot_options={"review_owner_id": owner_id, "review_note": True},
+            follow_up_sla_hours=72.0)
         [summary] = run_once(config, clock=sb.now)
         assert summary.review > 0 and summary.outcome == "ok", summary.error
         with AuditLog.open(config.audit_db) as log:
             written = log.rows(
-                "SELECT w.sink, w.handoff_key, w.target_id, d.source_id FROM writes w "
+                "SELECT w.sink, w.handoff_key, w.target_id, d.source_id, d.decided_at "
+                "FROM writes w "
                 "JOIN decisions d ON d.id = w.decision_id "
                 "WHERE d.outcome = 'review' AND w.state = 'written'")  # fmt: skip
         state = sb.state()
@@ -63,6 +66,8 @@ def test_review_decisions_go_to_the_reviewer_in_both_crms(tmp_path: Path) -> Non
         task = tasks[w["handoff_key"]]
         assert task["OwnerId"] == reviewer and task["WhoId"] == w["target_id"]
         assert task["Description"].startswith("SAL review")
+        due = datetime.fromisoformat(w["decided_at"]) + timedelta(hours=72)
+        assert task["ActivityDate"] == due.date().isoformat(), "the follow-up SLA, 72 h"
         assert leads[w["target_id"]]["OwnerId"] == queue or \
             leads[w["target_id"]]["Status"] not in ("MQL", "Open - Not Contacted")
     for w in in_hubspot:
