@@ -106,14 +106,19 @@ class SourceSchema:
 
     ``namespaces`` are the properties rules can reach, by raw prefix (``hubspot`` for a
     contact's, ``company`` for its company's); ``canonical`` says which property each mapped
-    canonical field is read from. ``stale`` is non-empty when this is the last known schema
-    because the system could not be asked (and says why).
+    canonical field is read from, ``fallback`` which one when that has no value (a
+    company's field falls back to the contact's), and ``mapped_by`` the instance option
+    that maps it (``("field_map", "lead_score")``), so a check can name it. ``stale`` is
+    non-empty when this is the last known schema because the system could not be asked
+    (and says why).
     """
 
     namespaces: Mapping[str, Mapping[str, PropertyType]]
     canonical: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     fetched_at: str = ""
     stale: str = ""
+    fallback: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    mapped_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def types_for(self, prefix: str) -> Mapping[str, PropertyType]:
         """The declared types of one namespace (empty when unknown)."""
