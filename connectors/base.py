@@ -160,6 +160,24 @@ ConnectionCheck = tuple[str, bool, str]
 
 
 @dataclass(frozen=True)
+class TargetProblem:
+    """Something in a sink's system that its writes would trip over (a property missing or
+    of another type, a picklist value the system lacks, a field the integration user may not
+    edit), found by ``check_targets`` before any write.
+
+    ``option`` is the path of the instance option it concerns (``("status_accepted",)``,
+    ``("sal", "status")``; ``()``: the instance as a whole), so the agent can name the
+    config file, line and option; ``hint`` says how to fix it. ``severity`` is ``error``
+    (writes would fail or do the wrong thing) or ``warning``.
+    """
+
+    option: tuple[str, ...]
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
 class Instance:
     """One configured connector (``[connectors.<name>]``), ready to build from.
 
@@ -195,6 +213,10 @@ class ConnectorSpec:
     * ``commands()``: an optional click group added to the CLI under the spec's name.
     * ``describe(instance, refresh)``: a source's :class:`SourceSchema` (declared property
       types, options, labels), for reading values by type and checking rules against it.
+    * ``check_targets(instance, refresh)``: a sink's :class:`TargetProblem` s: what it
+      writes checked against its system's live schema (``rules check --against``,
+      ``config check --connect``); raises ``SyncAgentError`` when the system cannot be
+      asked and no schema is cached.
     """
 
     name: str
@@ -214,6 +236,9 @@ class ConnectorSpec:
     #: schema discovery of a source: ``describe(instance, refresh)`` (cached in the
     #: instance's state; ``refresh`` asks the system again now)
     describe: Callable[[Instance, bool], SourceSchema] | None = None
+    #: write-back targets of a sink checked against its system: ``check_targets(instance,
+    #: refresh)`` (schema answers cached as for ``describe``)
+    check_targets: Callable[[Instance, bool], list[TargetProblem]] | None = None
 
     @property
     def raw_prefixes(self) -> tuple[str, ...]:
