@@ -234,7 +234,7 @@ value = ["Software"]
 """)
     label, case, industry = report.errors
     assert label.line == line_of(path, '"lifecycle_stage"')
-    assert "'Sales Qualified Lead' is not an option of 'lifecycle_stage' (read from crm.lifecyclestage, Lifecycle Stage): the condition never holds" == label.message
+    assert label.message == "'Sales Qualified Lead' is not an option of 'lifecycle_stage' (read from crm.lifecyclestage, Lifecycle Stage): the condition never holds"
     assert "did you mean 'salesqualifiedlead' (the value of the option labelled 'Sales Qualified Lead')?" in label.hint
     assert case.location == "gates.case_matters" and "'customer'" in case.hint
     assert industry.location == "gates.industry" and "'COMPUTER_SOFTWARE'" in industry.hint
@@ -321,7 +321,7 @@ op = "is_false"
     assert "did you mean crm.jobtitle (Job Title)?" in error.hint
     warning = only(report.warnings)
     assert warning.line == line_of(path, '"is_customer"') and "always missing" in warning.message
-    assert 'map it: [connectors.crm] field_map.is_customer = "<property>"' == warning.hint
+    assert warning.hint == 'map it: [connectors.crm] field_map.is_customer = "<property>"'
 
 
 def test_a_retired_property_is_flagged_with_the_current_ones_to_choose_from(write_rules) -> None:
@@ -330,7 +330,7 @@ def test_a_retired_property_is_flagged_with_the_current_ones_to_choose_from(writ
     error = only(report.errors)
     assert error.location == "[connectors.crm] field_map.lead_score" and error.file == "agent.toml"
     assert "'lead_score' is read from crm.legacy_score, which is retired: it stopped updating" in error.message
-    assert "use one of the current properties instead: 'fit_score', 'combined_score'" == error.hint
+    assert error.hint == "use one of the current properties instead: 'fit_score', 'combined_score'"
     unused, _ = check(write_rules, "", canonical={**canonical, "page_views": ("crm", "legacy_score")})
     assert [p.location for p in unused.warnings] == ["[connectors.crm] field_map.page_views"]
     raw, _ = check(write_rules, '[[gates]]\nname = "g"\nfield = "crm.legacy_score"\nop = "gte"\nvalue = 5\n')

@@ -79,7 +79,7 @@ def test_advance_stage_must_be_a_lifecycle_stage_of_the_portal() -> None:
         setup(instance(sb))
         [problem] = check(instance(sb, stage_order=["lead", "sql"], advance_stage="sql"))
     assert problem.option == ("advance_stage",)
-    assert "'sql' is not a lifecycle stage of the portal" == problem.message
+    assert problem.message == "'sql' is not a lifecycle stage of the portal"
     assert "salesqualifiedlead" in problem.hint
 
 
