@@ -74,9 +74,11 @@ def build_schema(answers: Mapping[str, Any], settings: HubSpotSettings) -> Sourc
     """The schema rules are read and checked against: contact and company properties, and
     where each mapped canonical field is read from (company data first where preferred,
     the contact's property when the company has no value), with the option that maps it.
-    The retired score names the portal's current score properties to use instead."""
+    The retired score names the portal's current score properties to use instead (not
+    the agent's own ``sal_score``, which holds its decisions' scores)."""
     contacts = parse_properties(answers.get("contacts"))
-    scores = tuple(score_properties(contacts))
+    own = {getattr(settings.sal, key) for key in type(settings.sal).model_fields}
+    scores = tuple(name for name in score_properties(contacts) if name not in own)
     contacts = {n: replace(p, instead=scores) if p.retired else p for n, p in contacts.items()}
     namespaces = {
         CONTACT_PREFIX: contacts,

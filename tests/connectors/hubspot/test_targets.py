@@ -85,9 +85,11 @@ def test_advance_stage_must_be_a_lifecycle_stage_of_the_portal() -> None:
 
 def test_the_described_schema_says_where_each_canonical_field_is_read_from() -> None:
     """Company first where preferred, the contact's property when the company has no value,
-    the option that maps each; the retired score names the portal's current ones."""
+    the option that maps each; the retired score names the portal's current ones (not the
+    agent's own sal_score, a number property with "score" in its name)."""
     with Sandbox(contacts=5, seed=2) as sb:
         inst = instance(sb, field_map={"lead_score": "hubspotscore"})
+        setup(inst)
         assert CONNECTOR.describe is not None
         schema = CONNECTOR.describe(inst, False)
     assert schema.canonical["employees"] == ("company", "numberofemployees")
