@@ -34,7 +34,7 @@ def check_targets(instance: Instance, refresh: bool) -> list[TargetProblem]:
     settings: HubSpotSettings = instance.settings
     client = build_client(settings, instance.secrets)
     try:
-        answers, fetched_at, stale = cached_answers(
+        answers, _fetched_at, stale = cached_answers(
             instance.state,
             lambda: fetch(client),
             refresh_hours=settings.schema_refresh_hours,
@@ -60,7 +60,7 @@ def check_targets(instance: Instance, refresh: bool) -> list[TargetProblem]:
         found.append(
             TargetProblem(
                 (),
-                f"checked against the properties cached at {fetched_at}: {stale}",
+                stale,
                 "retry when the portal answers",
                 "warning",
             )

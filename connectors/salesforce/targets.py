@@ -38,6 +38,7 @@ _TASK_FIELDS = (
     ("Priority", "task_priority"),
     ("OwnerId", "fallback_task_owner"),
 )
+_TYPO = 0.85
 _HIDDEN = (
     "absent from the {obj} describe: it does not exist, or field-level security "
     "hides it from the integration user"
@@ -52,13 +53,13 @@ def check_targets(instance: Instance, refresh: bool) -> list[TargetProblem]:
     """``ConnectorSpec.check_targets``: the org's describe (cached unless ``refresh``)."""
     settings: SalesforceSettings = instance.settings
     client = SalesforceClient(settings, instance.secrets)
-    answers, fetched_at, stale = load_answers(client, settings, instance.state, refresh=refresh)
+    answers, _fetched_at, stale = load_answers(client, settings, instance.state, refresh=refresh)
     found = target_problems(answers, settings)
     if stale:
         found.append(
             TargetProblem(
                 (),
-                f"checked against the describe cached at {fetched_at}: {stale}",
+                stale,
                 "retry when the org answers",
                 "warning",
             )
@@ -190,9 +191,9 @@ def _field_problems(
 ) -> list[TargetProblem]:
     spec = fields.get(name)
     if spec is None:
-        close = closest_options(
-            name, [(n, str(f.get("label") or n)) for n, f in fields.items()], True
-        )
+        # custom fields share "SAL_" and "__c": only a near-typo is worth suggesting
+        labels = [(n, str(f.get("label") or n)) for n, f in fields.items()]
+        close = closest_options(name, labels, True, cutoff=_TYPO)
         guess = "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
         return [
             TargetProblem(

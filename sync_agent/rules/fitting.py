@@ -41,6 +41,7 @@ _VALUE_OPS = frozenset({"equals", "not_equals", "in", "not_in"})
 _NEGATIVE = frozenset({"not_equals", "not_in"})
 _SHOWN_OPTIONS = 6
 _CUTOFF = 0.6
+_NEAR = 0.1  # suggestions this much less close than the best are left out
 
 Finding = tuple[str, str, str]  # (severity, message, hint)
 
@@ -233,18 +234,20 @@ def _option_hint(missed: list[str], options: list[tuple[str, str]], fold: bool) 
     return "options: " + ", ".join(values[: 3 * _SHOWN_OPTIONS]) + more
 
 
-def closest_options(text: str, options: Sequence[tuple[str, str]], fold: bool) -> list[str]:
+def closest_options(
+    text: str, options: Sequence[tuple[str, str]], fold: bool = True, cutoff: float = _CUTOFF
+) -> list[str]:
     """Option values whose value or label is close to ``text`` (best first, at most 3)."""
     scored: dict[str, float] = {}
     query = _norm(text, True)
     for value, label in options:
         score = max(_ratio(query, _norm(value, True)), _ratio(query, _norm(label, True)))
-        if score >= _CUTOFF:
+        if score >= cutoff:
             scored[value] = max(score, scored.get(value, 0.0))
-    return sorted(scored, key=lambda v: -scored[v])[:3]
+    return _best(scored)
 
 
-def closest_properties(name: str, props: Mapping[str, Any]) -> list[str]:
+def closest_properties(name: str, props: Mapping[str, Any], cutoff: float = _CUTOFF) -> list[str]:
     """Property names close to ``name`` by name or by label (best first, at most 3)."""
     query = name.casefold()
     spaced = query.replace("_", " ")
@@ -252,9 +255,16 @@ def closest_properties(name: str, props: Mapping[str, Any]) -> list[str]:
     for prop, declared in props.items():
         title = getattr(declared, "title", "").casefold()
         score = max(_ratio(query, prop.casefold()), _ratio(spaced, title) if title else 0.0)
-        if score >= _CUTOFF:
+        if score >= cutoff:
             scored[prop] = score
-    return sorted(scored, key=lambda p: (-scored[p], p))[:3]
+    return _best(scored)
+
+
+def _best(scored: Mapping[str, float]) -> list[str]:
+    """At most 3, and only those nearly as close as the closest: 'SAL - Accepted' for
+    'SAL Accepted', not 'SAL - Rejected' too."""
+    ranked = sorted(scored, key=lambda k: (-scored[k], k))[:3]
+    return [k for k in ranked if scored[k] >= scored[ranked[0]] - _NEAR]
 
 
 def shown(prop: str, props: Mapping[str, Any]) -> str:
