@@ -51,6 +51,8 @@ class Checker:
     states: Mapping[str, StateStore] = field(default_factory=dict)
     refresh: bool = False
     _asked: set[str] = field(default_factory=set)
+    _stale: set[str] = field(default_factory=set)  # answered from the cache: said once
+    _down: set[str] = field(default_factory=set)  # could not be asked, nothing cached
     _sinks: set[str] = field(default_factory=set)
     _lines: TomlLines | None = None
 
@@ -76,22 +78,25 @@ class Checker:
                 AgainstReport(),
                 f"{name}: its type ({conn.type}) declares no schema to check against",
             )
+        if name in self._down:
+            return AgainstReport(), ""
         try:
             schema = conn.spec.describe(self._instance(name), self._refresh(name))
         except SyncAgentError as exc:
             return self._unreachable(name, exc), ""
         report = check_against(ruleset.spec, schema, config=self.site(name))
-        if schema.stale:
+        if schema.stale and name not in self._stale:
+            self._stale.add(name)
             report += self._warn(
                 name,
-                f"checked against the schema cached at {schema.fetched_at}: {schema.stale}",
+                schema.stale,
                 "retry when it answers",
             )
-        return report, f"{name}: rules checked against its schema of {schema.fetched_at}"
+        return report, f"{name}: rules checked against its schema of {_when(schema.fetched_at)}"
 
     def sink(self, name: str) -> tuple[AgainstReport, str]:
         conn = self.config.connectors[name]
-        if conn.spec.check_targets is None:
+        if conn.spec.check_targets is None or name in self._down:
             return AgainstReport(), ""
         try:
             found = conn.spec.check_targets(self._instance(name), self._refresh(name))
@@ -117,12 +122,15 @@ class Checker:
         errors: list[Problem] = []
         warnings: list[Problem] = []
         for problem in found:
+            if name in self._stale and not problem.option and problem.severity == "warning":
+                continue  # the system could not be asked: said once already
             file, line, shown = site(problem.option)
             item = Problem(file, shown, problem.message, problem.hint, line)
             (warnings if problem.severity == "warning" else errors).append(item)
         return AgainstReport(tuple(errors), tuple(warnings))
 
     def _unreachable(self, name: str, exc: SyncAgentError) -> AgainstReport:
+        self._down.add(name)
         settings = self.config.connectors[name].settings
         where = ", ".join(f"{k} = {v}" for k, v in _addresses(settings)) or "its settings"
         file, line, shown = self.site(name)(())
@@ -161,7 +169,13 @@ class Checker:
         return self._lines
 
 
+def _when(stamp: str) -> str:
+    """``2026-12-02 17:23 UTC`` from an ISO time (as it is when it is not one)."""
+    return f"{stamp[:16].replace('T', ' ')} UTC" if len(stamp) >= 16 else stamp
+
+
 def _addresses(settings: Any) -> list[tuple[str, str]]:
     """The instance's ``*_url`` settings: where it talks to (named in an error)."""
-    dump = settings.model_dump() if hasattr(settings, "model_dump") else {}
-    return [(k, str(v)) for k, v in dump.items() if k.endswith("_url") and v]
+    names = getattr(type(settings), "model_fields", {})
+    return [(k, str(getattr(settings, k))) for k in names
+            if k.endswith("_url") and getattr(settings, k, None)]  # fmt: skip
