@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sync_agent.model import MQL, Decision, Outcome
+from sync_agent.text import SURROGATE, printable, printable_value
 
 #: Signals worth a line in the note, with their labels (canonical field names).
 SIGNALS: tuple[tuple[str, str], ...] = (
@@ -69,6 +71,25 @@ VOLATILE = (
     "notes_last",
     "last_sales_activity",
 )
+
+
+def printable_id(mql: MQL) -> MQL:
+    """The lead with lone surrogates in its id replaced (see :mod:`sync_agent.text`): a
+    plugin source may hand any JSON text over, and its id goes into SQL and logs."""
+    if SURROGATE.search(mql.source_id):
+        return replace(mql, source_id=printable(mql.source_id))
+    return mql
+
+
+def fingerprinted(mql: MQL) -> tuple[MQL, str]:
+    """``(lead, fingerprint)``: the lead's fields made printable when they don't encode
+    (one lone surrogate must not stop a run at the hash, the snapshot or a log line)."""
+    try:
+        return mql, lead_fingerprint(mql)
+    except UnicodeEncodeError:
+        mql = replace(mql, fields=printable_value(dict(mql.fields)),
+                      crm_ids=printable_value(dict(mql.crm_ids)))
+        return mql, lead_fingerprint(mql)
 
 
 def lead_fingerprint(mql: MQL) -> str:
