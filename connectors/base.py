@@ -111,9 +111,10 @@ class SourceSchema:
     contact's, ``company`` for its company's); ``canonical`` says which property each mapped
     canonical field is read from, ``fallback`` which one when that has no value (a
     company's field falls back to the contact's), and ``mapped_by`` the instance option
-    that maps it (``("field_map", "lead_score")``), so a check can name it. ``stale`` is
-    non-empty when this is the last known schema because the system could not be asked
-    (and says why).
+    that maps it (``("field_map", "lead_score")``), so a check can name it; ``suggested``
+    the properties to map a canonical field to when it is not mapped (a portal's score
+    properties for ``lead_score``). ``stale`` is non-empty when this is the last known
+    schema because the system could not be asked (and says why).
     """
 
     namespaces: Mapping[str, Mapping[str, PropertyType]]
@@ -122,6 +123,7 @@ class SourceSchema:
     stale: str = ""
     fallback: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     mapped_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    suggested: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def types_for(self, prefix: str) -> Mapping[str, PropertyType]:
         """The declared types of one namespace (empty when unknown)."""

@@ -75,7 +75,8 @@ def build_schema(answers: Mapping[str, Any], settings: HubSpotSettings) -> Sourc
     where each mapped canonical field is read from (company data first where preferred,
     the contact's property when the company has no value), with the option that maps it.
     The retired score names the portal's current score properties to use instead (not
-    the agent's own ``sal_score``, which holds its decisions' scores)."""
+    the agent's own ``sal_score``, which holds its decisions' scores), and so does an
+    unmapped ``lead_score``."""
     contacts = parse_properties(answers.get("contacts"))
     own = {getattr(settings.sal, key) for key in type(settings.sal).model_fields}
     scores = tuple(name for name in score_properties(contacts) if name not in own)
@@ -94,7 +95,8 @@ def build_schema(answers: Mapping[str, Any], settings: HubSpotSettings) -> Sourc
                 fallback[c] = (CONTACT_PREFIX, mapped[c])
             canonical[c] = (COMPANY_PREFIX, p)
             mapped_by[c] = ("prefer_company", c)
-    return SourceSchema(namespaces, canonical, fallback=fallback, mapped_by=mapped_by)
+    return SourceSchema(namespaces, canonical, fallback=fallback, mapped_by=mapped_by,
+                        suggested={"lead_score": scores})  # fmt: skip
 
 
 def load_schema(client: HubSpotClient, settings: HubSpotSettings, state: StateStore, *,

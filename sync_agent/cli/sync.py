@@ -376,7 +376,7 @@ def _against_systems(config: Any, states: Any, loaded: dict[str, Any]) -> bool:
         for problem in found.warnings:
             click.echo(f"⚠ pipeline {spec.name}: {problem}")
         counts = f"{len(found.errors)} error(s), {len(found.warnings)} warning(s)"
-        done = "; ".join(result.checked) or "nothing to check"
+        done = "; ".join(result.checked) or "nothing checked"
         mark = "✗" if found.errors else "✓"
         click.echo(f"{mark} pipeline {spec.name} against the systems: {counts} ({done})")
         failed = failed or bool(found.errors)

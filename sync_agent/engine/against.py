@@ -140,8 +140,7 @@ class Checker:
                     file,
                     shown,
                     f"cannot read the schema of '{name}' and none is cached: {exc}",
-                    f"check {where}, the network and the credentials "
-                    "(sync-agent config check --connect), then retry",
+                    f"check {where}, the network and the credentials, then retry",
                     line,
                 ),
             )

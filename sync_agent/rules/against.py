@@ -134,15 +134,7 @@ class _Check:
         self.used.setdefault(name, []).append(leaf)
         reads = [r for r in (self.schema.canonical.get(name), self.schema.fallback.get(name)) if r]
         if not reads:
-            _, _, option = self.config(self._option(name))
-            self.at(
-                leaf,
-                f"'{name}' is not mapped from any property of this source: "
-                "the field is always missing",
-                f'map it: {option} = "<property>"',
-                "warning",
-            )
-            return
+            return  # said once per field, at its first use (see mappings)
         found = [
             Read(name, prefix, prop, self.schema.types_for(prefix).get(prop))
             for prefix, prop in reads
@@ -184,6 +176,9 @@ class _Check:
     def mappings(self) -> None:
         """Each canonical field the ruleset uses is read from properties that exist; no
         canonical field (used or not) is read from a retired one."""
+        for name, uses in self.used.items():
+            if name not in self.schema.canonical and name not in self.schema.fallback:
+                self._unmapped(name, uses)
         for name in sorted({*self.schema.canonical, *self.schema.fallback}):
             uses = self.used.get(name, [])
             for role, pair in (
@@ -192,6 +187,19 @@ class _Check:
             ):
                 if pair is not None:
                     self._mapped(name, pair, role, uses)
+
+    def _unmapped(self, name: str, uses: list[Leaf]) -> None:
+        _, _, option = self.config(self._option(name))
+        offered = self.schema.suggested.get(name, ())
+        choice = " or ".join(f'"{p}"' for p in offered) if offered else '"<property>"'
+        more = f" ({len(uses)} conditions use it)" if len(uses) > 1 else ""
+        self.at(
+            uses[0],
+            f"'{name}' is not mapped from any property of this source: the field is always "
+            f"missing{more}",
+            f"map it: {option} = {choice}",
+            "warning",
+        )
 
     def _mapped(self, name: str, pair: tuple[str, str], role: str, uses: list[Leaf]) -> None:
         prefix, prop = pair

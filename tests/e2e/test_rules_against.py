@@ -180,3 +180,15 @@ def test_a_system_that_is_down_uses_the_cached_schema_else_names_its_address(
     [down] = lines_with(never.output, "error:", "[connectors.hubspot]:")
     assert "cannot read the schema of 'hubspot' and none is cached" in down
     assert f"check base_url = {url}" in down
+
+
+def test_an_unmapped_lead_score_lists_the_portals_score_properties(tmp_path: Path) -> None:
+    """What a real portal's admin sees first: the default maps no lead score."""
+    with Sandbox(contacts=5, seed=7) as sb:
+        config, _ = prepare_sandbox(sb, tmp_path, hubspot_options={"field_map": {"lead_score": ""}})
+        result = cli(config, "config", "check", "--connect")
+    assert result.exit_code == 0, result.output  # a warning: the rules still run
+    [unmapped] = lines_with(result.output, "⚠ pipeline hubspot-mqls:", "'lead_score' is not mapped")
+    assert unmapped.endswith('(hint: map it: [connectors.hubspot] field_map.lead_score = '
+                             '"example_combined_score" or "example_engagement_score" or '
+                             '"example_fit_score")')

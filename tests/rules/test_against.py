@@ -371,3 +371,15 @@ def test_the_check_reads_nothing_from_disk(write_rules, tmp_path) -> None:
         file.unlink()
     found = check_against(spec, schema(), config=config_site)
     assert "'BANKING'" in only(found.errors).hint and only(found.errors).line == 13
+
+
+def test_an_unmapped_field_is_said_once_with_the_properties_the_source_suggests(write_rules) -> None:
+    canonical = {k: v for k, v in schema().canonical.items() if k != "lead_score"}
+    report, path = check(write_rules, "", canonical=canonical,
+                         suggested={"lead_score": ("fit_score", "combined_score")})
+    warning = only(report.warnings)  # HEAD's criterion uses it; one warning however many uses
+    assert warning.line == line_of(path, '"lead_score"') and warning.location == "criteria.score.checks[0]"
+    assert warning.hint == 'map it: [connectors.crm] field_map.lead_score = "fit_score" or "combined_score"'
+    twice, _ = check(write_rules, '[[gates]]\nname = "g"\nfield = "lead_score"\nop = "present"\n',
+                     canonical=canonical)
+    assert "(2 conditions use it)" in only(twice.warnings).message
