@@ -225,7 +225,7 @@ def _quiet_for_bar(config: Any) -> bool:
 @contextmanager
 def _progress(label: str, *, shown: bool) -> Iterator[Callable[[int, int | None], None] | None]:
     """A rich progress bar on stderr: leads done, rate, and ETA when a total is known (the
-    source's own count where it has one, e.g. HubSpot's search total). Nothing when no one
+    source's own count where it has one, e.g. a CRM search's total). Nothing when no one
     is watching."""
     if not shown:
         yield None

@@ -415,9 +415,9 @@ def _decide(
         malformed.append((mql.source_id, f"evaluation failed: {type(exc).__name__}: {exc}"))
         return None
     key = handoff_key(mql, decision)
-    note = (  # only accepted handoffs become a note/task for sales
+    note = (  # accepted and review handoffs become a note/task for a person; rejections don't
         compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
-        if decision.outcome is Outcome.ACCEPTED
+        if decision.outcome is not Outcome.REJECTED
         else ""
     )
     return _Decided(mql, decision, key, note)

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from sync_agent.cli import main
 
-
 RULESET = Path(__file__).resolve().parents[2] / "rules" / "sal.toml"
 
 
@@ -23,7 +22,8 @@ def closed_port() -> int:
 
 def write_config(tmp_path: Path, hubspot_url: str, salesforce_url: str) -> Path:
     secrets = tmp_path / "s.toml"
-    secrets.write_text('HUBSPOT_ACCESS_TOKEN = "pat-secret-123"\nSALESFORCE_SESSION_ID = "00Dx!y"\n')
+    secrets.write_text(
+        'HUBSPOT_ACCESS_TOKEN = "pat-secret-123"\nSALESFORCE_SESSION_ID = "00Dx!y"\n')
     secrets.chmod(0o600)
     path = tmp_path / "sync-agent.toml"
     path.write_text(f"""
