@@ -93,8 +93,49 @@ def target_problems(answers: Mapping[str, Any], s: SalesforceSettings) -> list[T
                 f"reason_max_chars = {length}",
             )
         )
-    if s.create_task:
+    if s.create_task or s.review_task:
         found += _task_problems(task, s)
+    if s.create_missing_leads:
+        found += _created_lead_problems(lead, s)
+    return found
+
+
+def _key_problems(obj: str, fields: Fields, name: str, option: str) -> list[TargetProblem]:
+    """An upsert key: a text field the integration user may write, and an External ID."""
+    found = _field_problems(obj, fields, name, (option,), {"string"}, "text", create=True)
+    key = fields.get(name)
+    if key is not None and key.get("externalId") is not True:
+        found.append(
+            TargetProblem(
+                (option,),
+                f"{obj}.{name} is not an External ID: the agent's upsert by it is refused",
+                "tick External ID (and Unique) on the field, or name one that is",
+            )
+        )
+    return found
+
+
+def _created_lead_problems(lead: Fields, s: SalesforceSettings) -> list[TargetProblem]:
+    """``create_missing_leads``: the Lead upsert key, and the fields a new Lead is given."""
+    found = _key_problems("Lead", lead, s.lead_key_field, "lead_key_field")
+    for canonical in s.create_fields:
+        name = s.field_map.fields.get(canonical)
+        spec = lead.get(name) if name else None
+        if name and (spec is None or spec.get("createable") is not True):
+            why = (
+                _HIDDEN.format(obj="Lead")
+                if spec is None
+                else ("read-only for the integration user (not createable)")
+            )
+            found.append(
+                TargetProblem(
+                    ("create_fields",),
+                    f"Lead.{name} (the mapped '{canonical}') is {why}: created Leads cannot "
+                    "have it",
+                    f"remove '{canonical}' from create_fields, or "
+                    + _FLS.format(obj="Lead", field=name),
+                )
+            )
     return found
 
 
@@ -226,19 +267,7 @@ def _field_problems(
 
 
 def _task_problems(task: Fields, s: SalesforceSettings) -> list[TargetProblem]:
-    found = _field_problems(
-        "Task", task, s.task_key_field, ("task_key_field",), {"string"}, "text", create=True
-    )
-    key = task.get(s.task_key_field)
-    if key is not None and key.get("externalId") is not True:
-        found.append(
-            TargetProblem(
-                ("task_key_field",),
-                f"Task.{s.task_key_field} is not an "
-                "External ID: the agent's upsert by it is refused",
-                "tick External ID (and Unique) on the field, or name one that is",
-            )
-        )
+    found = _key_problems("Task", task, s.task_key_field, "task_key_field")
     for name, option in _TASK_FIELDS:
         spec = task.get(name)
         where = (option,) if option else ("create_task",)

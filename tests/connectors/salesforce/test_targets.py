@@ -99,3 +99,25 @@ def test_an_org_that_cannot_be_asked_uses_the_cache_with_a_warning_else_raises(s
     assert "; using the one from 20" in stale.message
     with pytest.raises(SyncAgentError):
         check_with(opts, secrets, MemoryState())
+
+
+def test_created_leads_need_an_external_id_key_and_createable_fields(sb) -> None:
+    """With create_missing_leads the sink upserts Leads on lead_key_field: it must be an
+    External ID, and the fields copied onto a new Lead must be createable."""
+    assert check(sb, create_missing_leads=True) == []
+    sb.org.security.read_only["Lead"] = {"Title"}
+    found = by_option(check(sb, refresh=True, create_missing_leads=True,
+                            lead_key_field="SAL_Reason__c"))  # fmt: skip
+    key = found[("lead_key_field",)]
+    assert key.message == ("Lead.SAL_Reason__c is not an External ID: the agent's upsert by it "
+                           "is refused")
+    title = found[("create_fields",)]
+    assert title.message == ("Lead.Title (the mapped 'title') is read-only for the integration "
+                             "user (not createable): created Leads cannot have it")
+
+
+def test_review_tasks_are_checked_without_accepted_tasks(sb) -> None:
+    sb.org.security.hidden["Task"] = {"SAL_Handoff_Key__c"}
+    [hidden] = check(sb, create_task=False, review_task=True)
+    assert hidden.option == ("task_key_field",)
+    assert check(sb, create_task=False, review_task=False) == []
