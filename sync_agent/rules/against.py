@@ -135,13 +135,14 @@ class _Check:
         reads = [r for r in (self.schema.canonical.get(name), self.schema.fallback.get(name)) if r]
         if not reads:
             return  # said once per field, at its first use (see mappings)
+        # a missing property is the mapping's problem (see mappings): the others are read
         found = [
-            Read(name, prefix, prop, self.schema.types_for(prefix).get(prop))
+            Read(name, prefix, prop, declared)
             for prefix, prop in reads
+            if (declared := self.schema.types_for(prefix).get(prop)) is not None
         ]
-        if any(r.declared is None for r in found) or derived:
-            return  # a missing property is the mapping's problem (see mappings); a derived
-            # value (the e-mail's domain, days since a date) is compared, not the property
+        if not found or derived:
+            return  # a derived value (the e-mail's domain, days since a date) is compared
         for severity, message, hint in fit_problems(leaf, found, self.spec.lists):
             self.at(leaf, message, hint, severity)
 

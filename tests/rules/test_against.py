@@ -383,3 +383,12 @@ def test_an_unmapped_field_is_said_once_with_the_properties_the_source_suggests(
     twice, _ = check(write_rules, '[[gates]]\nname = "g"\nfield = "lead_score"\nop = "present"\n',
                      canonical=canonical)
     assert "(2 conditions use it)" in only(twice.warnings).message
+
+
+def test_a_missing_fallback_is_reported_once_and_the_property_read_is_still_checked(write_rules) -> None:
+    report, _ = check(write_rules, '[[gates]]\nname = "g"\nfield = "industry"\nop = "in"\nvalue = ["Banks"]\n',
+                      fallback={"industry": ("crm", "industri")})
+    value, mapping = report.errors  # conditions first, then the mapping
+    assert mapping.location == "[connectors.crm] field_map.industry"
+    assert "'industry' is read when that is empty from crm.industri" in mapping.message
+    assert "'Banks' is not an option of 'industry' (read from company.industry" in value.message
