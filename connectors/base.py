@@ -109,14 +109,21 @@ class SourceSchema:
 
     ``namespaces`` are the properties rules can reach, by raw prefix (``hubspot`` for a
     contact's, ``company`` for its company's); ``canonical`` says which property each mapped
-    canonical field is read from. ``stale`` is non-empty when this is the last known schema
-    because the system could not be asked (and says why).
+    canonical field is read from, ``fallback`` which one when that has no value (a
+    company's field falls back to the contact's), and ``mapped_by`` the instance option
+    that maps it (``("field_map", "lead_score")``), so a check can name it; ``suggested``
+    the properties to map a canonical field to when it is not mapped (a portal's score
+    properties for ``lead_score``). ``stale`` is non-empty when this is the last known
+    schema because the system could not be asked (and says why).
     """
 
     namespaces: Mapping[str, Mapping[str, PropertyType]]
     canonical: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     fetched_at: str = ""
     stale: str = ""
+    fallback: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    mapped_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    suggested: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def types_for(self, prefix: str) -> Mapping[str, PropertyType]:
         """The declared types of one namespace (empty when unknown)."""
@@ -158,6 +165,24 @@ ConnectionCheck = tuple[str, bool, str]
 
 
 @dataclass(frozen=True)
+class TargetProblem:
+    """Something in a sink's system that its writes would trip over (a property missing or
+    of another type, a picklist value the system lacks, a field the integration user may not
+    edit), found by ``check_targets`` before any write.
+
+    ``option`` is the path of the instance option it concerns (``("status_accepted",)``,
+    ``("sal", "status")``; ``()``: the instance as a whole), so the agent can name the
+    config file, line and option; ``hint`` says how to fix it. ``severity`` is ``error``
+    (writes would fail or do the wrong thing) or ``warning``.
+    """
+
+    option: tuple[str, ...]
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
 class Instance:
     """One configured connector (``[connectors.<name>]``), ready to build from.
 
@@ -193,6 +218,10 @@ class ConnectorSpec:
     * ``commands()``: an optional click group added to the CLI under the spec's name.
     * ``describe(instance, refresh)``: a source's :class:`SourceSchema` (declared property
       types, options, labels), for reading values by type and checking rules against it.
+    * ``check_targets(instance, refresh)``: a sink's :class:`TargetProblem` s: what it
+      writes checked against its system's live schema (``rules check --against``,
+      ``config check --connect``); raises ``SyncAgentError`` when the system cannot be
+      asked and no schema is cached.
     """
 
     name: str
@@ -212,6 +241,9 @@ class ConnectorSpec:
     #: schema discovery of a source: ``describe(instance, refresh)`` (cached in the
     #: instance's state; ``refresh`` asks the system again now)
     describe: Callable[[Instance, bool], SourceSchema] | None = None
+    #: write-back targets of a sink checked against its system: ``check_targets(instance,
+    #: refresh)`` (schema answers cached as for ``describe``)
+    check_targets: Callable[[Instance, bool], list[TargetProblem]] | None = None
 
     @property
     def raw_prefixes(self) -> tuple[str, ...]:

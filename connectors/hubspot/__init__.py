@@ -30,6 +30,7 @@ from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sink import HubSpotSink
 from connectors.hubspot.source import HubSpotSource
+from connectors.hubspot.targets import check_targets
 
 
 def _start(since_ms: int) -> dict[str, Any]:
@@ -65,6 +66,7 @@ CONNECTOR = ConnectorSpec(
     position_ms=_position_ms,
     commands=_commands,
     describe=describe,
+    check_targets=check_targets,
 )
 
 

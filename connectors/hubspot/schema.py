@@ -14,6 +14,7 @@ retired, and :func:`score_properties` lists the portal's new score properties in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from connectors.base import SourceSchema, StateStore
@@ -71,15 +72,31 @@ def fetch(client: HubSpotClient) -> dict[str, Any]:
 
 def build_schema(answers: Mapping[str, Any], settings: HubSpotSettings) -> SourceSchema:
     """The schema rules are read and checked against: contact and company properties, and
-    where each mapped canonical field is read from (company data first where preferred)."""
+    where each mapped canonical field is read from (company data first where preferred,
+    the contact's property when the company has no value), with the option that maps it.
+    The retired score names the portal's current score properties to use instead (not
+    the agent's own ``sal_score``, which holds its decisions' scores), and so does an
+    unmapped ``lead_score``."""
+    contacts = parse_properties(answers.get("contacts"))
+    own = {getattr(settings.sal, key) for key in type(settings.sal).model_fields}
+    scores = tuple(name for name in score_properties(contacts) if name not in own)
+    contacts = {n: replace(p, instead=scores) if p.retired else p for n, p in contacts.items()}
     namespaces = {
-        CONTACT_PREFIX: parse_properties(answers.get("contacts")),
+        CONTACT_PREFIX: contacts,
         COMPANY_PREFIX: parse_properties(answers.get("companies")),
     }
-    canonical = {c: (CONTACT_PREFIX, p) for c, p in settings.field_map.fields.items()}
+    mapped = settings.field_map.fields
+    canonical = {c: (CONTACT_PREFIX, p) for c, p in mapped.items()}
+    mapped_by = {c: ("field_map", c) for c in mapped}
+    fallback: dict[str, tuple[str, str]] = {}
     if settings.company_context:
-        canonical |= {c: (COMPANY_PREFIX, p) for c, p in settings.prefer_company.items()}
-    return SourceSchema(namespaces, canonical)
+        for c, p in settings.prefer_company.items():
+            if c in mapped:
+                fallback[c] = (CONTACT_PREFIX, mapped[c])
+            canonical[c] = (COMPANY_PREFIX, p)
+            mapped_by[c] = ("prefer_company", c)
+    return SourceSchema(namespaces, canonical, fallback=fallback, mapped_by=mapped_by,
+                        suggested={"lead_score": scores})  # fmt: skip
 
 
 def load_schema(client: HubSpotClient, settings: HubSpotSettings, state: StateStore, *,
@@ -89,8 +106,7 @@ def load_schema(client: HubSpotClient, settings: HubSpotSettings, state: StateSt
         state, lambda: fetch(client), refresh_hours=settings.schema_refresh_hours,
         force=refresh,
     )  # fmt: skip
-    schema = build_schema(answers, settings)
-    return SourceSchema(schema.namespaces, schema.canonical, fetched_at, stale)
+    return replace(build_schema(answers, settings), fetched_at=fetched_at, stale=stale)
 
 
 def _word(value: Any) -> str:

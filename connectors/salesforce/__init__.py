@@ -26,6 +26,7 @@ from connectors.salesforce.schema import describe
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.sink import SalesforceSink
 from connectors.salesforce.source import SalesforceSource, iso
+from connectors.salesforce.targets import check_targets
 
 __all__ = [
     "CONNECTOR",
@@ -77,4 +78,5 @@ CONNECTOR = ConnectorSpec(
     position_ms=_position_ms,
     commands=_commands,
     describe=describe,
+    check_targets=check_targets,
 )

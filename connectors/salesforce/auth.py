@@ -115,7 +115,7 @@ def fetch_token(
     url = login_url.rstrip("/") + "/services/oauth2/token"
     try:
         response = http.post(url, data=data, auth=basic, timeout=timeout)
-    except requests.RequestException as exc:
+    except OSError as exc:  # requests' errors, and its OSError for an unusable ca_bundle
         raise translate(exc) from exc
     if response.status_code >= 500:
         raise RetriableError(f"Salesforce login answered HTTP {response.status_code}",

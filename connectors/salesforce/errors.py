@@ -121,6 +121,9 @@ def translate(exc: BaseException, response: requests.Response | None = None) -> 
     if isinstance(exc, requests.RequestException):
         return RetriableError(f"Salesforce request failed: {type(exc).__name__}: {exc}",
                               correlation_id=corr)
+    if type(exc) is OSError:  # requests' own, before any request: the ca_bundle is unusable
+        return ConfigError(f"cannot set up TLS to Salesforce: {exc}; set "
+                           "connectors.salesforce.ca_bundle to a readable CA file (PEM)")
     raise exc
 
 

@@ -11,6 +11,7 @@ field-level security hides are absent). Rules reach a Lead's fields as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from connectors.base import Instance, SourceSchema, StateStore
@@ -57,7 +58,8 @@ def load_answers(client: SalesforceClient, settings: SalesforceSettings, state: 
 
 def build_schema(answers: Mapping[str, Any], settings: SalesforceSettings) -> SourceSchema:
     canonical = {c: (PREFIX, p) for c, p in settings.field_map.fields.items()}
-    return SourceSchema({PREFIX: parse_describe(answers.get("lead"))}, canonical)
+    return SourceSchema({PREFIX: parse_describe(answers.get("lead"))}, canonical,
+                        mapped_by={c: ("field_map", c) for c in canonical})  # fmt: skip
 
 
 def describe(instance: Instance, refresh: bool) -> SourceSchema:
@@ -65,8 +67,7 @@ def describe(instance: Instance, refresh: bool) -> SourceSchema:
     settings: SalesforceSettings = instance.settings
     client = SalesforceClient(settings, instance.secrets)
     answers, fetched_at, stale = load_answers(client, settings, instance.state, refresh=refresh)
-    schema = build_schema(answers, settings)
-    return SourceSchema(schema.namespaces, schema.canonical, fetched_at, stale)
+    return replace(build_schema(answers, settings), fetched_at=fetched_at, stale=stale)
 
 
 def _word(value: Any) -> str:

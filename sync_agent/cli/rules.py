@@ -26,11 +26,19 @@ from sync_agent.config import Config
 from sync_agent.errors import RulesError
 from sync_agent.model import FIELD_ORIGINS
 from sync_agent.registry import installed
-from sync_agent.rules import Ruleset, check_rulesets, evaluate, load_ruleset, run_rule_tests
+from sync_agent.rules import (
+    CheckReport,
+    Ruleset,
+    check_rulesets,
+    evaluate,
+    load_ruleset,
+    run_rule_tests,
+)
+from sync_agent.rules.against import AgainstReport
 from sync_agent.rules.limits import MAX_LEAD_BYTES, MAX_QUOTED_CHARS
 from sync_agent.rules.render import decision_json, decision_table
 from sync_agent.rules.shown import clip, printable
-from sync_agent.rules.source import read_bounded
+from sync_agent.rules.source import path_kind, read_bounded
 from sync_agent.shipped import rules_dir
 
 
@@ -73,7 +81,15 @@ def _default(path: Path | None, relative: str) -> Path:
 
 @rules.command("check")
 @click.argument("path", required=False, type=PATH)
-def check_cmd(path: Path | None) -> None:
+@click.option("--against", "pipeline", default=None, metavar="PIPELINE",
+              help="Also check the ruleset against the live systems of this pipeline "
+              "(its source's schema, its sinks' write-back targets).")
+@click.option("--refresh", is_flag=True,
+              help="With --against: ask the systems for their schema now, not the cache.")
+@config_option
+def check_cmd(
+    path: Path | None, pipeline: str | None, refresh: bool, config_path: Path | None
+) -> None:
     """Validate a ruleset file, or every *.toml ruleset directly in a folder.
 
     Lists every problem with file, line, location and a hint. Errors (lines starting
@@ -81,11 +97,23 @@ def check_cmd(path: Path | None) -> None:
     list or no test cases) are worth a look but do not change the exit code: with only
     warnings, the check passes (exit 0) after a one-line summary.
 
+    With --against PIPELINE the ruleset (default: the pipeline's) is also checked
+    against the systems the pipeline connects: every field exists in the source's schema,
+    each operator fits its field's type, values compared with an enumeration are among
+    its options, nothing is read from a retired property, and what the sinks write exists
+    with the right type and values. The schema is the cached one unless --refresh.
+
     \b
     Example:
       sync-agent rules check                 # every ruleset in rules/
       sync-agent rules check rules/sal.toml
+      sync-agent rules check --against inbound-mqls --refresh
     """
+    if pipeline is not None:
+        _check_against(path, pipeline, refresh, config_path)
+        return
+    if refresh or config_path is not None:
+        raise click.UsageError("--refresh and --config go with --against PIPELINE")
     report = check_rulesets(_default(path, "."), raw_prefixes=_prefixes())
     for problem in report.problems:
         click.echo(f"error: {problem}")
@@ -94,6 +122,58 @@ def check_cmd(path: Path | None) -> None:
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)
+
+
+def _check_against(
+    path: Path | None, name: str, refresh: bool, config_path: Path | None
+) -> None:
+    """``rules check --against``: the file checks, then the live ones (exit 1 on errors)."""
+    from sync_agent.audit import AuditLog
+    from sync_agent.engine.against import Checker
+    from sync_agent.logs import configure_logging
+
+    config = load(config_path, logging=False)
+    # the connectors' warnings (a system that is down) are in the report itself
+    configure_logging(level="ERROR", redact_pii=config.redact_pii, json=config.log_json)
+    pipeline = next((p for p in config.pipelines if p.name == name), None)
+    if pipeline is None:
+        known = ", ".join(p.name for p in config.pipelines)
+        raise click.BadParameter(f"no pipeline named {name!r} (known: {known})",
+                                 param_hint="--against")  # fmt: skip
+    target = path if path is not None else pipeline.ruleset
+    if path_kind(target) == "dir":
+        raise click.BadParameter("with --against, give one ruleset file (or none: the "
+                                 "pipeline's)", param_hint="PATH")  # fmt: skip
+    source = config.connectors[pipeline.source].spec
+    report = check_rulesets(target, raw_prefixes=source.raw_prefixes)
+    for problem in report.problems:
+        click.echo(f"error: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    if not report.ok:
+        click.echo(report.summary() + f"; not checked against pipeline {name}")
+        raise SystemExit(1)
+    with AuditLog.open(config.audit_db) as log:
+        checker = Checker(config, log.connector_states(config), refresh=refresh)
+        result = checker.pipeline(pipeline, report.rulesets[0])
+    for problem in result.report.errors:
+        click.echo(f"error: {problem}")
+    for problem in result.report.warnings:
+        click.echo(f"warning: {problem}")
+    for line in result.checked:
+        click.echo(f"checked: {line}")
+    click.echo(_against_summary(report, result.report, name))
+    if result.report.errors:
+        raise SystemExit(1)
+
+
+def _against_summary(report: CheckReport, found: AgainstReport, name: str) -> str:
+    files = ", ".join(report.files)
+    warned = len(report.warnings) + len(found.warnings)
+    warnings = f"; {warned} warning(s)" if warned else ""
+    if found.errors:
+        return f"{files} against pipeline {name}: {len(found.errors)} error(s){warnings}"
+    return f"{files} against pipeline {name}: OK{warnings}"
 
 
 @rules.command("test")

@@ -356,16 +356,50 @@ def _orphaned_history(config: Any) -> list[str]:
     ]
 
 
+def _against_systems(config: Any, states: Any, loaded: dict[str, Any]) -> bool:
+    """Each pipeline's ruleset and sinks against the live systems (``rules check --against``,
+    asking each system afresh); True when an error was found."""
+    from sync_agent.engine.against import Checker
+    from sync_agent.logs import configure_logging
+    from sync_agent.rules import Ruleset
+
+    # the connectors' warnings (a system that is down) are in the report itself
+    configure_logging(level="ERROR", redact_pii=config.redact_pii, json=config.log_json)
+    checker = Checker(config, states, refresh=True)
+    failed = False
+    for spec in config.pipelines:
+        ruleset = loaded.get(spec.name)
+        result = checker.pipeline(spec, ruleset if isinstance(ruleset, Ruleset) else None)
+        found = result.report
+        for problem in found.errors:
+            click.echo(f"✗ pipeline {spec.name}: {problem}")
+        for problem in found.warnings:
+            click.echo(f"⚠ pipeline {spec.name}: {problem}")
+        counts = f"{len(found.errors)} error(s), {len(found.warnings)} warning(s)"
+        done = "; ".join(result.checked) or "nothing checked"
+        mark = "✗" if found.errors else "✓"
+        click.echo(f"{mark} pipeline {spec.name} against the systems: {counts} ({done})")
+        failed = failed or bool(found.errors)
+    return failed
+
+
 @click.group("config")
 def config_group() -> None:
     """Validate the configuration file."""
 
 
 @config_group.command("check")
-@click.option("--connect", is_flag=True, help="Also try each connection and report what works.")
+@click.option("--connect", is_flag=True, help="Also try each connection, and check each "
+              "pipeline's rules and write-back settings against the live systems (as rules "
+              "check --against does, asking each system afresh).")
 @config_option
 def check(connect: bool, config_path: Path | None) -> None:
     """Validate the config (every problem at once) and each pipeline's ruleset.
+
+    With --connect, also try each connection and check every pipeline against the systems:
+    the fields its rules use exist in the source's schema with fitting types and values,
+    and what its sinks write exists (see sync-agent rules check --against). Exit 1 on any
+    error; warnings are shown with ⚠ and do not change the exit code.
 
     \b
     Examples:
@@ -377,9 +411,10 @@ def check(connect: bool, config_path: Path | None) -> None:
 
     config = load(config_path, logging=False)
     failed = False
+    loaded = {}
     for spec in config.pipelines:
         try:
-            ruleset = pipelines.load_pipeline_ruleset(config, spec)
+            ruleset = loaded[spec.name] = pipelines.load_pipeline_ruleset(config, spec)
             click.echo(
                 f"✓ pipeline {spec.name}: ruleset {ruleset.name} {ruleset.hash[:12]}, "
                 f"sinks {', '.join(spec.sinks)}"
@@ -406,5 +441,6 @@ def check(connect: bool, config_path: Path | None) -> None:
                 for what, ok, detail in conn.spec.check_connection(instance):
                     failed = failed or not ok
                     click.echo(f"{'✓' if ok else '✗'} {name}: {what}: {detail}")
+            failed = _against_systems(config, states, loaded) or failed
     click.echo(f"{config.path}: {'problems found' if failed else 'OK'}")
     raise SystemExit(1 if failed else 0)

@@ -6,13 +6,14 @@ recorded in the :class:`Context` with a hint; a condition with problems yields `
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sync_agent.rules.context import Context, Where, did_you_mean, type_name
 from sync_agent.rules.derived import field_type, known_names, raw_prefix
 from sync_agent.rules.operators import OPS, OpInfo, all_op_names, canonical_op, make_label
 from sync_agent.rules.regex import compile_pattern
-from sync_agent.rules.spec import Combo, Condition, Leaf
+from sync_agent.rules.spec import Combo, Condition, Leaf, Origin
 from sync_agent.rules.values import (
     VALUE_HINTS,
     control_character,
@@ -105,7 +106,16 @@ def _parse_leaf(node: dict[str, Any], where: Where, ctx: Context) -> Leaf | None
     if "value" in node and control_character(node["value"], op == "matches", value_where, ctx):
         return None
     ctx.uses_free_email = ctx.uses_free_email or name == "is_free_email"
-    return _typed_leaf(name, ftype, op, info, node, folded, where, ctx)
+    leaf = _typed_leaf(name, ftype, op, info, node, folded, where, ctx)
+    return replace(leaf, origin=_origin(node, name, where, ctx)) if leaf is not None else None
+
+
+def _origin(node: dict[str, Any], name: str, where: Where, ctx: Context) -> Origin:
+    """Where the condition is written (its field's line), and its value as written."""
+    line = ctx.locator.line(where.anchor, "field", f'"{name}"')
+    listed = node.get("list")
+    return Origin(ctx.file, line, where.loc, node.get("value"),
+                  listed if isinstance(listed, str) else "")  # fmt: skip
 
 
 def _parse_field(value: Any, where: Where, ctx: Context) -> tuple[str | None, str | None]:

@@ -62,7 +62,8 @@ class PropertyType:
     ``multipicklist``, ``double`` ...: see :data:`READS_AS`); ``options`` are the
     enumeration's ``(value, label)`` pairs; ``multi`` marks a multi-select explicitly.
     ``title`` is the name people see in the CRM; ``read_only`` a value only the CRM sets;
-    ``retired`` why the property should no longer be relied on (empty: it can be).
+    ``retired`` why the property should no longer be relied on (empty: it can be), and
+    ``instead`` the properties to use in its place (the system's current ones).
     """
 
     name: str
@@ -73,6 +74,7 @@ class PropertyType:
     title: str = ""
     read_only: bool = False
     retired: str = ""
+    instead: tuple[str, ...] = ()
 
     @cached_property
     def reads_as(self) -> str:

@@ -7,11 +7,26 @@ before building these, and the compiler turns them into closures without further
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as _field  # Leaf has an attribute named field
 from typing import Any, Literal
 
 from sync_agent.rules.regex import Pattern
 
 Scoring = Literal["all", "any", "share", "points", "tiers"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a condition is written and what it says there, for checks made after loading
+    (``rules check --against`` compares rules with a live schema): the file and line, the
+    location for people (``criteria.icp_fit.checks[1]``), the value as written (before
+    typing and case folding) and the named list it uses, if any."""
+
+    file: str
+    line: int | None
+    where: str
+    written: Any = None
+    list_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,7 @@ class Leaf:
     istring = case-folded string). ``values`` holds the members for in/not_in,
     ``pattern`` the compiled RE2 pattern for matches, ``bounds`` the pair for between.
     ``label`` is the human text shown in explanations, e.g. ``employees between 50 and 5000``.
+    ``origin`` says where it was written; it takes no part in comparisons.
     """
 
     field: str
@@ -32,6 +48,7 @@ class Leaf:
     values: frozenset[Any] = frozenset()
     bounds: tuple[Any, Any] | None = None
     pattern: Pattern | None = None
+    origin: Origin | None = _field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,12 @@ def test_a_spec_declares_what_the_core_needs(spec) -> None:
         assert {e["type"] for e in exc.errors()} == {"missing"}
     assert spec.roles, "a connector is a source, a sink, or both"
     assert all(name.isupper() for name in spec.secrets)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_only_sinks_check_write_back_targets_and_the_crm_sinks_do(spec) -> None:
+    """``rules check --against`` and ``config check --connect`` ask each sink's
+    ``check_targets``; the built-in CRM sinks and sources declare their schema."""
+    assert spec.check_targets is None or "sink" in spec.roles
+    if spec.name in ("hubspot", "salesforce"):
+        assert spec.check_targets is not None and spec.describe is not None

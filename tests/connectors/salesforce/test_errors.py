@@ -123,3 +123,19 @@ def test_describe_errors_lists_every_code_with_fields():
     assert code == "STRING_TOO_LONG"
     assert text == "STRING_TOO_LONG: too long (SAL_Reason__c); INVALID_FIELD: nope"
     assert describe_errors(None)[0] == "UNKNOWN"
+
+
+def test_a_ca_bundle_that_cannot_be_read_is_a_config_error_naming_it(sb):
+    """requests raises a bare OSError (not one of its own errors) for a ca_bundle path that
+    does not exist, before any request: it used to escape every caller as a traceback."""
+    from sf_kit import client_secrets, options
+
+    from connectors.salesforce import check_connection
+
+    opts = options(sb, ca_bundle="/nonexistent/sandbox-ca.pem")
+    checks = check_connection(opts, client_secrets(sb))
+    login = next(c for c in checks if c[0] == "salesforce login")
+    assert login[1] is False and "ca_bundle" in login[2]
+    assert "/nonexistent/sandbox-ca.pem" in login[2]
+    error = translate(OSError("Could not find a suitable TLS CA certificate bundle, invalid path"))
+    assert type(error) is ConfigError and "ca_bundle" in str(error)
