@@ -20,6 +20,7 @@ from typing import Any
 from connectors.base import ConnectorSpec, Instance, Sink, Source
 from connectors.hubspot.build import (
     TOKEN_ENV,
+    budget,
     build_client,
     build_sink,
     build_source,
@@ -30,6 +31,7 @@ from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sink import HubSpotSink
 from connectors.hubspot.source import HubSpotSource
+from connectors.hubspot.webhooks import SECRET_ENV, WEBHOOK
 
 
 def _start(since_ms: int) -> dict[str, Any]:
@@ -55,7 +57,9 @@ CONNECTOR = ConnectorSpec(
     extra_prefixes=("company",),
     settings=HubSpotSettings,
     secrets={TOKEN_ENV: "a private app access token (crm.objects.contacts.read/write, "
-                        "crm.schemas.contacts.read)"},
+                        "crm.schemas.contacts.read)",
+             SECRET_ENV: "optional: the app's client secret, which signs webhooks "
+                         "(sync-agent serve; docs/serve.md)"},
     build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name,
                                            state=inst.state),
     build_sink=lambda inst: build_sink(inst.settings, inst.secrets, name=inst.name,
@@ -65,6 +69,8 @@ CONNECTOR = ConnectorSpec(
     position_ms=_position_ms,
     commands=_commands,
     describe=describe,
+    webhook=WEBHOOK,
+    budget=budget,
 )
 
 
