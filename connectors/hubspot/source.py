@@ -81,7 +81,7 @@ class HubSpotSource:
         self.last_reader = reader
         count = 0
         for hits, position in reader.pages(Position.from_dict(cursor.position)):
-            page = self._page(hits, Cursor(position.to_dict()))
+            page = self._page(hits, position)
             count += len(page.mqls)
             yield page
         self.log.info("hubspot_read_done", mqls=count, queries=reader.queries,
@@ -125,10 +125,10 @@ class HubSpotSource:
                                                            types):
                     hits.append(_hit(item, self.settings.modified_property))
             found += len(hits)
-            yield self._page(hits, Cursor())
+            yield self._page(hits, Position())  # its cursor is ignored (no keyset here)
         self.log.info("hubspot_read_ids_done", asked=len(wanted), mqls=found)
 
-    def _page(self, hits: list[Hit], cursor: Cursor) -> Page:
+    def _page(self, hits: list[Hit], position: Position) -> Page:
         mqls: list[MQL] = []
         malformed: list[tuple[str, str]] = []
         contacts = self.schema.types_for(CONTACT_PREFIX) if self.schema else None
@@ -151,7 +151,7 @@ class HubSpotSource:
                 mqls.append(outcome)
             else:
                 malformed.append(outcome)
-        return Page(mqls, cursor, malformed)
+        return Page(mqls, Cursor(position.to_dict()), malformed)
 
     def _companies(self, hits: list[Hit]) -> dict[str, Mapping[str, Any]] | None:
         """The primary companies of a page's contacts (batch reads for the unknown ones)."""
