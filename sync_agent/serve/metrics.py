@@ -41,6 +41,10 @@ class AuditCollector(Collector):
         self.status = status or (lambda: collect(config, log=audit))
         self.scheduler_up = scheduler_up
 
+    def describe(self) -> list[Metric]:
+        """Nothing up front: registering must not read the database (names vary by data)."""
+        return []
+
     def collect(self) -> Iterator[Metric]:
         status = self.status()
         runs = CounterMetricFamily("sync_agent_runs", "Finished runs by pipeline, mode and outcome",
