@@ -2,8 +2,10 @@
 
 Seeds the sandbox with N MQLs, runs one pass of the default pipeline through the real SDK
 clients, and counts the requests the sandbox answered during the sync (the one-time
-property set-up is left out). Target: <= 25 calls per 1,000 MQLs (a per-lead
-implementation needs about 4,000).
+property set-up is left out). Twice, on two identical sandboxes: without company context
+(``company_context = false``) and with it (the default: each contact's primary company is
+read for ICP fit, 100 per call, and the portal's schema once). Targets: <= 25 calls per
+1,000 MQLs without and <= 30 with companies (a per-lead implementation needs about 4,000).
 
     .venv/bin/python bench/api_calls.py [--mqls 10000]
 """
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,9 +35,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     configure_logging(level="WARNING")
-    with Sandbox(contacts=args.mqls, seed=args.seed, mql_share=1.0) as sandbox, \
+    plain = measure(args.mqls, args.seed, company_context=False)
+    companies = measure(args.mqls, args.seed, company_context=True)
+    emit({"mqls": plain["read"], "api_calls": plain["calls"],
+          "calls_per_1000": plain["per_1000"],
+          "api_calls_with_companies": companies["calls"],
+          "calls_per_1000_with_companies": companies["per_1000"]})  # fmt: skip
+
+
+def measure(mqls: int, seed: int, *, company_context: bool) -> dict[str, Any]:
+    """One pass on a fresh sandbox; the requests it answered during the sync."""
+    with Sandbox(contacts=mqls, seed=seed, mql_share=1.0) as sandbox, \
             tempfile.TemporaryDirectory() as tmp:  # fmt: skip
-        config, _ = prepare_sandbox(sandbox, tmp)
+        config, _ = prepare_sandbox(sandbox, tmp,
+                                    hubspot_options={"company_context": company_context})
         before = request_totals(sandbox.state(include_records=False))
         started = time.perf_counter()
         summaries = run_once(config)
@@ -42,12 +56,13 @@ def main() -> None:
         calls = delta(request_totals(sandbox.state(include_records=False)), before)
     read = sum(s.read for s in summaries)
     total = calls["hubspot"] + calls["salesforce"]
-    print(f"read {read:,} MQLs in {wall:.1f} s; outcomes: "
+    label = "with companies" if company_context else "without companies"
+    print(f"{label}: read {read:,} MQLs in {wall:.1f} s; outcomes: "
           + ", ".join(f"{s.accepted} accepted / {s.review} review / {s.rejected} rejected"
                       for s in summaries))  # fmt: skip
-    print(f"calls: HubSpot {calls['hubspot']} (search {calls['hubspot_search']}), "
+    print(f"  calls: HubSpot {calls['hubspot']} (search {calls['hubspot_search']}), "
           f"Salesforce {calls['salesforce']}")  # fmt: skip
-    emit({"mqls": read, "api_calls": total, "calls_per_1000": round(1000 * total / read, 2)})
+    return {"read": read, "calls": total, "per_1000": round(1000 * total / read, 2)}
 
 
 if __name__ == "__main__":

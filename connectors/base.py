@@ -50,12 +50,15 @@ class Page:
     """One page of MQLs and the cursor that resumes right after it.
 
     ``malformed`` holds raw records that could not be mapped (id, reason), so the
-    engine can record them without stopping the batch.
+    engine can record them without stopping the batch. ``remaining`` is how many records
+    the source still has to read after this page by its own count (HubSpot's search
+    ``total``), when it knows: progress bars show a true total and ETA with it.
     """
 
     mqls: Sequence[MQL]
     cursor: Cursor
     malformed: Sequence[tuple[str, str]] = ()
+    remaining: int | None = None
 
 
 class Source(Protocol):

@@ -36,7 +36,7 @@ from pydantic import GetPydanticSchema
 from pydantic_core import core_schema
 
 from sync_agent.errors import Problem
-from sync_agent.model import CANONICAL_FIELDS, MQL, FieldType
+from sync_agent.model import CANONICAL_FIELDS, FIELD_ORIGINS, MQL, FieldType
 from sync_agent.rules.bounds import PRINTABLE_BITS, ValueRefused, bounded, bounded_key
 from sync_agent.rules.reading import PropertyType, parse_datetime, read_plain, read_value
 from sync_agent.rules.shown import bounded_repr, clip, printable
@@ -147,7 +147,8 @@ class FieldMapping:
 
         ``related`` records (a contact's company) add their properties under their own
         prefix (``company.<name>``), and a canonical field they ``prefer`` is read from
-        them when they hold a value (else from the record itself).
+        them when they hold a value (else from the record itself); which ones were is kept
+        under :data:`~sync_agent.model.FIELD_ORIGINS`, for explanations.
 
         Every value is first made safe to pass on (:func:`bounded`); a value that cannot be
         raises :class:`ValueRefused`, which :func:`to_mql` turns into a malformed record.
@@ -160,6 +161,7 @@ class FieldMapping:
             out[canonical] = read_value(clean.get(prop), kind, types.get(prop))
         for prop, value in clean.items():
             out[f"{prefix}.{prop}"] = value
+        origins: dict[str, str] = {}
         for name, other in (related or {}).items():
             values = {bounded_key(p): bounded(v, p) for p, v in other.properties.items()}
             for prop, value in values.items():
@@ -169,6 +171,9 @@ class FieldMapping:
                                    other.schema.get(prop))  # fmt: skip
                 if value is not None:
                     out[canonical] = value
+                    origins[canonical] = f"{name}.{prop}"
+        if origins:
+            out[FIELD_ORIGINS] = origins
         return out
 
 

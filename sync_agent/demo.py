@@ -8,6 +8,7 @@ HubSpot) runs through the real SDK clients over real HTTP(S).
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit.db import AuditLog, decision_from_row
 from sync_agent.config import Config
 from sync_agent.engine import RunSummary, run_once
-from sync_agent.model import Decision
+from sync_agent.model import FIELD_ORIGINS, Decision
 from sync_agent.report import Report, build_report
 
 Progress = Callable[[int, int | None], None]
@@ -42,6 +43,16 @@ class DemoResult:
     task: dict[str, Any] | None  # the Salesforce Task written for it
     crm_before_second: dict[str, int] = field(default_factory=dict)
     crm_after_second: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """The example's fields read from its company (``{"industry": "company.industry"}``)."""
+        try:
+            snapshot = json.loads((self.example or {}).get("snapshot") or "{}")
+        except ValueError:
+            return {}
+        origins = snapshot.get(FIELD_ORIGINS) if isinstance(snapshot, dict) else None
+        return dict(origins) if isinstance(origins, dict) else {}
 
 
 def run_demo(
@@ -104,10 +115,11 @@ def _crm_counts(sandbox: Sandbox) -> dict[str, int]:
 
 
 def _accepted_example(audit: AuditLog) -> dict[str, Any] | None:
-    """The written-back accepted decision with the highest score (ties: the oldest)."""
+    """The written-back accepted decision with the highest score (ties: the oldest), one
+    whose ICP fit was read from its company when there is one."""
     rows = audit.rows(
         "SELECT * FROM decisions WHERE outcome = 'accepted' AND status = 'written' "
-        "ORDER BY score DESC, id LIMIT 1"
+        f"ORDER BY json_extract(snapshot, '$.{FIELD_ORIGINS}') IS NULL, score DESC, id LIMIT 1"
     )
     return rows[0] if rows else None
 

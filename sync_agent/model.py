@@ -54,6 +54,12 @@ CANONICAL_FIELDS: Mapping[str, FieldType] = {
     "is_customer": "bool",
 }
 
+#: The field of a lead that says which canonical fields a source read from a related record
+#: (``{"employees": "company.numberofemployees"}``): kept with the lead's snapshot, shown
+#: in explanations; no rule can use it (it is not a canonical field).
+FIELD_ORIGINS = "field_origins"
+
+
 @dataclass(frozen=True)
 class MQL:
     """A marketing qualified lead as read from a source, in canonical form.

@@ -24,6 +24,7 @@ from hubspot.crm.objects.notes.exceptions import OpenApiException as NotesOpenAp
 from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties.exceptions import OpenApiException as PropertiesOpenApiException
 
+from connectors.net import unreachable
 from sync_agent.errors import (
     AuthError,
     BudgetExhausted,
@@ -171,6 +172,10 @@ def _transport(exc: BaseException) -> SyncAgentError:
     kind = type(exc).__name__
     if isinstance(exc, urllib3.exceptions.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
         return PermanentApiError(f"TLS verification failed ({exc}); set ca_bundle", status=0)
+    where = unreachable(exc)
+    if where is not None:
+        return RetriableError(f"cannot reach HubSpot at {where}: check base_url in the "
+                              "connector's settings (and any proxy)", status=0)
     return RetriableError(f"HubSpot transport error {kind}: {exc}", status=0)
 
 

@@ -105,6 +105,9 @@ class KeysetReader:
         self.until_ms = until_ms
         self.queries = 0
         self.ties = 0
+        #: records HubSpot still counts after the last page (its search ``total``), for
+        #: progress bars; None until a range query answered with a total
+        self.remaining: int | None = None
         self._seen: dict[str, int] = {}
         self._mark: int | None = None
 
@@ -145,6 +148,8 @@ class KeysetReader:
                op: str) -> Generator[tuple[list[Hit], Position], None, Bound | None]:
         """One page of ``modified <op> lower``; returns where the next page starts."""
         result = self._search(Query(self.page_size, 0, lower, op, self.until_ms))
+        if result.total is not None:
+            self.remaining = max(0, result.total - len(result.hits))
         last_ms: int | None = None
         at_last = 0
         for hit in result.hits:
@@ -169,6 +174,8 @@ class KeysetReader:
         while True:
             result = self._search(Query(self.page_size, 0, eq_ms=ts, after_id=after_id,
                                         upper_ms=self.until_ms))
+            if self.remaining is not None:  # a tie's total counts only its own timestamp
+                self.remaining = max(0, self.remaining - len(result.hits))
             new = [self._emit(h) for h in result.hits if not self._is_seen(h)]
             if new:
                 yield new, self.position()

@@ -177,6 +177,14 @@ class HubSpotSettings(SettingsModel):
     status_values: dict[OutcomeName, str] = Field(default_factory=_default_status_values)
     stage_order: tuple[str, ...] = DEFAULT_STAGE_ORDER
     advance_stage: str | None = None
+    #: review decisions (a person must decide) give the contact to this owner
+    #: (``hubspot_owner_id``); "" leaves the owner. Only contacts without an owner, unless
+    #: ``review_owner_overrides``: someone who already owns a contact keeps it.
+    review_owner_id: str = Field("", json_schema_extra=hint(
+        "a HubSpot owner id, digits only: Settings > Users & Teams, or GET /crm/v3/owners"))
+    review_owner_overrides: bool = False
+    #: a note on review contacts too, saying why the lead needs a person
+    review_note: bool = False
     batch_size: int = Field(100, ge=1, le=100)
     property_group: str = Field("contactinformation", min_length=1)
     note_property_group: str = Field("engagement", min_length=1)
@@ -220,6 +228,13 @@ class HubSpotSettings(SettingsModel):
             raise ValueError(f"at most {MAX_USER_FILTERS} filters (HubSpot allows 6 per "
                              "search; the agent's keyset uses 3)")
         return items
+
+    @field_validator("review_owner_id")
+    @classmethod
+    def _owner_id(cls, value: str) -> str:
+        if value and not (value.isascii() and value.isdigit()):
+            raise ValueError(f"must be a HubSpot owner id (digits only), not {value!r}")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -1,12 +1,15 @@
 """The HubSpot sink: SAL properties on the contact, and a note for accepted handoffs.
 
+Review decisions may give the contact to a reviewer (``review_owner_id``, only contacts
+without an owner unless ``review_owner_overrides``) and get a note too (``review_note``).
 Everything is batched (100 inputs per call): ⌈M/100⌉ update calls for M handoffs and
-⌈accepted/100⌉ note-create calls. Note creation is idempotent per handoff key: notes carry
+⌈noted/100⌉ note-create calls. Note creation is idempotent per handoff key: notes carry
 ``sal_handoff_key``; with ``recovering=True`` (an earlier attempt may have landed) the
 sink first searches for the keys and creates only the missing notes, and a failed create
 is retried only through that same search, never blindly. First attempts pay no extra
 call. ``lifecyclestage`` is never written backwards: it is only written at all when
-``advance_stage`` is set, after reading the current stages in one batch read per 100.
+``advance_stage`` is set, after reading the current stages (and the owners review may
+take) in one batch read per 100.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.writeback import (
     NOTE_TO_CONTACT,
+    OWNER,
     batch_outcome,
     contact_id,
     note_properties,
@@ -117,16 +121,20 @@ class HubSpotSink:
                 targets.append((handoff, cid))
         targets += self._match_by_email(unknown, results)
         self._update(targets, results)
-        accepted = [(h, c) for h, c in targets
-                    if h.key not in results and h.decision.outcome is Outcome.ACCEPTED]
-        self._notes(accepted, recovering, results)
+        noted = [(h, c) for h, c in targets if h.key not in results and self._wants_note(h)]
+        self._notes(noted, recovering, results)
         for handoff, cid in targets:
             results.setdefault(handoff.key, WriteResult(handoff.key, WriteState.WRITTEN,
                                                         target_id=cid))
-        self.log.info("hubspot_write_done", handoffs=len(handoffs), accepted=len(accepted),
+        self.log.info("hubspot_write_done", handoffs=len(handoffs), notes=len(noted),
                       recovering=recovering,
                       failed=sum(r.status is not WriteState.WRITTEN for r in results.values()))
         return [results[h.key] for h in handoffs]
+
+    def _wants_note(self, handoff: Handoff) -> bool:
+        outcome = handoff.decision.outcome
+        return outcome is Outcome.ACCEPTED or (outcome is Outcome.REVIEW
+                                               and self.settings.review_note)
 
     # -- matching ------------------------------------------------------------------------
 
@@ -170,7 +178,7 @@ class HubSpotSink:
     # -- SAL properties ------------------------------------------------------------------
 
     def _update(self, targets: list[Target], results: dict[str, WriteResult]) -> None:
-        stages = self._current_stages(targets)
+        current = self._current(targets)
         latest: dict[str, Handoff] = {}
         for handoff, cid in targets:
             superseded = latest.get(cid)
@@ -182,7 +190,7 @@ class HubSpotSink:
         by_contact = list(latest.items())
         for chunk in chunks(by_contact, self.settings.batch_size):
             inputs = [SimplePublicObjectBatchInput(
-                id=cid, properties=sal_properties(self.settings, h, stages.get(cid)))
+                id=cid, properties=sal_properties(self.settings, h, current.get(cid)))
                 for cid, h in chunk]
             try:
                 response = self.client.update_contacts(
@@ -197,22 +205,31 @@ class HubSpotSink:
                     results[handoff.key] = WriteResult(handoff.key, failure.status,
                                                        failure.reason, target_id=cid)
 
-    def _current_stages(self, targets: list[Target]) -> dict[str, str | None]:
-        """Current lifecycle stages, read only when an accepted lead may be moved."""
-        if self.settings.advance_stage is None:
-            return {}
-        ids = sorted({c for h, c in targets if h.decision.outcome is Outcome.ACCEPTED})
-        stages: dict[str, str | None] = {}
-        for chunk in chunks(ids, self.settings.batch_size):
+    def _current(self, targets: list[Target]) -> dict[str, dict[str, Any]]:
+        """The contact values a write depends on, read only when needed (one batch read
+        per 100 contacts): the stage of accepted leads when ``advance_stage`` may move it,
+        the owner of review leads when ``review_owner_id`` may take it."""
+        s = self.settings
+        wanted: dict[str, set[str]] = {}
+        for handoff, cid in targets:
+            outcome = handoff.decision.outcome
+            if outcome is Outcome.ACCEPTED and s.advance_stage is not None:
+                wanted.setdefault(cid, set()).add("lifecyclestage")
+            if outcome is Outcome.REVIEW and s.review_owner_id and not s.review_owner_overrides:
+                wanted.setdefault(cid, set()).add(OWNER)
+        names = sorted(set().union(*wanted.values())) if wanted else []
+        current: dict[str, dict[str, Any]] = {}
+        ids = sorted(wanted)
+        for chunk in chunks(ids, s.batch_size):
             request = BatchReadInputSimplePublicObjectId(
                 inputs=[SimplePublicObjectId(id=cid) for cid in chunk],
-                properties=["lifecyclestage"], properties_with_history=[])
+                properties=names, properties_with_history=[])
             response = self.client.read_contacts(request)
             done, _ = batch_outcome(response.status, response.body, response.headers, chunk)
             for cid, item in done.items():
                 props = item.get("properties") if isinstance(item, dict) else None
-                stages[cid] = props.get("lifecyclestage") if isinstance(props, dict) else None
-        return stages
+                current[cid] = dict(props) if isinstance(props, dict) else {}
+        return current
 
     # -- notes ---------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ class HubSpotSource:
         self.last_reader = reader
         count = 0
         for hits, position in reader.pages(Position.from_dict(cursor.position)):
-            page = self._page(hits, position)
+            page = self._page(hits, position, reader.remaining)
             count += len(page.mqls)
             yield page
         self.log.info("hubspot_read_done", mqls=count, queries=reader.queries,
@@ -128,7 +128,7 @@ class HubSpotSource:
             yield self._page(hits, Position())  # its cursor is ignored (no keyset here)
         self.log.info("hubspot_read_ids_done", asked=len(wanted), mqls=found)
 
-    def _page(self, hits: list[Hit], position: Position) -> Page:
+    def _page(self, hits: list[Hit], position: Position, remaining: int | None = None) -> Page:
         mqls: list[MQL] = []
         malformed: list[tuple[str, str]] = []
         contacts = self.schema.types_for(CONTACT_PREFIX) if self.schema else None
@@ -151,7 +151,7 @@ class HubSpotSource:
                 mqls.append(outcome)
             else:
                 malformed.append(outcome)
-        return Page(mqls, Cursor(position.to_dict()), malformed)
+        return Page(mqls, Cursor(position.to_dict()), malformed, remaining)
 
     def _companies(self, hits: list[Hit]) -> dict[str, Mapping[str, Any]] | None:
         """The primary companies of a page's contacts (batch reads for the unknown ones)."""

@@ -47,9 +47,17 @@ def contact_id(handoff: Handoff, instance: str = "hubspot") -> str | None:
     return str(cid) if cid else None
 
 
+#: The contact owner property (an enumeration of the portal's owners).
+OWNER = "hubspot_owner_id"
+
+
 def sal_properties(settings: HubSpotSettings, handoff: Handoff,
-                   current_stage: str | None = None) -> dict[str, str]:
-    """The contact properties to write for any outcome (accepted, rejected, review)."""
+                   current: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The contact properties to write for any outcome (accepted, rejected, review).
+
+    ``current`` holds the contact's values the write depends on, when they were read:
+    ``lifecyclestage`` (an accepted lead moves forward only) and the owner (a review lead
+    is given to ``review_owner_id`` only when it has none, unless told to take it)."""
     decision = handoff.decision
     names = settings.sal
     props = {
@@ -59,10 +67,29 @@ def sal_properties(settings: HubSpotSettings, handoff: Handoff,
         names.decided_at: hs_datetime(decision.decided_at),
         names.handoff_key: handoff.key,
     }
-    stage = next_stage(settings, decision.outcome, current_stage)
+    stage = next_stage(settings, decision.outcome, (current or {}).get("lifecyclestage"))
     if stage is not None:
         props["lifecyclestage"] = stage
+    if review_owner_due(settings, handoff, current):
+        props[OWNER] = settings.review_owner_id
     return props
+
+
+def review_owner_due(settings: HubSpotSettings, handoff: Handoff,
+                     current: Mapping[str, Any] | None) -> bool:
+    """Whether this write gives the contact to the review owner: a review decision, an
+    owner configured, and the contact known to have none (or ``review_owner_overrides``)."""
+    if handoff.decision.outcome is not Outcome.REVIEW or not settings.review_owner_id:
+        return False
+    if settings.review_owner_overrides:
+        return True
+    return current is not None and not current.get(OWNER)
+
+
+def note_text(handoff: Handoff) -> str:
+    """The context note, or (a handoff the engine wrote no note for) its reasons."""
+    decision = handoff.decision
+    return handoff.note or f"SAL {decision.outcome.value}: " + "; ".join(decision.reasons)
 
 
 def next_stage(settings: HubSpotSettings, outcome: Outcome, current: str | None) -> str | None:
@@ -81,7 +108,7 @@ def note_properties(settings: HubSpotSettings, handoff: Handoff) -> dict[str, st
     """``hs_timestamp``, ``hs_note_body`` (clipped to the limit) and the idempotency key."""
     return {
         "hs_timestamp": hs_datetime(handoff.decision.decided_at),
-        "hs_note_body": clip(handoff.note, settings.note_max_chars),
+        "hs_note_body": clip(note_text(handoff), settings.note_max_chars),
         settings.sal.handoff_key: handoff.key,
     }
 

@@ -25,6 +25,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from connectors.net import unreachable
 from sync_agent.errors import (
     AuthError,
     BudgetExhausted,
@@ -107,6 +108,11 @@ def translate(exc: BaseException, response: requests.Response | None = None) -> 
         return ConfigError(f"TLS verification failed talking to Salesforce: {exc}; set "
                            "connectors.salesforce.ca_bundle to the CA that signed the server")
     if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        where = unreachable(exc)
+        if where is not None:
+            return RetriableError(f"cannot reach Salesforce at {where}: check login_url and "
+                                  "instance_url in the connector's settings (and any proxy)",
+                                  correlation_id=corr)  # fmt: skip
         return RetriableError(f"Salesforce unreachable: {type(exc).__name__}", correlation_id=corr)
     if isinstance(exc, ValueError):  # json.JSONDecodeError and requests' JSONDecodeError
         status = response.status_code if response is not None else None

@@ -1,24 +1,24 @@
 """Pure logic of the Salesforce sink: which Lead a handoff goes to, and what to write.
 
-No I/O here: the sink queries leads and hands the rows to :func:`resolve`, then builds
-collection records with :func:`lead_update` and :func:`task_upsert`. A handoff that cannot
-be written (converted, deleted, missing, ambiguous lead) becomes a SKIPPED result with a
-reason instead of an error, so one odd lead never stops a batch.
+No I/O here: the sink queries leads and hands the rows to :func:`resolve_by_id` and
+:func:`resolve_by_email`, then builds collection records with :func:`lead_update` (a review
+decision may re-own the lead: :func:`new_owner`) and :func:`task_upsert`. A handoff that
+cannot be written (converted, deleted, missing, ambiguous lead) becomes a SKIPPED result
+with a reason instead of an error, so one odd lead never stops a batch.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from typing import Any
 
+from connectors.salesforce.ids import looks_like_id, to18
 from connectors.salesforce.settings import SalesforceSettings
-from sync_agent.model import Handoff, WriteResult, WriteState
+from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 
 LEAD_MATCH_FIELDS = ("Id", "Email", "IsConverted", "IsDeleted", "OwnerId", "Status")
-_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,9 @@ def lead_id_of(handoff: Handoff, instance: str = "salesforce") -> str | None:
     ids = handoff.mql.crm_ids
     raw = ids.get(instance) or ids.get("salesforce") or (
         handoff.mql.source_id if handoff.mql.source == instance else None)
-    if not isinstance(raw, str) or not _SF_ID.match(raw.strip()):
+    if not isinstance(raw, str) or not looks_like_id(raw.strip()):
         return None
-    raw = raw.strip()
-    return raw if len(raw) == 18 else raw + id_suffix(raw)
-
-
-def id_suffix(id15: str) -> str:
-    """The 3-character checksum turning a case-sensitive 15-char id into the 18-char form."""
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-    suffix = ""
-    for start in (0, 5, 10):
-        chunk = id15[start : start + 5]
-        suffix += alphabet[sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")]
-    return suffix
+    return to18(raw.strip())
 
 
 def email_of(handoff: Handoff) -> str | None:
@@ -125,13 +114,37 @@ def _reason_text(handoff: Handoff, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
+def new_owner(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> str | None:
+    """The OwnerId a review decision gives the lead (None: it keeps its owner).
+
+    Only when the lead enters review and sales has not started on it: a Status the agent
+    may not move (a rep set "Working - Contacted") means someone works it, and a lead
+    already in ``status_review`` is held by whoever the review gave it to. (With no
+    ``status_review`` the agent cannot tell a lead already reviewed from a new one.)"""
+    owner = settings.review_owner
+    if handoff.decision.outcome is not Outcome.REVIEW or not owner or lead.owner_id == owner:
+        return None
+    if settings.status_review and lead.status == settings.status_review:
+        return None
+    return owner if settings.may_move_status(lead.status) else None
+
+
+def after_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> LeadRow:
+    """The lead as its update leaves it, as far as its Task is concerned (the owner)."""
+    owner = new_owner(handoff, lead, settings)
+    return replace(lead, owner_id=owner) if owner else lead
+
+
 def lead_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -> dict[str, Any]:
-    """The collection record writing Status and the SAL fields of one decision."""
+    """The collection record writing Status, the SAL fields and (review) the owner."""
     decision = handoff.decision
     record: dict[str, Any] = {"attributes": {"type": "Lead"}, "id": lead.id}
     status = settings.status_for(decision.outcome.value)
     if status and settings.may_move_status(lead.status):
         record["Status"] = status
+    owner = new_owner(handoff, lead, settings)
+    if owner:
+        record["OwnerId"] = owner
     if settings.score_field:
         record[settings.score_field] = round(float(decision.score), 2)
     if settings.date_field:
@@ -140,6 +153,12 @@ def lead_update(handoff: Handoff, lead: LeadRow, settings: SalesforceSettings) -
     if settings.reason_field:
         record[settings.reason_field] = _reason_text(handoff, settings.reason_max_chars)
     return record
+
+
+def note_text(handoff: Handoff) -> str:
+    """The context note, or (a handoff the engine wrote no note for) its reasons."""
+    decision = handoff.decision
+    return handoff.note or f"SAL {decision.outcome.value}: " + "; ".join(decision.reasons)
 
 
 def _display_name(handoff: Handoff) -> str:
@@ -181,16 +200,24 @@ def task_assignee(
 def task_upsert(
     handoff: Handoff, lead: LeadRow, settings: SalesforceSettings, owner: Owner | None = None
 ) -> dict[str, Any]:
-    """The Task for the lead owner, keyed by the handoff key so a retry never duplicates it."""
+    """The Task for the lead owner (a review Task: for the reviewer, when one is set), keyed
+    by the handoff key so a retry never duplicates it."""
     hours = settings.sla_hours if settings.sla_hours is not None else handoff.follow_up_hours
     due = (handoff.decision.decided_at + timedelta(hours=hours)).astimezone(UTC)
     if settings.sla_hours is None and handoff.due_at is not None:
         due = handoff.due_at.astimezone(UTC)
     sla = f"{hours:g}"
-    subject = settings.task_subject.format(name=_display_name(handoff), sla_hours=sla,
-                                           score=handoff.decision.score)
-    assignee, why = task_assignee(lead, owner, settings)
-    description = f"{why}\n\n{handoff.note}" if why else handoff.note
+    review = handoff.decision.outcome is Outcome.REVIEW
+    template = settings.review_task_subject if review else settings.task_subject
+    subject = template.format(name=_display_name(handoff), sla_hours=sla,
+                              score=handoff.decision.score)
+    assignee: str | None
+    if review and settings.review_task_assignee:
+        assignee, why = settings.review_task_assignee, ""
+    else:
+        assignee, why = task_assignee(lead, owner, settings)
+    note = note_text(handoff)
+    description = f"{why}\n\n{note}" if why else note
     record: dict[str, Any] = {
         "attributes": {"type": "Task"},
         settings.task_key_field: handoff.key[:255],

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from connectors.mapping import FieldMapping, mapping_schema
+from connectors.salesforce.ids import is_queue, is_user, looks_like_id, to18
+from sync_agent.model import CANONICAL_FIELDS
 from sync_agent.settings import SettingsModel, hint, validate_or_raise
 
 #: Canonical field -> Lead field (standard fields only; custom ones via ``field_map``).
@@ -33,12 +35,23 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "lifecycle_stage": "Status",
     "created_date": "CreatedDate",
 }
+#: Canonical fields a created Lead gets by default (LastName and Company are required:
+#: "[not provided]" when the lead has none).
+CREATE_FIELDS = ("email", "first_name", "last_name", "company", "title", "phone", "country",
+                 "lead_source")
+#: Canonical fields a created Lead never takes: the agent sets Status, the org CreatedDate.
+NOT_CREATABLE = ("lifecycle_stage", "created_date")
 #: Fields the connector reads from every lead whatever the mapping says.
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsConverted", "OwnerId")
 #: Salesforce caps sObject Collections at 200 records per call.
 MAX_COLLECTION = 200
 
 
+_TASK_OWNER = hint("a User id (005...), e.g. the inside-sales lead's: a queue cannot own a Task")
+_LEAD_OWNER = hint("a queue id (00G...) or a User id (005...): Setup > Queues or Users, or "
+                   "SELECT Id, Name FROM Group WHERE Type = 'Queue'")
+#: What a Task subject may name: ``{name}`` of the lead, ``{sla_hours}``, ``{score}``.
+SUBJECT_FIELDS = {"name": "Ada Lovelace (Analytical Engines)", "sla_hours": "24", "score": 82.0}
 _HTTPS = hint("simple-salesforce only speaks https; for the local sandbox use its https URL "
               "and ca_bundle")
 
@@ -99,19 +112,43 @@ class SalesforceSettings(SettingsModel):
     task_priority: str = "High"
     #: who gets the Task when the lead's owner can't (a queue, an inactive user): a User
     #: id; unset, the integration user creating it
-    fallback_task_owner: str = Field(
-        "", pattern=r"^(005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?)?$",
-        json_schema_extra=hint("a User id (005...), e.g. the inside-sales lead's"))
+    fallback_task_owner: str = Field("", json_schema_extra=_TASK_OWNER)
     #: The Task's due date: this many hours after the decision; unset, the agent's own
     #: follow-up SLA (``[writeback] follow_up_sla_hours``) decides, as for the note.
     sla_hours: float | None = Field(None, ge=0, le=24 * 365)
+    # sink: the review band (a score a person must decide on)
+    #: review decisions give the lead to this queue (00G...) or user (005...); "" leaves the
+    #: owner. A lead sales already works (a Status the agent may not move) keeps its owner.
+    review_owner: str = Field("", json_schema_extra=_LEAD_OWNER)
+    #: upsert a Task for review decisions too (keyed by the handoff key, like accepted ones)
+    review_task: bool = False
+    #: who gets the review Task: a User id; unset, the review owner when it is a user, else
+    #: the lead's owner (for a queue-owned lead: ``fallback_task_owner``)
+    review_task_owner: str = Field("", json_schema_extra=_TASK_OWNER)
+    review_task_subject: str = "SAL review: decide on {name} (score {score:g})"
+    # sink: Leads for accepted MQLs that never reached Salesforce
+    #: create the Lead when an accepted handoff with an e-mail matches none; off, it waits
+    #: for the CRM's own sync ([writeback] wait_for_record_hours), then is a dead letter
+    create_missing_leads: bool = False
+    #: leave it this long after the decision to the CRM's own sync (HubSpot's Salesforce
+    #: connector creates the Lead minutes after a contact becomes an MQL); keep it below
+    #: [writeback] wait_for_record_hours, or the write is a dead letter first
+    create_missing_after_minutes: float = Field(60.0, ge=0, le=7 * 24 * 60)
+    #: Lead External ID field (unique) holding the handoff key: the create is an upsert on
+    #: it, so a retried create finds the Lead it made instead of making a second one
+    lead_key_field: str = "SAL_Handoff_Key__c"
+    #: OwnerId of a created Lead (a queue or a user); "" lets the org's active lead
+    #: assignment rule choose, as it does for web-to-lead
+    create_lead_owner: str = Field("", json_schema_extra=_LEAD_OWNER)
+    #: canonical fields copied onto a created Lead (through field_map)
+    create_fields: tuple[str, ...] = CREATE_FIELDS
 
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             data = dict(data)
-            for key in ("extra_fields", "update_status_from", "new_statuses"):
+            for key in ("extra_fields", "update_status_from", "new_statuses", "create_fields"):
                 if isinstance(data.get(key), list):
                     data[key] = tuple(data[key])
         return data
@@ -122,6 +159,81 @@ class SalesforceSettings(SettingsModel):
         if value and not value.startswith("https://"):
             raise ValueError("must be an https:// URL")
         return value
+
+    @field_validator("create_fields")
+    @classmethod
+    def _create_fields(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in CANONICAL_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown canonical fields: {', '.join(unknown)} (one of "
+                             f"{', '.join(sorted(CANONICAL_FIELDS))})")
+        banned = [f for f in value if f in NOT_CREATABLE]
+        if banned:
+            raise ValueError(f"{', '.join(banned)} cannot be copied: the agent writes Status, "
+                             "the org sets CreatedDate")
+        return value
+
+    @field_validator("review_owner", "create_lead_owner")
+    @classmethod
+    def _lead_owner(cls, value: str) -> str:
+        if value and not (looks_like_id(value) and (is_queue(value) or is_user(value))):
+            raise ValueError("must be a User id (005...) or a queue id (00G...)")
+        return to18(value) if value else value
+
+    @field_validator("fallback_task_owner", "review_task_owner")
+    @classmethod
+    def _task_owner(cls, value: str) -> str:
+        if value and is_queue(value):
+            raise ValueError("a queue cannot own a Task (Salesforce refuses it with "
+                             "FIELD_INTEGRITY_EXCEPTION): give a User id (005...)")
+        if value and not (looks_like_id(value) and is_user(value)):
+            raise ValueError("must be a User id (005...)")
+        return to18(value) if value else value
+
+    @field_validator("task_subject", "review_task_subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        try:
+            value.format(**SUBJECT_FIELDS)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"cannot be filled in ({type(exc).__name__}: {exc}): it may name "
+                             "{name}, {sla_hours} and {score}, in braces") from exc
+        return value
+
+    def whole_problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        found: list[tuple[tuple[str | int, ...], str, str]] = []
+        if self.review_owner and self.run_assignment_rules:
+            found.append((("review_owner",), "the org's lead assignment rules run on every "
+                          "update with run_assignment_rules = true and would re-own the lead "
+                          "at once", "use one or the other"))
+        if self.review_task and is_queue(self.review_owner) and not (
+                self.review_task_owner or self.fallback_task_owner):
+            found.append((("review_task",), "the review owner is a queue, and a queue cannot "
+                          "own a Task", "set review_task_owner (or fallback_task_owner) to the "
+                          "User id of the person who decides"))
+        if self.create_missing_leads:
+            found += self._create_problems()
+        return found
+
+    def _create_problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        found: list[tuple[tuple[str | int, ...], str, str]] = []
+        if "email" not in self.create_fields:
+            found.append((("create_fields",), "must hold email: later decisions find the "
+                          "Lead by its e-mail", 'add "email"'))
+        unmapped = [f for f in self.create_fields if not self.field_map.fields.get(f)]
+        if unmapped:
+            found.append((("create_fields",), f"{', '.join(unmapped)}: no Lead field in "
+                          "field_map", "map them, or leave them out of create_fields"))
+        if not self.lead_key_field:
+            found.append((("lead_key_field",), "is needed to create Leads exactly once",
+                          "a unique External ID text field on Lead, e.g. SAL_Handoff_Key__c"))
+        return found
+
+    @property
+    def review_task_assignee(self) -> str:
+        """Who gets every review Task, whoever owns the lead ("" = the lead's owner)."""
+        return self.review_task_owner or (self.review_owner if is_user(self.review_owner)
+                                          else "")
 
     @field_validator("source_condition")
     @classmethod

@@ -14,8 +14,10 @@ Faults (``faults``, read on every call so tests may change them): ``session_expi
 (share of collection records failing with ``UNABLE_TO_LOCK_ROW``), ``malformed_rate``
 (the operation IS applied, then the body is garbled: truncated JSON, an HTML error page,
 or a JSON body of the wrong shape, which is what a flaky proxy does), ``latency_ms``.
-Tests can also queue exact faults with :meth:`SalesforceEmulator.inject`; the emulator is
-reachable as ``store.salesforce_emulator``.
+Tests can also queue exact faults with :meth:`SalesforceEmulator.inject`, or lose the answer
+of one endpoint's next calls after applying them with ``faults.cut_next(n, "PATCH
+composite/sobjects/upsert")`` (a dropped connection after the org committed); the emulator
+is reachable as ``store.salesforce_emulator``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from connectors.sandbox import salesforce_records as recs
-from connectors.sandbox.faults import proxy_page
+from connectors.sandbox.faults import proxy_page, truncate
 from connectors.sandbox.salesforce_auth import TokenIssuer
 from connectors.sandbox.salesforce_composite import run_composite
 from connectors.sandbox.salesforce_org import auto_assign_requested
@@ -125,6 +127,9 @@ class SalesforceEmulator:
             if denied is not None:
                 return label, self._with_limits(denied)
             resp = self.invoke(handler, request, version, rest)
+            if 200 <= resp.status_code < 300 and self._take_cut(label):
+                resp = Response(truncate(resp.get_data()), status=resp.status_code,
+                                content_type="application/json")
             return label, self._with_limits(self._maybe_garble(resp))
 
     def invoke(self, handler: Any, request: Request, version: str, rest: str) -> Response:
@@ -198,6 +203,12 @@ class SalesforceEmulator:
         response.headers["Sforce-Limit-Info"] = (
             f"api-usage={usage['sf_api_used']}/{usage['sf_api_max']}")
         return response
+
+    def _take_cut(self, label: str) -> bool:
+        """``faults.cut_next(n, label)``: apply the next n calls of this endpoint (labels as
+        counted, e.g. ``"PATCH composite/sobjects/upsert"``), then cut their answers."""
+        take = getattr(self.faults, "take_cut", None)
+        return bool(take(label)) if take is not None else False
 
     def _take_injected(self, kind: str) -> bool:
         if self.injected and self.injected[0] == kind:

@@ -33,7 +33,11 @@ from connectors.sandbox.store import SandboxStore, sf_time
 __all__ = ["MAX_COLLECTION", "SCHEMAS", "Ctx", "error", "failure", "write_record"]
 
 MAX_COLLECTION = 200
-EXTERNAL_IDS = {"Task": ("SAL_Handoff_Key__c",)}
+#: External ID fields collections may upsert on (``PATCH composite/sobjects/{type}/{field}``,
+#: REST API Developer Guide "Upsert Up to 200 Records"): the org's own custom fields.
+EXTERNAL_IDS = {"Task": ("SAL_Handoff_Key__c",), "Lead": ("SAL_Handoff_Key__c",)}
+#: Fields an insert must carry (REQUIRED_FIELD_MISSING), also when an upsert inserts.
+REQUIRED_ON_CREATE = {"Lead": ("LastName", "Company")}
 HISTORY_NAMES = {"OwnerId": "Owner"}
 
 
@@ -189,17 +193,21 @@ def plan_create(ctx: Ctx, record: Any) -> tuple[dict[str, Any] | None, Any]:
         return failure([error("INVALID_FIELD_FOR_INSERT_UPDATE",
                               "cannot specify Id in an insert call", ["Id"])]), None
     values, errors = clean_fields(sobject, record, ctx.store)
-    if sobject == "Lead":
-        missing = [f for f in ("LastName", "Company") if not values.get(f)]
-        if missing:
-            errors.append(error("REQUIRED_FIELD_MISSING",
-                                f"Required fields are missing: [{', '.join(missing)}]", missing))
+    errors += _required_missing(sobject, values)
     if errors:
         return failure(errors), None
     org_errors = _org_errors(ctx, sobject, {}, {"OwnerId": ctx.actor, **values})
     if org_errors:
         return failure(org_errors), None
     return None, (sobject, None, values)
+
+
+def _required_missing(sobject: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    missing = [f for f in REQUIRED_ON_CREATE.get(sobject, ()) if not values.get(f)]
+    if not missing:
+        return []
+    return [error("REQUIRED_FIELD_MISSING",
+                  f"Required fields are missing: [{', '.join(missing)}]", missing)]
 
 
 def write_record(
@@ -341,6 +349,8 @@ def upsert_planner(sobject: str, ext_field: str) -> Callable[[Ctx, Any], tuple[A
                                   f"{ext_field}: more than one record found for external id "
                                   f"field: {hits}", [ext_field])]), None
         values, errors = clean_fields(sobject, record, ctx.store)
+        if not hits:  # this upsert inserts
+            errors += _required_missing(sobject, values)
         if errors:
             return failure(errors), None
         existing = ctx.table(sobject).get(hits[0]) if hits else None

@@ -121,6 +121,9 @@ LEAD: tuple[FieldSpec, ...] = (
     _f("SAL_Reason__c", "string", "SAL Reason", custom=True),
     _f("Rejection_Reason__c", "picklist", "Rejection Reason", custom=True, restricted=True,
        picklist="RejectionReason"),
+    # An org that set up sync-agent to create missing Leads (docs/salesforce.md): the
+    # handoff key in a unique External ID text field, as on Task.
+    _f("SAL_Handoff_Key__c", "string", "SAL Handoff Key", custom=True, external_id=True),
 )
 TASK: tuple[FieldSpec, ...] = (
     _ro("Id", "id", "Activity ID", nillable=False, defaulted=True),

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
+from sync_agent.text import printable
+
 LIST_COLUMNS = (
     "id",
     "run_id",
@@ -65,7 +67,6 @@ _EXPORT_SQL = (
 )
 POINTS_PREFIX = "points:"
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _VALID = "CASE WHEN json_valid({0}) THEN {0} ELSE '{1}' END"
 #: the scored criteria of an explanation as one small JSON object, name -> points
@@ -77,10 +78,6 @@ _POINTS_SQL = (
     "AND json_type(j.value, '$.name') = 'text') AS BLOB) AS _points"
 )
 
-
-def printable(text: str) -> str:
-    """Lone surrogates (which no UTF-8 output accepts) replaced by U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
 
 
 def _text(value: Any) -> str | None:

@@ -24,6 +24,7 @@ from sync_agent.cli.sandbox import sandbox
 from sync_agent.cli.serve import serve, status
 from sync_agent.cli.sync import backfill, config_group, replay, run
 from sync_agent.errors import ConfigError
+from sync_agent.logs import configure_logging
 from sync_agent.registry import installed
 
 
@@ -43,6 +44,9 @@ def main() -> None:
       sync-agent rules test                run rule test cases in rules/tests/
       sync-agent rules explain --lead lead.json
     """
+    # Until a command configures logging from its config: warnings, on stderr, redacted
+    # (structlog's own default prints everything to stdout, where scripts read results).
+    configure_logging(level="WARNING")
 
 
 for command in (demo, rules, run, backfill, replay, report, audit, config_group, prune, sandbox):

@@ -118,7 +118,7 @@ _CELL_CHARS = 400  # more than any terminal line: longer values are cut before l
 def _clean(value: Any, limit: int = _CELL_CHARS) -> str:
     """A value as one line of plain text: control characters as a space, lone surrogates as
     U+FFFD, at most ``limit`` characters (cut with …)."""
-    from sync_agent.audit.queries import printable
+    from sync_agent.text import printable
 
     if value is None:
         return ""
@@ -286,7 +286,7 @@ def _fit(text: str, width: int, right: bool = False) -> str:
 
 def _echo_json(data: Any) -> None:
     """JSON on standard output that is always valid UTF-8 (lone surrogates as U+FFFD)."""
-    from sync_agent.audit.queries import printable
+    from sync_agent.text import printable
 
     click.echo(printable(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 

@@ -110,7 +110,7 @@ def _show_example(console: Console, result: DemoResult) -> None:
     example = result.example or {}
     console.rule(f"Why lead {example['lead_key']} was accepted")
     if result.decision:
-        console.print(decision_table(result.decision))
+        console.print(decision_table(result.decision, result.origins))
     if result.note:
         body = result.note["properties"].get("hs_note_body", "")
         console.print(Panel(body, title="HubSpot note on the contact", expand=False))

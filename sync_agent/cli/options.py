@@ -22,6 +22,7 @@ from sync_agent.config import DEFAULT_CONFIG_NAME, Config, load_config
 from sync_agent.errors import AgentLocked, ConfigError
 from sync_agent.lock import agent_lock
 from sync_agent.logs import configure_logging
+from sync_agent.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -71,7 +72,8 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    """``data`` as indented JSON; a lone surrogate from a lead's field prints as U+FFFD."""
+    click.echo(printable(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 def load(config_path: Path | None, *, logging: bool = True) -> Config:

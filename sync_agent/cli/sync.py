@@ -121,8 +121,10 @@ def run(
         if once or dry_run:
             from sync_agent.engine import run_once
 
-            with stop_on_signals() as stop:
-                summaries = run_once(config, pipeline=pipeline, dry_run=dry_run, stop=stop)
+            bar = _quiet_for_bar(config)
+            with stop_on_signals() as stop, _progress("run", shown=bar) as progress:
+                summaries = run_once(config, pipeline=pipeline, dry_run=dry_run, stop=stop,
+                                     progress=progress)  # fmt: skip
             _finish(summaries, as_json)
         from sync_agent.scheduler import serve
 
@@ -187,11 +189,9 @@ def backfill(
         )
     config = load(config_path)
     check_pipeline(config, pipeline)
-    if sys.stderr.isatty() and config.log_level == "INFO":
-        # per-batch log lines would tear the progress bar: warnings only while it is shown
-        configure_logging(level="WARNING", redact_pii=config.redact_pii, json=config.log_json)
+    bar = _quiet_for_bar(config)
     try:
-        with stop_on_signals() as stop, _progress() as progress:
+        with stop_on_signals() as stop, _progress("backfill", shown=bar) as progress:
             summaries = run_backfill(
                 config,
                 since=utc(since) or since,
@@ -207,9 +207,29 @@ def backfill(
     _finish(summaries, as_json)
 
 
+def on_terminal() -> bool:
+    """Whether a person is watching stderr (progress bars are for them, not for cron)."""
+    return sys.stderr.isatty()
+
+
+def _quiet_for_bar(config: Any) -> bool:
+    """True when a progress bar will be shown; then per-page INFO log lines, which would
+    tear it, are held back to warnings while it runs."""
+    if not on_terminal():
+        return False
+    if config.log_level == "INFO":
+        configure_logging(level="WARNING", redact_pii=config.redact_pii, json=config.log_json)
+    return True
+
+
 @contextmanager
-def _progress() -> Iterator[Callable[[int, int | None], None]]:
-    """A rich progress bar on stderr: leads done, rate, and ETA when a total is known."""
+def _progress(label: str, *, shown: bool) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A rich progress bar on stderr: leads done, rate, and ETA when a total is known (the
+    source's own count where it has one, e.g. a CRM search's total). Nothing when no one
+    is watching."""
+    if not shown:
+        yield None
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -227,7 +247,7 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
             return Text(f"{rate:,.0f} leads/s")
 
     bar = Progress(
-        TextColumn("backfill"),
+        TextColumn(label),
         BarColumn(),
         TextColumn("{task.completed:,.0f} leads"),
         Rate(),
@@ -236,7 +256,7 @@ def _progress() -> Iterator[Callable[[int, int | None], None]]:
         TimeRemainingColumn(),
         console=Console(stderr=True),
     )
-    task = bar.add_task("backfill", total=None)
+    task = bar.add_task(label, total=None)
 
     def update(done: int, total: int | None) -> None:
         bar.update(task, completed=done, total=total)

@@ -26,7 +26,7 @@ import structlog
 from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
-from sync_agent.engine.handoff import compose_note, handoff_key, lead_fingerprint
+from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
 from sync_agent.engine.pipeline import Pipeline
 from sync_agent.engine.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
@@ -41,6 +41,7 @@ from sync_agent.errors import (
 )
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import MQL, Outcome
+from sync_agent.text import printable
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int | None], None]
@@ -309,7 +310,9 @@ def _read_loop(
                 writer.submit(pending)
                 pending = []
             if ctx.progress:
-                if ctx.estimate is not None:
+                if page.remaining is not None:  # the source's own count beats a guess
+                    ctx.total_hint = ctx.summary.read + page.remaining
+                elif ctx.estimate is not None:
                     ctx.total_hint = ctx.estimate(ctx.summary.read, page.cursor.to_dict())
                 ctx.progress(ctx.summary.read, ctx.total_hint)
             if ctx.stop is not None and ctx.stop.is_set():
@@ -329,9 +332,9 @@ def _read_loop(
 def record_page(ctx: RunContext, page: Page, cursor_kind: str | None) -> list[Any]:
     """Decide one page and commit decisions + pending writes + malformed + cursor together."""
     s, now = ctx.summary, ctx.clock()
-    mqls = list({m.key: m for m in page.mqls}.values())
+    mqls = list({m.key: m for m in map(printable_id, page.mqls)}.values())
     priors = ctx.audit.priors(ctx.pipeline.name, [m.key for m in mqls])
-    malformed = [(str(raw), str(reason)) for raw, reason in page.malformed]
+    malformed = [(printable(str(raw)), printable(str(reason))) for raw, reason in page.malformed]
     new: list[NewDecision] = []
     counts = {"accepted": 0, "rejected": 0, "review": 0}
     sinks = tuple(ctx.pipeline.sinks or ctx.pipeline.config.sinks)
@@ -341,7 +344,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str | None) -> list[An
         if not open_sinks and not ctx.reevaluate:
             s.skipped_accepted += 1  # handed off to every sink already (by any pipeline)
             continue
-        fingerprint = lead_fingerprint(mql)
+        mql, fingerprint = fingerprinted(mql)
         if (
             prior is not None
             and not ctx.reevaluate
@@ -415,9 +418,9 @@ def _decide(
         malformed.append((mql.source_id, f"evaluation failed: {type(exc).__name__}: {exc}"))
         return None
     key = handoff_key(mql, decision)
-    note = (  # only accepted handoffs become a note/task for sales
+    note = (  # accepted and review handoffs become a note/task for a person; rejections don't
         compose_note(mql, decision, sla_hours=ctx.config.follow_up_sla_hours, key=key)
-        if decision.outcome is Outcome.ACCEPTED
+        if decision.outcome is not Outcome.REJECTED
         else ""
     )
     return _Decided(mql, decision, key, note)

@@ -197,9 +197,10 @@ class WriteBack:
                            next_attempt_at=when, refund=True)  # fmt: skip
 
     def _with_follow_up(self, item: OutboxItem) -> Handoff:
-        """The handoff with the agent's follow-up SLA (accepted ones: the deadline sales has)."""
+        """The handoff with the agent's follow-up SLA: the deadline sales has for an accepted
+        lead, and a reviewer for a lead in review (rejections ask no one for anything)."""
         handoff = item.handoff
-        if handoff.decision.outcome is not Outcome.ACCEPTED:
+        if handoff.decision.outcome is Outcome.REJECTED:
             return handoff
         hours = self.policy.follow_up_hours
         due = handoff.decision.decided_at + timedelta(hours=hours)

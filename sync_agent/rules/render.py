@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Group
@@ -83,9 +84,12 @@ def verdict_text(check: Check) -> Text:
     )
 
 
-def decision_table(decision: Decision) -> Group:
+def decision_table(decision: Decision, origins: Mapping[str, str] | None = None) -> Group:
     """A header with outcome, score and reasons, then one row per check and condition
-    (and a note when some value had to be cut)."""
+    (and a note when some value had to be cut).
+
+    ``origins`` (a lead's :data:`~sync_agent.model.FIELD_ORIGINS`) says which fields came
+    from a related record; their conditions say so ("from company.industry")."""
     style = _OUTCOME_STYLE[decision.outcome]
     header = Text.assemble(
         ("Decision: ", "bold"), (decision.outcome.value.upper(), style),
@@ -102,7 +106,7 @@ def decision_table(decision: Decision) -> Group:
     table.add_column("detail", overflow="fold", ratio=3, min_width=14, max_width=52)
     cut = False
     for check in decision.explanation:
-        cut = _add_rows(table, check, 0) or cut
+        cut = _add_rows(table, check, 0, _origins(origins)) or cut
     if not cut:
         return Group(header, table)
     note = Text(
@@ -113,15 +117,26 @@ def decision_table(decision: Decision) -> Group:
     return Group(header, table, note)
 
 
-def _add_rows(table: Table, check: Check, depth: int) -> bool:
+def _origins(origins: Any) -> dict[str, str]:
+    """Only ``{field: "prefix.property"}`` strings (a snapshot may hold anything)."""
+    if not isinstance(origins, Mapping):
+        return {}
+    return {k: v for k, v in origins.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _add_rows(table: Table, check: Check, depth: int, origins: Mapping[str, str]) -> bool:
     """Add the rows of ``check`` and its children; True if a value had to be cut."""
     name = check.name if check.kind == "condition" else f"{check.kind} {check.name}"
     indent = "  " * depth + ("└ " if depth else "")
     label = Text(indent + printable(clip(name)), "bold" if depth == 0 else "")
     value, cut = ("", False) if check.value is None else shown(check.value)
-    table.add_row(label, verdict_text(check), value, printable(clip(_detail(check))))
+    detail = _detail(check)
+    origin = origins.get(check.name.split(" ", 1)[0]) if check.kind == "condition" else None
+    if origin:  # a condition's label starts with its field (operators.make_label)
+        detail = f"{detail}; from {origin}" if detail else f"from {origin}"
+    table.add_row(label, verdict_text(check), value, printable(clip(detail)))
     for child in check.children:
-        cut = _add_rows(table, child, depth + 1) or cut
+        cut = _add_rows(table, child, depth + 1, origins) or cut
     return cut
 
 

@@ -10,14 +10,13 @@ walking, with integers and strings clipped our way.
 
 from __future__ import annotations
 
-import re
 import reprlib
 from typing import Any
 
 from sync_agent.rules.limits import MAX_SHOWN_CHARS
+from sync_agent.text import printable
 
 ELLIPSIS = "…"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Integers beyond this many bits have more than 4,300 digits: Python refuses to print them.
 _PRINTABLE_BITS = 14_000
 
@@ -55,10 +54,6 @@ def clip(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
         return text
     return f"{text[:limit]}{ELLIPSIS} ({len(text):,} characters)"
 
-
-def printable(text: str) -> str:
-    """Lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
 
 
 def shown(value: Any) -> tuple[str, bool]:

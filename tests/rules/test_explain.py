@@ -79,3 +79,17 @@ def test_a_long_value_is_cut_to_max_shown_chars_and_says_how_long_it_was() -> No
     text, cut = shown("x" * 1_000_000)
     assert cut and text == "x" * MAX_SHOWN_CHARS + "… (1,000,000 characters)"
     assert shown("Head of IT") == ("Head of IT", False)
+
+
+def test_fields_read_from_the_company_say_so_in_the_explanation() -> None:
+    lead = {"email": "ana@acme.io", "country": "US", "industry": "COMPUTER_SOFTWARE",
+            "employees": 750, "company.industry": "COMPUTER_SOFTWARE",
+            "company.numberofemployees": "750",
+            "field_origins": {"industry": "company.industry",
+                              "employees": "company.numberofemployees", "bad": 3}}
+    code, output = _explain("--lead", "-", stdin=json.dumps(lead))
+    assert code == 0
+    rows = [line for line in output.splitlines() if "industry in list" in line]
+    assert rows and "from company.industry" in rows[0]
+    assert sum("from company.numberofemployees" in line for line in output.splitlines()) == 2
+    assert "from" not in next(line for line in output.splitlines() if "email present" in line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sf_kit import handoff
 
-from connectors.salesforce import SalesforceSettings
+from connectors.salesforce import SalesforceSettings, ids
 from connectors.salesforce import matching as m
 from sync_agent.model import Outcome, WriteResult, WriteState
 
@@ -23,7 +23,7 @@ def test_lead_id_must_look_like_a_salesforce_id():
 
 def test_15_character_ids_are_extended_to_18():
     assert m.lead_id_of(handoff("1", lead_id=LID[:15])) == LID
-    assert m.id_suffix("001A0000006Vm9r") == "IAC"  # Salesforce's documented example
+    assert ids.id_suffix("001A0000006Vm9r") == "IAC"  # Salesforce's documented example
 
 
 def test_resolve_by_id_reports_deleted_and_converted_and_defers_unknown():
