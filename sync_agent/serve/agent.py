@@ -15,6 +15,7 @@ down, the lock is released last.
 from __future__ import annotations
 
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from sync_agent.audit import AuditLog
 from sync_agent.config import Config
 from sync_agent.engine import RunSummary, run_ids
 from sync_agent.errors import FatalError
-from sync_agent.lock import agent_lock
+from sync_agent.lock import acquire, release
 from sync_agent.logs import get_logger
 from sync_agent.scheduler import JobTracker, background_scheduler, is_running, pipeline_job
 from sync_agent.serve.http import AgentApp
@@ -70,7 +71,11 @@ class Agent:
 
     def start(self) -> Agent:
         """Open the audit log, bind the port, start workers and the scheduler."""
-        self.audit = AuditLog.open(self.config.audit_db)
+        try:
+            self.audit = AuditLog.open(self.config.audit_db)
+        except (OSError, sqlite3.Error) as exc:
+            raise FatalError(f"cannot open the audit database {self.config.audit_db}: {exc} "
+                             "(check [agent] audit_db and that folder's permissions)") from exc
         self.points = endpoints(self.config)
         submit: dict[str, Callable[[Sequence[tuple[str, str]]], None]] = {}
         for name, point in self.points.items():
@@ -202,6 +207,21 @@ class Agent:
 
 
 @contextmanager
+def _lock(config: Config) -> Iterator[None]:
+    """The agent lock; a folder the agent cannot write is an error that says where."""
+    try:
+        acquire(config.audit_db)
+    except OSError as exc:
+        raise FatalError(f"cannot take the agent lock next to {config.audit_db}: "
+                         f"{exc.strerror or exc} (check [agent] audit_db and that folder's "
+                         "permissions)") from exc
+    try:
+        yield
+    finally:
+        release(config.audit_db)
+
+
+@contextmanager
 def _signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM/SIGINT set ``stop`` (main thread only; elsewhere the caller sets it)."""
     if threading.current_thread() is not threading.main_thread():
@@ -230,7 +250,7 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8080,
     cannot be bound. ``ready(agent)`` is called once it listens (``agent.url``).
     """
     stop = stop or threading.Event()
-    with agent_lock(config.audit_db), _signals(stop):
+    with _lock(config), _signals(stop):
         agent = Agent(config, host=host, port=port, stop=stop).start()
         try:
             if ready is not None:

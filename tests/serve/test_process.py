@@ -92,3 +92,18 @@ def test_a_taken_port_is_an_error_with_the_fix(sandbox, tmp_path) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_audit_database_that_cannot_be_created_is_an_error_with_the_place(sandbox,
+                                                                              tmp_path) -> None:
+    config = sandbox_config(sandbox, tmp_path)
+    (tmp_path / "not-a-folder").write_text("a file")
+    text = config.path.read_text().replace('audit_db = "sync-agent.db"',
+                                           'audit_db = "not-a-folder/sync-agent.db"')
+    config.path.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_agent.cli", "serve", "--config", str(config.path),
+         "--port", "0"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "not-a-folder/sync-agent.db" in done.stderr and "[agent] audit_db" in done.stderr
+    assert "Traceback" not in done.stderr
