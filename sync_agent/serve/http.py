@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from connectors.base import WebhookRequest
@@ -92,7 +93,12 @@ class AgentApp:
                                    reason="too_large")
         if request.content_length is not None and request.content_length > limit:
             return self._close(_json(*self.intake.refuse(point.source, too_large, remote)))
-        body = request.stream.read(limit + 1)
+        try:
+            body = request.stream.read(limit + 1)
+        except ClientDisconnected:  # shorter than its Content-Length, or cut off
+            return self._close(_json(*self.intake.refuse(point.source, WebhookRefused(
+                "the body ended before its Content-Length", status=400, reason="malformed"),
+                remote)))  # fmt: skip
         if len(body) > limit:
             return self._close(_json(*self.intake.refuse(point.source, too_large, remote)))
         hooked = WebhookRequest(method=request.method, uri=self.signed_uri(request),

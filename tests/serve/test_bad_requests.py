@@ -157,3 +157,13 @@ def test_a_slow_sender_does_not_hold_the_server(agent: Any) -> None:
     """A client that opens a connection and sends nothing does not block others."""
     with socket.create_connection(("127.0.0.1", agent.port), timeout=5):
         assert requests.get(agent.url + "/healthz", timeout=30).status_code == 200
+
+
+def test_a_body_shorter_than_its_content_length_is_refused(agent: Any) -> None:
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=30) as conn:
+        conn.sendall(b"POST /webhooks/hubspot HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n[{}")
+        conn.shutdown(socket.SHUT_WR)
+        answer = conn.recv(4096).decode()
+    assert answer.startswith(("HTTP/1.1 400", "HTTP/1.1 401")), answer
+    assert agent.idle()
