@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sync_agent.model import MQL, Handoff, WriteResult
@@ -64,7 +65,10 @@ class Source(Protocol):
     """Reads MQLs modified since a cursor.
 
     Optional: an ``api_calls`` attribute (HTTP requests made so far), which run summaries
-    report per system, and ``close()``, called when the run is over (save state)."""
+    report per system, ``close()``, called when the run is over (save state), and
+    ``read_ids(ids) -> Iterator[Page]``: the records with those ids that are MQLs now (ids
+    gone or no longer matching are left out), for webhook-triggered runs (``sync-agent
+    serve``); its pages' cursors are ignored."""
 
     name: str
 
@@ -197,6 +201,70 @@ class Instance:
     state: StateStore = field(default_factory=MemoryState, repr=False)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A connector instance's API budget for the day: calls used and calls it allows itself."""
+
+    used: int
+    allowed: int
+    period: str = "day"
+
+    @property
+    def left(self) -> int:
+        return max(0, self.allowed - self.used)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One incoming webhook request as the agent's HTTP server received it.
+
+    ``uri`` is the full URI the sender was configured with (scheme, host, path, query: the
+    ``[serve] public_url`` when set, else rebuilt from the request), raw (still
+    percent-encoded); ``headers`` have lower-case names; ``received_at`` is epoch seconds.
+    """
+
+    method: str
+    uri: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: float
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event of a verified webhook request.
+
+    ``event_id`` is the sender's id (duplicates are dropped by it, per instance, across
+    restarts); ``record_id`` the source record to read again; ``relevant`` is False for an
+    event that cannot make a record an MQL (acknowledged, not read).
+    """
+
+    event_id: str
+    record_id: str
+    kind: str
+    occurred_at_ms: int | None = None
+    relevant: bool = True
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """How a source connector receives webhooks (``POST /webhooks/<instance>``).
+
+    ``verify(request, secret)`` checks the signature and freshness and parses the events;
+    it raises :class:`~sync_agent.errors.WebhookRefused` (status 401 for a bad or stale
+    signature, 400 for a body it cannot parse). ``secret`` names the secret (one of the
+    spec's ``secrets``) it is verified with. The server refuses, before calling it, a
+    content type not in ``content_types`` (415) and a body over ``max_body_bytes`` (413).
+    ``subscriptions`` says what to subscribe to in the vendor's app (docs and logs).
+    """
+
+    secret: str
+    verify: Callable[[WebhookRequest, str], Sequence[WebhookEvent]]
+    content_types: tuple[str, ...] = ("application/json",)
+    max_body_bytes: int = 1 << 20
+    subscriptions: tuple[str, ...] = ()
+
+
 def _no_position(_since_ms: int) -> dict[str, Any]:
     return {}
 
@@ -222,6 +290,10 @@ class ConnectorSpec:
       writes checked against its system's live schema (``rules check --against``,
       ``config check --connect``); raises ``SyncAgentError`` when the system cannot be
       asked and no schema is cached.
+    * ``webhook``: a source that can be told of changes as they happen (``sync-agent
+      serve``): a :class:`WebhookSpec`; its source implements ``read_ids``.
+    * ``budget(instance, now)``: today's API :class:`Budget` as the instance's state
+      records it (no API call), for ``status`` and ``/metrics``; None when unknown.
     """
 
     name: str
@@ -244,6 +316,10 @@ class ConnectorSpec:
     #: write-back targets of a sink checked against its system: ``check_targets(instance,
     #: refresh)`` (schema answers cached as for ``describe``)
     check_targets: Callable[[Instance, bool], list[TargetProblem]] | None = None
+    #: webhooks it can receive (``sync-agent serve``), see :class:`WebhookSpec`
+    webhook: WebhookSpec | None = None
+    #: today's API budget from the instance's state, without calling the API
+    budget: Callable[[Instance, datetime], Budget | None] | None = None
 
     @property
     def raw_prefixes(self) -> tuple[str, ...]:

@@ -67,6 +67,18 @@ class SchedulerSection(SettingsModel):
     misfire_grace_seconds: int = Field(300, ge=1)
 
 
+class ServeSection(SettingsModel):
+    """``sync-agent serve``: how the CRMs reach it."""
+
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        json_schema_extra=hint("the URL the CRM posts to, up to the agent's root, e.g. "
+                               "https://agent.example.com (behind a proxy)"),
+    )
+    threads: int = Field(8, ge=1, le=64)
+
+
 class ScheduleSection(SettingsModel):
     every_minutes: float | None = Field(None, gt=0)
     cron: str | None = Field(
@@ -103,6 +115,7 @@ class ConfigFile(SettingsModel):
     retention: RetentionSection = Field(default_factory=RetentionSection)
     writeback: WritebackSection = Field(default_factory=WritebackSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
+    serve: ServeSection = Field(default_factory=ServeSection)
     connectors: dict[str, Any] = Field(default_factory=dict)
     pipelines: list[Any] = Field(
         min_length=1, json_schema_extra=hint("add a [[pipelines]] table: see config.example.toml")
@@ -162,6 +175,9 @@ class Config:
     wait_for_record_hours: float = 24.0
     wait_retry_minutes: float = 15.0
     misfire_grace_seconds: int = 300
+    #: ``[serve]``: the public URL webhooks are signed for (None: as the request shows it)
+    serve_public_url: str | None = None
+    serve_threads: int = 8
 
     def pipeline(self, name: str) -> PipelineConfig:
         """The pipeline called ``name`` (ConfigError listing the known names otherwise)."""
@@ -271,6 +287,8 @@ def load_config(
         redact_pii=agent.redact_pii,
         decisions_days=top.retention.decisions_days,
         misfire_grace_seconds=top.scheduler.misfire_grace_seconds,
+        serve_public_url=top.serve.public_url,
+        serve_threads=top.serve.threads,
         **top.writeback.model_dump(),
     )
 

@@ -53,6 +53,17 @@ class SkippableError(SyncAgentError):
         self.record_id = record_id
 
 
+class WebhookRefused(SkippableError):
+    """One incoming webhook request is refused (nothing of it is queued); the sender is told
+    ``status`` and metrics count it under ``reason`` (``signature``, ``stale``, ``malformed``,
+    ``content_type``, ``too_large``, ``not_configured``). The message never holds a secret."""
+
+    def __init__(self, message: str, *, status: int, reason: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
 class PermanentApiError(FatalError):
     """The remote API refused the request for good (4xx other than limits/auth expiry).
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from sync_agent.audit import AuditLog
@@ -124,6 +125,20 @@ def build_scheduler(
         lambda event: record_job_event(config, event, clock), EVENT_JOB_ERROR | EVENT_JOB_MISSED
     )
     return sched
+
+
+def background_scheduler(config: Config, **options: Any) -> BaseScheduler:
+    """:func:`build_scheduler` on a scheduler thread of its own (``serve`` keeps the main
+    thread for signals and its HTTP server); ``options`` as for ``build_scheduler``."""
+    return build_scheduler(config, scheduler=BackgroundScheduler(timezone=UTC), **options)
+
+
+def is_running(sched: BaseScheduler | None) -> bool:
+    """Whether a started scheduler still runs (its thread too, for a background one)."""
+    if sched is None or sched.state != STATE_RUNNING:
+        return False
+    thread = getattr(sched, "_thread", None)  # BackgroundScheduler's; absent elsewhere
+    return thread is None or thread.is_alive()
 
 
 #: The running agent holds the lock for good, so it applies the retention policy itself.

@@ -9,7 +9,7 @@ fire times from ``(previous, now)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,3 +37,20 @@ def make_trigger(schedule: Schedule) -> IntervalTrigger | CronTrigger:
     if schedule.cron:
         return CronTrigger.from_crontab(schedule.cron, timezone=UTC)
     return IntervalTrigger(minutes=schedule.every_minutes or 15, timezone=UTC)
+
+
+def next_due(schedule: Schedule, after: datetime) -> datetime:
+    """When a pipeline on ``schedule`` is due next after ``after`` (a run that ended then):
+    ``after`` plus the interval, or the cron expression's next time."""
+    if schedule.cron:
+        trigger = CronTrigger.from_crontab(schedule.cron, timezone=UTC)
+        due = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+        return due if due is not None else after
+    return after + timedelta(minutes=schedule.every_minutes or 15)
+
+
+def describe(schedule: Schedule) -> str:
+    """``every 15 min`` or ``cron */5 * * * *``."""
+    if schedule.cron:
+        return f"cron {schedule.cron}"
+    return f"every {schedule.every_minutes or 15:g} min"

@@ -20,6 +20,7 @@ from typing import Any
 from connectors.base import ConnectorSpec, Instance, Sink, Source
 from connectors.hubspot.build import (
     TOKEN_ENV,
+    budget,
     build_client,
     build_sink,
     build_source,
@@ -31,6 +32,7 @@ from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sink import HubSpotSink
 from connectors.hubspot.source import HubSpotSource
 from connectors.hubspot.targets import check_targets
+from connectors.hubspot.webhooks import SECRET_ENV, WEBHOOK
 
 
 def _start(since_ms: int) -> dict[str, Any]:
@@ -56,7 +58,9 @@ CONNECTOR = ConnectorSpec(
     extra_prefixes=("company",),
     settings=HubSpotSettings,
     secrets={TOKEN_ENV: "a private app access token (crm.objects.contacts.read/write, "
-                        "crm.schemas.contacts.read)"},
+                        "crm.schemas.contacts.read)",
+             SECRET_ENV: "optional: the app's client secret, which signs webhooks "
+                         "(sync-agent serve; docs/serve.md)"},
     build_source=lambda inst: build_source(inst.settings, inst.secrets, name=inst.name,
                                            state=inst.state),
     build_sink=lambda inst: build_sink(inst.settings, inst.secrets, name=inst.name,
@@ -67,6 +71,8 @@ CONNECTOR = ConnectorSpec(
     commands=_commands,
     describe=describe,
     check_targets=check_targets,
+    webhook=WEBHOOK,
+    budget=budget,
 )
 
 

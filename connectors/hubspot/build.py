@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
-from connectors.base import ConnectionCheck, Instance, SourceSchema, StateStore
+from connectors.base import Budget, ConnectionCheck, Instance, SourceSchema, StateStore
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.limits import Clock, Sleep
 from connectors.hubspot.schema import load_schema
@@ -101,6 +102,24 @@ def check_connection(options: Options, secrets: Mapping[str, str],
                    f"{limiter.used_today} used of {limiter.allowance} allowed today"))
     client.close()
     return checks
+
+
+def budget(instance: Instance, now: datetime) -> Budget:
+    """``ConnectorSpec.budget``: today's usage as the instance's state keeps it (no API call).
+
+    ``allowed`` is the configured share of the tier's daily limit (what the agent stops at);
+    a usage saved on an earlier day counts as none today (HubSpot's day is UTC here, as the
+    rate limiter counts it).
+    """
+    settings = HubSpotSettings.coerce(instance.settings)
+    allowed = int(settings.daily * settings.daily_max_share)
+    saved = instance.state.get(USAGE_KEY)
+    today = int(now.timestamp() // 86_400)
+    used = 0
+    if isinstance(saved, Mapping) and saved.get("day") == today:
+        raw = saved.get("used")
+        used = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
+    return Budget(used=used, allowed=allowed)
 
 
 def describe(instance: Instance, refresh: bool) -> SourceSchema:

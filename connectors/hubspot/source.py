@@ -8,25 +8,35 @@ response was fully validated, so a malformed answer raises before any cursor mov
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
+from hubspot.crm.contacts import (
+    BatchReadInputSimplePublicObjectId,
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+    SimplePublicObjectId,
+)
 
 from connectors.base import Cursor, MemoryState, Page, SourceSchema, StateStore
 from connectors.hubspot.client import HubSpotClient, Response
 from connectors.hubspot.companies import Companies
 from connectors.hubspot.errors import UnexpectedResponse, correlation_of
+from connectors.hubspot.filters import matches
 from connectors.hubspot.keyset import Hit, KeysetReader, Position, Query, Result
 from connectors.hubspot.schema import COMPANY_PREFIX, CONTACT_PREFIX, load_schema
 from connectors.hubspot.settings import HubSpotSettings
+from connectors.hubspot.writeback import batch_outcome
 from connectors.mapping import Related, parse_datetime, to_mql
 from sync_agent.errors import SyncAgentError
 from sync_agent.logs import get_logger
 from sync_agent.model import MQL
 
 ID_PROPERTY = "hs_object_id"
+#: contacts per batch read (HubSpot's limit)
+READ_BATCH = 100
 
 
 class HubSpotSource:
@@ -84,6 +94,39 @@ class HubSpotSource:
         except SyncAgentError as exc:
             self.log.warning("schema_unavailable", error=str(exc))
             return None
+
+    def read_ids(self, ids: Sequence[str]) -> Iterator[Page]:
+        """The contacts among ``ids`` that are MQLs now, by batch read (100 per call).
+
+        For webhook-triggered runs: reading by id sees a change at once (the search index
+        trails writes by seconds), and the MQL filter is applied here as search applies it
+        (:mod:`connectors.hubspot.filters`). Ids HubSpot no longer has, and contacts that
+        are not (or no longer) MQLs, are left out. Companies are read as in :meth:`read`,
+        from the cache the scheduled runs keep fresh.
+        """
+        self.schema = self._schema()
+        wanted = list(dict.fromkeys(str(i) for i in ids if str(i).strip()))
+        props = sorted({*self.properties,
+                        *(str(f["propertyName"]) for f in self.settings.mql_filter)})
+        types = self.schema.types_for(CONTACT_PREFIX) if self.schema else None
+        found = 0
+        for start in range(0, len(wanted), READ_BATCH):
+            chunk = wanted[start:start + READ_BATCH]
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=cid) for cid in chunk],
+                properties=props, properties_with_history=[])
+            response = self.client.read_contacts(request)
+            done, _gone = batch_outcome(response.status, response.body, response.headers, chunk)
+            hits = []
+            for cid in chunk:
+                item = done.get(cid)
+                values = item.get("properties") if isinstance(item, Mapping) else None
+                if isinstance(values, Mapping) and matches(values, self.settings.mql_filter,
+                                                           types):
+                    hits.append(_hit(item, self.settings.modified_property))
+            found += len(hits)
+            yield self._page(hits, Position())  # its cursor is ignored (no keyset here)
+        self.log.info("hubspot_read_ids_done", asked=len(wanted), mqls=found)
 
     def _page(self, hits: list[Hit], position: Position, remaining: int | None = None) -> Page:
         mqls: list[MQL] = []

@@ -21,6 +21,7 @@ import hmac
 import itertools
 import json
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -64,9 +65,20 @@ class WebhookConfig:
         return shown
 
 
+#: Percent-encodings HubSpot's "Validating requests" page says to decode in the URI before
+#: hashing (``%3A`` ``:`` ... ``%3B`` ``;``); any other encoding stays as it is.
+_DECODED_IN_URI = re.compile(r"%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)", re.IGNORECASE)
+
+
+def signed_uri(uri: str) -> str:
+    """The target URI as HubSpot hashes it (the documented characters decoded)."""
+    return _DECODED_IN_URI.sub(lambda m: chr(int(m.group(1), 16)), uri)
+
+
 def sign_v3(secret: str, method: str, uri: str, body: str, timestamp: str) -> str:
-    """``X-HubSpot-Signature-v3`` for one request."""
-    mac = hmac.new(secret.encode(), f"{method}{uri}{body}{timestamp}".encode(), hashlib.sha256)
+    """``X-HubSpot-Signature-v3`` for one request to ``uri`` (the target URL as configured)."""
+    source = f"{method}{signed_uri(uri)}{body}{timestamp}"
+    mac = hmac.new(secret.encode(), source.encode(), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
 
 

@@ -44,6 +44,9 @@ from sync_agent.model import OPEN_WRITES, HandoffStatus, WriteState, _jsonable, 
 
 __all__ = ["AuditLog", "NewDecision", "OutboxItem", "Prior", "WriteUpdate", "decision_from_row"]
 
+#: (event id, record id, kind, occurred at in epoch ms, whether its record must be read)
+WebhookRow = tuple[str, str, str, int | None, bool]
+
 _OPEN = sql_in(*OPEN_WRITES)
 _SUPERSEDABLE = sql_in(
     WriteState.PENDING, WriteState.IN_FLIGHT, WriteState.RETRYABLE, WriteState.WAITING,
@@ -423,6 +426,60 @@ class AuditLog(QueriesMixin):
                 [(WriteState.PENDING, iso(now), i) for i in found],
             )
         return found
+
+    # ------------------------------------------------------------------ webhook events
+
+    def record_webhook_events(
+        self, source: str, events: Sequence[WebhookRow], now: datetime
+    ) -> list[WebhookRow]:
+        """Keep each event once per (source, event id); returns the ones not seen before.
+
+        Events that need no read (``relevant`` False) are recorded as processed already.
+        """
+        fresh: list[WebhookRow] = []
+        with self.transaction() as c:
+            for event_id, record_id, kind, occurred_ms, relevant in events:
+                occurred = (
+                    iso(datetime.fromtimestamp(occurred_ms / 1000, UTC))
+                    if occurred_ms is not None and 0 <= occurred_ms < 253_402_300_800_000
+                    else None
+                )
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO webhook_events (source, event_id, record_id, kind, "
+                    "occurred_at, received_at, processed_at) VALUES (?,?,?,?,?,?,?)",
+                    (source, event_id, record_id, kind, occurred, iso(now),
+                     None if relevant else iso(now)),
+                )
+                if cur.rowcount:
+                    fresh.append((event_id, record_id, kind, occurred_ms, relevant))
+        return fresh
+
+    def open_webhook_events(self, source: str) -> list[tuple[str, str]]:
+        """(event id, record id) of events whose record was not read yet, oldest first."""
+        rows = self.rows(
+            "SELECT event_id, record_id FROM webhook_events WHERE source = ? AND "
+            "processed_at IS NULL ORDER BY received_at, event_id",
+            (source,),
+        )
+        return [(r["event_id"], r["record_id"]) for r in rows]
+
+    def finish_webhook_events(self, source: str, event_ids: Sequence[str], now: datetime) -> None:
+        """Their records were read and decided (or tried: the scheduled poll is the net)."""
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE webhook_events SET processed_at = ? WHERE source = ? AND event_id = ?",
+                [(iso(now), source, e) for e in event_ids],
+            )
+
+    def prune_webhook_events(self, before: datetime) -> int:
+        """Forget processed events received before ``before`` (the sender's retries are over
+        by then, so no duplicate can still come)."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "DELETE FROM webhook_events WHERE received_at < ? AND processed_at IS NOT NULL",
+                (iso(before),),
+            )
+            return int(cur.rowcount)
 
     # ------------------------------------------------------------------ renames
 

@@ -169,7 +169,25 @@ _V4 = """
 ALTER TABLE writes ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5: webhook events received by `serve`, one row per (receiving instance, sender's event id):
+# a redelivered event is dropped, across restarts; an event whose record was not read yet
+# (processed_at NULL) is picked up again when the agent starts.
+_V5 = """
+CREATE TABLE webhook_events (
+    source TEXT NOT NULL,              -- the connector instance it was sent to
+    event_id TEXT NOT NULL,            -- the sender's event id
+    record_id TEXT NOT NULL,           -- the source record to read again
+    kind TEXT NOT NULL,                -- the sender's event type
+    occurred_at TEXT,
+    received_at TEXT NOT NULL,
+    processed_at TEXT,                 -- when its record was read and decided (NULL: not yet)
+    PRIMARY KEY (source, event_id)
+);
+CREATE INDEX webhook_events_open ON webhook_events (source, processed_at);
+CREATE INDEX webhook_events_received ON webhook_events (received_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

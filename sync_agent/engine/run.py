@@ -187,11 +187,13 @@ def classify(exc: BaseException) -> str:
 def execute(
     ctx: RunContext,
     *,
-    cursor_kind: str,
+    cursor_kind: str | None,
     start: Mapping[str, Any] | None,
     until_ms: int | None = None,
 ) -> RunSummary:
-    """Run from ``start`` (resume, read, decide, record, write); finish the run row."""
+    """Run from ``start`` (resume, read, decide, record, write); finish the run row.
+
+    ``cursor_kind=None`` keeps no cursor (runs over records named by id)."""
     s = ctx.summary
     s.run_id = ctx.audit.start_run(
         ctx.pipeline.name, s.mode, ctx.clock(), ctx.pipeline.rules_name, ctx.pipeline.rules_hash
@@ -288,7 +290,8 @@ def resume(ctx: RunContext) -> None:
 
 
 def _read_loop(
-    ctx: RunContext, cursor_kind: str, start: Mapping[str, Any] | None, until_ms: int | None
+    ctx: RunContext, cursor_kind: str | None, start: Mapping[str, Any] | None,
+    until_ms: int | None,
 ) -> None:
     """Read and record pages; hand writes to the writer thread in batches of ``batch_size``.
 
@@ -326,7 +329,7 @@ def _read_loop(
             writer.close()
 
 
-def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
+def record_page(ctx: RunContext, page: Page, cursor_kind: str | None) -> list[Any]:
     """Decide one page and commit decisions + pending writes + malformed + cursor together."""
     s, now = ctx.summary, ctx.clock()
     mqls = list({m.key: m for m in map(printable_id, page.mqls)}.values())
@@ -365,7 +368,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str) -> list[Any]:
             )
         )  # fmt: skip
         counts[decided.decision.outcome.value] += 1
-    cursor = None if ctx.dry_run else (cursor_kind, page.cursor.to_dict())
+    cursor = None if ctx.dry_run or cursor_kind is None else (cursor_kind, page.cursor.to_dict())
     items = ctx.audit.record_page(
         run_id=s.run_id,
         pipeline=ctx.pipeline.name,

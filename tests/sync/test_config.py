@@ -159,6 +159,9 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         "# field_map",
         "# log_json",
         "# enabled",
+        "# [serve]",
+        "# public_url",
+        "# threads",
     ):
         text = text.replace(line, line[2:])
     path = tmp_path / "example.toml"
@@ -171,6 +174,7 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         and config.pipelines[0].enabled is False
     )
     assert config.connectors["hubspot"].settings.mql_filter[1]["operator"] == "NOT_HAS_PROPERTY"
+    assert config.serve_public_url == "https://agent.example.com" and config.serve_threads == 8
 
 
 def test_the_salesforce_task_follows_the_agent_sla_unless_overridden(tmp_path) -> None:
