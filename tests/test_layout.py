@@ -104,3 +104,18 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return out
+
+
+def test_no_file_keeps_a_merge_conflict_marker() -> None:
+    """A half-resolved merge must not land (one did, in a doc page)."""
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.MULTILINE)
+    offenders = []
+    for folder in ("sync_agent", "connectors", "tests", "docs", "rules", "bench"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in {".py", ".md", ".toml", ".txt", ".json"} and path.is_file():
+                if marker.search(path.read_text(encoding="utf-8", errors="replace")):
+                    offenders.append(path.relative_to(ROOT).as_posix())
+    for name in ("README.md", "config.example.toml", "pyproject.toml", "Makefile"):
+        if marker.search((ROOT / name).read_text(encoding="utf-8")):
+            offenders.append(name)
+    assert offenders == []
