@@ -219,7 +219,8 @@ class SalesTeam:
             if not str(lead.get("OwnerId")).startswith("005"):
                 values["OwnerId"] = owner  # a rep takes the lead from the queue
             if not lead.get("IsConverted"):
-                self._sf(handoff, "Lead", lead["Id"], values, owner, "lead working")
+                self._sf(handoff, "Lead", lead["Id"], values, owner, "lead working",
+                         when)
         stamp = hs_time(when)
         self._hs(handoff, owner, "first touch", {
             "hs_lead_status": rng.choice(["ATTEMPTED_TO_CONTACT", "CONNECTED"]),
@@ -236,11 +237,11 @@ class SalesTeam:
         if task is not None and not task.get("IsDeleted"):
             if not is_closed(self.store, task.get("Status")):
                 self._sf(handoff, "Task", task["Id"], {"Status": "Completed"}, owner,
-                         "task completed")
+                         "task completed", when)
             return
         task_id = self._sf(handoff, "Task", None, {
             "WhoId": handoff.lead_id, "OwnerId": owner, "Subject": "Call",
-            "Status": "Completed", "ActivityDate": sf_time(when)[:10]}, owner, "call logged")
+            "Status": "Completed", "ActivityDate": sf_time(when)[:10]}, owner, "call logged", when)
         handoff.task_id = handoff.task_id or task_id
 
     def _conclude(self, handoff: Handoff, when: datetime) -> None:
@@ -256,21 +257,21 @@ class SalesTeam:
                     "ConvertedAccountId": self.store.new_id("account"),
                     "ConvertedContactId": self.store.new_id("sf_contact"),
                     "ConvertedOpportunityId": self.store.new_id("opportunity")},
-                    owner, "converted")
+                    owner, "converted", when)
             self._hs(handoff, owner, "converted",
                      {**self._stage(handoff, "opportunity"), "hs_lead_status": "OPEN_DEAL"}, when)
         elif handoff.outcome == "rejected":
             if live:
                 self._sf(handoff, "Lead", handoff.lead_id, {
                     "Status": org.rejection_status,
-                    org.rejection_reason_field: handoff.reason}, owner, "rejected")
+                    org.rejection_reason_field: handoff.reason}, owner, "rejected", when)
             self._hs(handoff, owner, "rejected", {
                 "hs_lead_status": "UNQUALIFIED",
                 self.config.hubspot_rejection_property: _reason_value(handoff.reason)}, when)
         elif handoff.outcome == "recycled":
             if live:
                 self._sf(handoff, "Lead", handoff.lead_id, {"Status": self.config.recycle_status},
-                         owner, "recycled")
+                         owner, "recycled", when)
             self._hs(handoff, owner, "recycled", {"hs_lead_status": "BAD_TIMING",
                                                   "lifecyclestage": ""}, when)
             self._hs(handoff, owner, "recycled", {"lifecyclestage": "lead"}, when)
@@ -302,10 +303,10 @@ class SalesTeam:
     # -- writing, and remembering what was done -------------------------------------------
 
     def _sf(self, handoff: Handoff, sobject: str, rid: str | None, values: dict[str, Any],
-            owner: str, what: str) -> str:
+            owner: str, what: str, when: datetime) -> str:
         new_id, _created = write_record(self.store, sobject, rid, values, actor=owner,
-                                        source=SALES_REP)
-        handoff.actions.append({"at": sf_time(self.store.now()), "system": "salesforce",
+                                        source=SALES_REP, at=when)
+        handoff.actions.append({"at": sf_time(when), "system": "salesforce",
                                 "what": what, "object": sobject, "id": new_id,
                                 "values": {k: v for k, v in values.items()}})
         return new_id

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from connectors.sandbox import salesforce_org as rules
@@ -213,9 +213,14 @@ def _required_missing(sobject: str, values: Mapping[str, Any]) -> list[dict[str,
 def write_record(
     store: SandboxStore, sobject: str, rid: str | None, values: Mapping[str, Any], *,
     actor: str = USER_ID, auto_assign: bool = False, source: str = API,
+    at: datetime | None = None,
 ) -> tuple[str, bool]:
-    """Create or update one Lead or Task as Salesforce would; returns (id, created)."""
-    now = store.now()
+    """Create or update one Lead or Task as Salesforce would; returns (id, created).
+
+    ``at`` stamps a change made at a planned sandbox time (the sales team acts when its plan
+    falls due, not when the clock was advanced past it), so stamps match the plan exactly.
+    """
+    now = at or store.now()
     stamp = sf_time(now)
     table = store.leads if sobject == "Lead" else store.tasks
     created = rid is None or rid not in table
