@@ -53,3 +53,26 @@ def test_a_fault_injected_run_logs_no_secret_and_no_email(tmp_path: Path, monkey
     assert "hubspot_retry" in text or "salesforce_retry" in text, "faults were hit"
     leaked = [s for s in secrets if s in text] + [e for e in emails if e in text]
     assert leaked == []
+
+
+def test_a_crashed_run_logs_its_traceback_redacted(tmp_path: Path, monkeypatch) -> None:
+    """`run_crashed` (an error no sink or source handled) carries the traceback: masked too."""
+    from connectors.hubspot.source import HubSpotSource
+
+    with Sandbox(contacts=30, seed=9, mql_share=1.0) as sb:
+        info = sb.info()
+        email = next(c["properties"]["email"] for c in sb.state()["contacts"]
+                     if c["properties"].get("email"))  # fmt: skip
+        config, _ = prepare_sandbox(sb, tmp_path)
+
+        def source_bug(self, *args, **kwargs):
+            raise RuntimeError(f"source bug with token {info['hubspot_token']} for {email}")
+
+        monkeypatch.setattr(HubSpotSource, "read", source_bug)
+        stream = io.StringIO()
+        configure_logging(json=True, level="DEBUG", stream=stream)
+        [run] = run_once(config)
+    text = stream.getvalue()
+    assert run.outcome != "ok"
+    assert "run_crashed" in text and "Traceback" in text and "source bug" in text
+    assert info["hubspot_token"] not in text and email not in text
