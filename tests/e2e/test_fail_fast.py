@@ -46,3 +46,22 @@ def test_config_check_names_a_missing_secret_and_where_it_was_looked_for(tmp_pat
     assert result.exit_code == 1, result.output
     assert "HUBSPOT_ACCESS_TOKEN is not set" in result.output
     assert str(secrets) in result.output
+
+
+def test_a_wrong_hubspot_token_stops_the_run_before_any_write_or_read(tmp_path: Path) -> None:
+    """The source's credentials are checked as the sinks' are: one clear stop, nothing read."""
+    with Sandbox(contacts=50, seed=14, mql_share=1.0) as sb:
+        config, _ = prepare_sandbox(sb, tmp_path)
+        secrets = config.secrets_file
+        assert secrets is not None
+        token = sb.info()["hubspot_token"]
+        secrets.write_text(secrets.read_text().replace(token, "pat-na1-wrong"))
+        config = load_config(config.path, environ={})
+        before = sb.store.request_count("salesforce")
+        [run] = run_once(config)
+        sf_calls = sb.store.request_count("salesforce") - before
+        searched = sb.store.request_count("hubspot", "contacts.search")
+    assert run.outcome == "auth" and run.exit_code == 1, run.error
+    assert run.read == 0 and searched == 0
+    assert "hubspot" in run.error.lower()
+    assert sf_calls <= 2, "Salesforce was written to with a broken source"
