@@ -35,3 +35,12 @@ def test_every_command_has_help_text(command: tuple[str, ...]) -> None:
     assert out.exit_code == 0, out.output
     usage, _, rest = out.output.partition("\n\n")
     assert usage.startswith("Usage:") and len(rest.split("Options:")[0].strip()) > 20
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_shows_no_raw_markup(command: tuple[str, ...]) -> None:
+    """Docstring markup (rST backticks, click's \\b and \\f escapes, rich-style tags) must be
+    rendered or left out, never printed (``salesforce statuses --help`` once showed it)."""
+    out = CliRunner().invoke(main, [*command, "--help"]).output
+    for raw in ("``", "\b", "\f", "[bold]", "[/", ":param", ".. code"):
+        assert raw not in out, f"{' '.join(command)} --help prints {raw!r}"

@@ -161,8 +161,11 @@ def test_lifecycle_stage_only_moves_forward(small_sandbox, clock):
 def test_missing_sal_properties_fail_the_call_with_a_setup_hint(clock):
     with Sandbox(contacts=50, seed=1, clock=clock.dt) as sb:
         _, sink = connect(sb, clock)
-        with pytest.raises(PermanentApiError, match="setup-properties"):
+        with pytest.raises(PermanentApiError, match="setup-properties") as caught:
             sink.write([handoff(sb.store.mqls()[0])])
+    # the fix comes first, before HubSpot's JSON body (which once ran to 1,500 characters)
+    message = str(caught.value)
+    assert message.index("setup-properties") < 300, message[:400]
 
 
 def test_recovery_search_stays_under_the_search_body_limit_with_long_keys(small_sandbox, clock):
