@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sync-agent demo
 
-# pytest exits 5 when it collects no test; treat only that as success.
+# One pytest worker per core (pytest-xdist). pytest exits 5 when it collects no test;
+# treat only that as success.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check sync_agent connectors tests bench
