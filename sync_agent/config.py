@@ -63,6 +63,13 @@ class WritebackSection(SettingsModel):
     wait_retry_minutes: float = Field(15.0, gt=0)
 
 
+class OutcomesSection(SettingsModel):
+    """``[outcomes]``: the read-back of what sales did after each handoff (docs/loop.md)."""
+
+    #: handoffs decided longer ago than this are not asked about any more
+    lookback_days: int = Field(90, ge=1, le=3650)
+
+
 class SchedulerSection(SettingsModel):
     misfire_grace_seconds: int = Field(300, ge=1)
 
@@ -116,6 +123,7 @@ class ConfigFile(SettingsModel):
     writeback: WritebackSection = Field(default_factory=WritebackSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     serve: ServeSection = Field(default_factory=ServeSection)
+    outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
     connectors: dict[str, Any] = Field(default_factory=dict)
     pipelines: list[Any] = Field(
         min_length=1, json_schema_extra=hint("add a [[pipelines]] table: see config.example.toml")
@@ -178,6 +186,8 @@ class Config:
     #: ``[serve]``: the public URL webhooks are signed for (None: as the request shows it)
     serve_public_url: str | None = None
     serve_threads: int = 8
+    #: ``[outcomes]``: how far back handoffs are read back (days)
+    outcomes_lookback_days: int = 90
 
     def pipeline(self, name: str) -> PipelineConfig:
         """The pipeline called ``name`` (ConfigError listing the known names otherwise)."""
@@ -289,6 +299,7 @@ def load_config(
         misfire_grace_seconds=top.scheduler.misfire_grace_seconds,
         serve_public_url=top.serve.public_url,
         serve_threads=top.serve.threads,
+        outcomes_lookback_days=top.outcomes.lookback_days,
         **top.writeback.model_dump(),
     )
 

@@ -112,9 +112,9 @@ def test_no_file_keeps_a_merge_conflict_marker() -> None:
     offenders = []
     for folder in ("sync_agent", "connectors", "tests", "docs", "rules", "bench"):
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix in {".py", ".md", ".toml", ".txt", ".json"} and path.is_file():
-                if marker.search(path.read_text(encoding="utf-8", errors="replace")):
-                    offenders.append(path.relative_to(ROOT).as_posix())
+            if path.suffix in {".py", ".md", ".toml", ".txt", ".json"} and path.is_file() \
+                    and marker.search(path.read_text(encoding="utf-8", errors="replace")):
+                offenders.append(path.relative_to(ROOT).as_posix())
     for name in ("README.md", "config.example.toml", "pyproject.toml", "Makefile"):
         if marker.search((ROOT / name).read_text(encoding="utf-8")):
             offenders.append(name)
