@@ -4,16 +4,16 @@ One batch read per 100 contacts (``POST /crm/v3/objects/contacts/batch/read``;
 ``hubspot-api.md``) for ``hs_lead_status``, ``hs_last_sales_activity_timestamp``,
 ``hs_sa_first_engagement_date``, ``hs_v2_date_entered_salesqualifiedlead`` /
 ``_opportunity``, ``hubspot_owner_id``, ``lifecyclestage`` and the configured rejection
-reason property (``sales-loop.md``). Only the contacts whose lead status says something
-whose time the properties don't give (rejected, recycled, worked without a sales activity)
-are read once more with ``propertiesWithHistory=hs_lead_status`` (50 per call, the
-documented cap with history), for when the status changed.
+reason property (``sales-loop.md``). Only the contacts whose lead status says rejected or
+recycled (not recorded yet) are read once more with ``propertiesWithHistory=hs_lead_status``
+(50 per call, the documented cap with history), for when the status changed.
 
 The events (pure :func:`events_for`): **first touch** = the earliest of the first sales
-activity / last sales activity after the handoff and the first lead status change away
-from the "new" values; **sql** / **opportunity** = the stage entry dates (an opportunity
-implies SQL); **rejected** (with the reason property's value) and **recycled** = the lead
-status in the configured lists, at the time it became that.
+activity / last sales activity after the handoff, the stage entry into opportunity and,
+when the status history was read, the first lead status change away from the "new" values;
+**sql** / **opportunity** = the stage entry dates (an opportunity implies SQL);
+**rejected** (with the reason property's value) and **recycled** = the lead status in the
+configured lists, at the time it became that.
 """
 
 from __future__ import annotations
@@ -112,18 +112,16 @@ def _read(sink: HubSpotSink, ids: Sequence[str], names: list[str],
 
 
 def needs_history(request: OutcomeRequest, props: Props, settings: HubSpotSettings) -> bool:
-    """Whether the lead status's change time is needed (and not known from elsewhere)."""
+    """Whether the lead status's change time is needed: a rejection or recycle not recorded
+    yet (recording one ends the story, so each contact costs this once). A status that
+    only says "worked" is not worth a call: sales activity stamps give the first touch."""
     conf = settings.outcomes
     status = str(props.get(STATUS) or "")
-    if status in conf.new_statuses:
-        return False
     if status in conf.rejected_statuses:
         return OutcomeKind.REJECTED.value not in request.known
     if status in conf.recycled_statuses:
         return OutcomeKind.RECYCLED.value not in request.known
-    return OutcomeKind.FIRST_TOUCH.value not in request.known and not any(
-        (at := parse_time(props.get(name))) is not None and at >= request.handed_off_at
-        for name in (LAST_ACTIVITY, FIRST_ENGAGEMENT))
+    return False
 
 
 def events_for(request: OutcomeRequest, cid: str, props: Props, versions: History,

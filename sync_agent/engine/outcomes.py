@@ -22,6 +22,7 @@ from connectors.base import OutcomeEvent, OutcomeRequest, Sink
 from sync_agent.audit.db import AuditLog
 from sync_agent.audit.outcomes import NewOutcome, OpenHandoff, open_handoffs, record_outcomes
 from sync_agent.config import Config
+from sync_agent.errors import BudgetExhausted
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import OutcomeKind
 
@@ -41,6 +42,8 @@ class SinkReadBack:
     events: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
     error: str = ""
+    #: the error was the API budget running out (exit 4: resume later)
+    budget: bool = False
 
     @property
     def ok(self) -> bool:
@@ -49,7 +52,7 @@ class SinkReadBack:
     def to_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "sink": self.sink, "handoffs": self.handoffs,
                 "events": dict(sorted(self.events.items())), "api_calls": self.api_calls,
-                "error": self.error}
+                "error": self.error, "budget": self.budget}
 
 
 def can_read(config: Config, sink: str) -> bool:
@@ -88,6 +91,7 @@ def read_back(
                     result.events[e.kind] = result.events.get(e.kind, 0) + 1
         except Exception as exc:  # a read-back never fails the run
             result.error = f"{type(exc).__name__}: {exc}"
+            result.budget = isinstance(exc, BudgetExhausted)
             log.warning("outcomes_read_failed", sink=name, error=result.error,
                         handoffs=result.handoffs)
         result.api_calls = _calls(sink) - calls_before
@@ -126,3 +130,4 @@ def summarize(results: list[SinkReadBack]) -> dict[str, int]:
         for kind, n in r.events.items():
             total[kind] = total.get(kind, 0) + n
     return dict(sorted(total.items()))
+

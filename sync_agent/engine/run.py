@@ -27,6 +27,7 @@ from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
 from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
+from sync_agent.engine.outcomes import read_back, summarize
 from sync_agent.engine.pipeline import Pipeline
 from sync_agent.engine.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
@@ -255,8 +256,6 @@ def api_calls(pipeline: Pipeline) -> dict[str, int]:
 
 def read_back_outcomes(ctx: RunContext) -> None:
     """After the writes: what sales did with earlier handoffs (never fails the run)."""
-    from sync_agent.engine.outcomes import read_back, summarize
-
     results = read_back(ctx.config, ctx.audit, ctx.pipeline.name, ctx.pipeline.sinks,
                         ctx.clock, ctx.log)
     ctx.summary.outcomes = summarize(results)
