@@ -68,6 +68,8 @@ class OutcomesSection(SettingsModel):
 
     #: handoffs decided longer ago than this are not asked about any more
     lookback_days: int = Field(90, ge=1, le=3650)
+    #: a run reads outcomes back when the last read of that sink is this old (0: every run)
+    every_minutes: float = Field(60.0, ge=0, le=7 * 24 * 60)
 
 
 class SchedulerSection(SettingsModel):
@@ -188,6 +190,7 @@ class Config:
     serve_threads: int = 8
     #: ``[outcomes]``: how far back handoffs are read back (days)
     outcomes_lookback_days: int = 90
+    outcomes_every_minutes: float = 60.0
 
     def pipeline(self, name: str) -> PipelineConfig:
         """The pipeline called ``name`` (ConfigError listing the known names otherwise)."""
@@ -300,6 +303,7 @@ def load_config(
         serve_public_url=top.serve.public_url,
         serve_threads=top.serve.threads,
         outcomes_lookback_days=top.outcomes.lookback_days,
+        outcomes_every_minutes=top.outcomes.every_minutes,
         **top.writeback.model_dump(),
     )
 

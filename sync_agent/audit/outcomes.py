@@ -99,6 +99,28 @@ def record_outcomes(audit: AuditLog, system: str, events: Sequence[NewOutcome],
     return added
 
 
+def last_read(audit: AuditLog, pipeline: str, sink: str) -> datetime | None:
+    """When ``sink``'s outcomes were last read back for ``pipeline`` (a ``cursors`` row of
+    kind ``outcomes:<sink>``), or None."""
+    position = audit.get_cursor(pipeline, f"outcomes:{sink}") or {}
+    stamp = position.get("read_at")
+    try:
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+
+
+def mark_read(audit: AuditLog, pipeline: str, sink: str, now: datetime) -> None:
+    """Remember that ``sink``'s outcomes were read back now (see :func:`last_read`)."""
+    with audit.transaction() as conn:
+        conn.execute(
+            "INSERT INTO cursors (pipeline, kind, position, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (pipeline, kind) DO UPDATE SET position = excluded.position, "
+            "updated_at = excluded.updated_at",
+            (pipeline, f"outcomes:{sink}", json.dumps({"read_at": now.isoformat()}),
+             now.isoformat()))
+
+
 def outcomes_of(audit: AuditLog, *, handoff_key: str | None = None,
                 lead_key: str | None = None, system: str | None = None,
                 kind: str | None = None) -> list[dict[str, Any]]:

@@ -20,7 +20,14 @@ from typing import Any
 
 from connectors.base import OutcomeEvent, OutcomeRequest, Sink
 from sync_agent.audit.db import AuditLog
-from sync_agent.audit.outcomes import NewOutcome, OpenHandoff, open_handoffs, record_outcomes
+from sync_agent.audit.outcomes import (
+    NewOutcome,
+    OpenHandoff,
+    last_read,
+    mark_read,
+    open_handoffs,
+    record_outcomes,
+)
 from sync_agent.config import Config
 from sync_agent.errors import BudgetExhausted
 from sync_agent.logs import Logger, get_logger
@@ -68,14 +75,24 @@ def read_back(
     sinks: Mapping[str, Sink],
     clock: Callable[[], datetime],
     log: Logger | None = None,
+    *,
+    force: bool = False,
 ) -> list[SinkReadBack]:
-    """Read and record the outcomes of ``pipeline``'s open handoffs, sink by sink."""
+    """Read and record the outcomes of ``pipeline``'s open handoffs, sink by sink.
+
+    Unless ``force``, a sink read back less than ``[outcomes] every_minutes`` ago is left
+    for a later run (the read costs API calls; sales moves in hours, not minutes)."""
     log = log or get_logger("sync_agent.outcomes", pipeline=pipeline)
     out: list[SinkReadBack] = []
     for name, sink in sinks.items():
         reader = config.connectors[name].spec.read_outcomes if name in config.connectors \
             else None
         if reader is None:
+            continue
+        last = last_read(audit, pipeline, name)
+        if not force and last is not None and \
+                clock() - last < timedelta(minutes=config.outcomes_every_minutes):
+            log.debug("outcomes_not_due", sink=name, last_read=last.isoformat())
             continue
         result = SinkReadBack(pipeline, name)
         out.append(result)
@@ -94,6 +111,8 @@ def read_back(
             result.budget = isinstance(exc, BudgetExhausted)
             log.warning("outcomes_read_failed", sink=name, error=result.error,
                         handoffs=result.handoffs)
+        if not result.error:
+            mark_read(audit, pipeline, name, clock())
         result.api_calls = _calls(sink) - calls_before
         log.info("outcomes_read", sink=name, handoffs=result.handoffs, api_calls=result.api_calls,
                  **{f"new_{k}": n for k, n in sorted(result.events.items())})

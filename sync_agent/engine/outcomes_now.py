@@ -45,7 +45,7 @@ def read_outcomes_now(
                     log.warning("outcomes_read_failed", sink=name, error=failed.error)
                     out.append(failed)
             try:
-                out += read_back(config, audit, spec.name, sinks, clock, log)
+                out += read_back(config, audit, spec.name, sinks, clock, log, force=True)
             finally:
                 for sink in sinks.values():
                     close = getattr(sink, "close", None)

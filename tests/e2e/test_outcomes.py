@@ -27,7 +27,13 @@ from connectors.salesforce.outcomes import FALLBACK, LeadFacts, events_for
 from connectors.sandbox import Sandbox, TeamConfig
 from connectors.sandbox.hubspot_catalog import REJECTION_REASONS
 from sync_agent.audit import AuditLog
-from sync_agent.audit.outcomes import NewOutcome, open_handoffs, outcomes_of, record_outcomes
+from sync_agent.audit.outcomes import (
+    NewOutcome,
+    last_read,
+    open_handoffs,
+    outcomes_of,
+    record_outcomes,
+)
 from sync_agent.cli import main
 from sync_agent.config import Config
 from sync_agent.demo import prepare_sandbox
@@ -137,6 +143,17 @@ def test_the_handoff_run_reads_nothing_yet_and_the_next_reads_what_sales_did(
     assert kinds["first_touch"] > 10 and kinds["rejected"] and kinds["opportunity"]
     assert sum(kinds.values()) == len(world.rows)
     assert world.second.to_dict()["outcomes_read"] == kinds
+
+
+def test_a_run_soon_after_leaves_the_read_back_for_later(world: World) -> None:
+    """[outcomes] every_minutes (60): a run within the hour asks no CRM about outcomes."""
+    with AuditLog.open(world.config.audit_db) as log:
+        before = {s: last_read(log, PIPELINE, s) for s in ("salesforce", "hubspot")}
+    assert all(before.values())
+    [soon] = run_once(world.config, clock=world.sb.now)
+    assert soon.outcome == "ok" and soon.outcomes == {}
+    with AuditLog.open(world.config.audit_db) as log:
+        assert {s: last_read(log, PIPELINE, s) for s in before} == before
 
 
 def test_salesforce_outcomes_are_what_the_team_did(world: World) -> None:
