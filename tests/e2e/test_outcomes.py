@@ -244,7 +244,17 @@ def test_the_outcomes_command_summarises_by_kind(world: World) -> None:
     answer = json.loads(out.stdout)
     assert [(r["sink"], r["events"], r["error"]) for r in answer] == [
         ("salesforce", {}, ""), ("hubspot", {}, "")]
-    assert all(r["handoffs"] > 0 and r["api_calls"] >= 1 for r in answer)
+    # The documented cost: one Composite call per 200 leads; one batch read per 100
+    # contacts, plus one history read per 50 whose status says rejected/recycled unrecorded.
+    sf, hs = answer
+    assert 0 < sf["handoffs"] <= 200 and sf["api_calls"] == 1
+    with AuditLog.open(world.config.audit_db) as log:
+        open_ = open_handoffs(log, PIPELINE, "hubspot", world.sb.now().replace(year=2000))
+    contacts = {c["id"]: c["properties"] for c in world.sb.state()["contacts"]}
+    unrecorded = [h for h in open_ if contacts[world.targets[("hubspot", h.handoff_key)]].get(
+        "hs_lead_status") in ("UNQUALIFIED", "BAD_TIMING")]
+    assert 0 < hs["handoffs"] == len(open_) <= 100
+    assert hs["api_calls"] == 1 + (1 if unrecorded else 0)
     text = CliRunner().invoke(main, ["outcomes", "--config", str(world.config.path)])
     assert text.exit_code == 0 and "new events: first_touch 0" in text.output
 
