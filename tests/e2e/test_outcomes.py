@@ -238,6 +238,42 @@ def test_a_finished_story_is_not_read_again(world: World, tmp_path: Path) -> Non
         ("salesforce", 0, 0), ("hubspot", 0, 0)]
 
 
+def test_archived_tasks_still_count_as_first_touches(world: World, tmp_path: Path) -> None:
+    """Closed Tasks past the org's archive age are skipped by ``query``; the read-back uses
+    ``queryAll``, so a first touch read late is still found, from its Task."""
+    copy = tmp_path / "audit.db"
+    with AuditLog.open(world.config.audit_db) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copy(world.config.audit_db, copy)
+    config = replace(world.config, audit_db=copy)
+    with AuditLog.open(copy) as log:
+        log.conn.execute("DELETE FROM outcomes WHERE system = 'salesforce'")
+    org = world.sb.store.org
+    org.task_archive_days, saved = 1, org.task_archive_days
+    try:
+        visible = {t["Id"] for t in world.sb.store.tasks.values()
+                   if t.get("CompletedDateTime")}
+        info = world.sb.info()
+        session = requests.Session()
+        session.verify, session.trust_env = info["ca_bundle"], False
+        plain = session.get(f"{info['salesforce_url']}/services/data/v62.0/query", params={
+            "q": "SELECT Id FROM Task WHERE IsClosed = true"}, headers={
+            "Authorization": f"Bearer {info['salesforce_session_id']}"}, timeout=10).json()
+        assert not visible & {r["Id"] for r in plain["records"]}, "all archived for query"
+        [sf, _hs] = read_outcomes_now(config, clock=world.sb.now)
+    finally:
+        org.task_archive_days = saved
+    assert sf.error == ""
+    with AuditLog.open(copy) as log:
+        again = {r["handoff_key"]: r for r in outcomes_of(log, system="salesforce",
+                                                          kind="first_touch")}
+    before = {r["handoff_key"]: r for r in world.rows
+              if r["system"] == "salesforce" and r["kind"] == "first_touch"}
+    assert set(again) == set(before)
+    assert all(r["detail"]["via"] == "task" and r["at"] == before[k]["at"]
+               for k, r in again.items())
+
+
 def test_the_outcomes_command_summarises_by_kind(world: World) -> None:
     out = CliRunner().invoke(main, ["outcomes", "--config", str(world.config.path), "--json"])
     assert out.exit_code == 0, out.output
