@@ -265,6 +265,49 @@ class WebhookSpec:
     subscriptions: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class OutcomeRequest:
+    """One accepted handoff whose follow-up a sink's system should be asked about.
+
+    ``record_id`` is the record the sink wrote (``writes.target_id``); ``crm_ids``, ``source``
+    and ``source_id`` are the lead's ids as the decision recorded them, so a connector can
+    find its own record when the write left another id (an older audit log).
+    ``handed_off_at`` is the decision's time: what happened before it is not an outcome.
+    ``known`` lists the kinds already recorded for it in this system (nothing to re-derive).
+    """
+
+    handoff_key: str
+    lead_key: str
+    record_id: str | None
+    handed_off_at: datetime
+    crm_ids: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    source_id: str = ""
+    known: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    """What sales did after a handoff, as a sink's system shows it.
+
+    ``kind`` is an :class:`~sync_agent.model.OutcomeKind` value; ``at`` the system's time
+    for it (aware); ``reason`` why sales rejected it (``rejected`` only); ``detail`` plain
+    JSON-able facts: ``owner`` (the owner's id in that system), status values, record ids,
+    and how the time was found.
+    """
+
+    handoff_key: str
+    kind: str
+    at: datetime
+    reason: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: ``read_outcomes(sink, requests)``: the events a sink's system shows for those handoffs,
+#: through the sink's own client (its call counters and API budget).
+OutcomeReader = Callable[["Sink", Sequence[OutcomeRequest]], list[OutcomeEvent]]
+
+
 def _no_position(_since_ms: int) -> dict[str, Any]:
     return {}
 
@@ -294,6 +337,9 @@ class ConnectorSpec:
       serve``): a :class:`WebhookSpec`; its source implements ``read_ids``.
     * ``budget(instance, now)``: today's API :class:`Budget` as the instance's state
       records it (no API call), for ``status`` and ``/metrics``; None when unknown.
+    * ``read_outcomes(sink, requests)``: what sales did after the handoffs a sink wrote
+      (:class:`OutcomeEvent` s: first touch, SQL, opportunity, rejected, recycled), read
+      through that built sink so its calls count and its budget holds.
     """
 
     name: str
@@ -320,6 +366,8 @@ class ConnectorSpec:
     webhook: WebhookSpec | None = None
     #: today's API budget from the instance's state, without calling the API
     budget: Callable[[Instance, datetime], Budget | None] | None = None
+    #: outcome read-back of a sink (``docs/loop.md``), see :data:`OutcomeReader`
+    read_outcomes: OutcomeReader | None = None
 
     @property
     def raw_prefixes(self) -> tuple[str, ...]:

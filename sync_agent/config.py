@@ -63,6 +63,15 @@ class WritebackSection(SettingsModel):
     wait_retry_minutes: float = Field(15.0, gt=0)
 
 
+class OutcomesSection(SettingsModel):
+    """``[outcomes]``: the read-back of what sales did after each handoff (docs/loop.md)."""
+
+    #: handoffs decided longer ago than this are not asked about any more
+    lookback_days: int = Field(90, ge=1, le=3650)
+    #: a run reads outcomes back when the last read of that sink is this old (0: every run)
+    every_minutes: float = Field(60.0, ge=0, le=7 * 24 * 60)
+
+
 class SchedulerSection(SettingsModel):
     misfire_grace_seconds: int = Field(300, ge=1)
 
@@ -116,6 +125,7 @@ class ConfigFile(SettingsModel):
     writeback: WritebackSection = Field(default_factory=WritebackSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     serve: ServeSection = Field(default_factory=ServeSection)
+    outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
     connectors: dict[str, Any] = Field(default_factory=dict)
     pipelines: list[Any] = Field(
         min_length=1, json_schema_extra=hint("add a [[pipelines]] table: see config.example.toml")
@@ -178,6 +188,9 @@ class Config:
     #: ``[serve]``: the public URL webhooks are signed for (None: as the request shows it)
     serve_public_url: str | None = None
     serve_threads: int = 8
+    #: ``[outcomes]``: how far back handoffs are read back (days)
+    outcomes_lookback_days: int = 90
+    outcomes_every_minutes: float = 60.0
 
     def pipeline(self, name: str) -> PipelineConfig:
         """The pipeline called ``name`` (ConfigError listing the known names otherwise)."""
@@ -289,6 +302,8 @@ def load_config(
         misfire_grace_seconds=top.scheduler.misfire_grace_seconds,
         serve_public_url=top.serve.public_url,
         serve_threads=top.serve.threads,
+        outcomes_lookback_days=top.outcomes.lookback_days,
+        outcomes_every_minutes=top.outcomes.every_minutes,
         **top.writeback.model_dump(),
     )
 

@@ -28,6 +28,7 @@ from connectors.hubspot.build import (
     describe,
 )
 from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.outcomes import read_outcomes
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sink import HubSpotSink
 from connectors.hubspot.source import HubSpotSource
@@ -73,6 +74,7 @@ CONNECTOR = ConnectorSpec(
     check_targets=check_targets,
     webhook=WEBHOOK,
     budget=budget,
+    read_outcomes=read_outcomes,
 )
 
 

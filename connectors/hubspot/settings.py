@@ -104,6 +104,41 @@ class SalProperties(SettingsModel):
     handoff_key: str = Field("sal_handoff_key", min_length=1)
 
 
+class HubSpotOutcomes(SettingsModel):
+    """``[connectors.<name>.outcomes]``: what the read-back of sales' follow-up looks for
+    (``docs/loop.md``). Contacts have no standard rejection reason (the Leads object's
+    ``hs_lead_disqualification_reason`` needs Sales Hub Pro+), so its property is
+    configuration (``sales-loop.md``)."""
+
+    #: read outcomes back after every run (and with ``sync-agent outcomes``)
+    enabled: bool = True
+    #: ``hs_lead_status`` values that mean sales rejected the contact
+    rejected_statuses: tuple[str, ...] = ("UNQUALIFIED",)
+    #: the contact property holding the rejection reason ("" reads none)
+    rejection_reason_property: str = ""
+    #: ``hs_lead_status`` values that mean sales sent it back to marketing
+    recycled_statuses: tuple[str, ...] = ("BAD_TIMING",)
+    #: ``hs_lead_status`` values that mean nobody has worked it yet ("" = no value)
+    new_statuses: tuple[str, ...] = ("", "NEW", "OPEN")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _apart(self) -> HubSpotOutcomes:
+        both = sorted(set(self.rejected_statuses) & set(self.recycled_statuses))
+        both += sorted((set(self.rejected_statuses) | set(self.recycled_statuses))
+                       & set(self.new_statuses))
+        if both:
+            raise ValueError(f"{', '.join(both)}: a lead status can mean one outcome only "
+                             "(rejected_statuses, recycled_statuses, new_statuses)")
+        return self
+
+
 class FilterSpec(SettingsModel):
     """One MQL filter as an admin writes it: ``{ property, operator, value | values }``."""
 
@@ -198,6 +233,8 @@ class HubSpotSettings(SettingsModel):
     max_attempts: int = Field(5, ge=1)
     backoff_base: float = Field(1.0, ge=0)
     backoff_max: float = Field(60.0, ge=0)
+    #: outcome read-back: rejection/recycle lead statuses, reason property
+    outcomes: HubSpotOutcomes = HubSpotOutcomes()
 
     @model_validator(mode="before")
     @classmethod

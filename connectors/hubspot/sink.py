@@ -302,9 +302,9 @@ class HubSpotSink:
             for handoff, cid in todo:
                 item = done.get(handoff.key)
                 if item is not None or (handoff.key not in failed and response.status < 300):
-                    note_id = item.get("id") if isinstance(item, dict) else None
+                    # the contact, not the note: outcome read-back reads it by this id
                     results[handoff.key] = WriteResult(
-                        handoff.key, WriteState.WRITTEN, target_id=str(note_id or cid))
+                        handoff.key, WriteState.WRITTEN, target_id=cid)
                 else:
                     failure = failed[handoff.key]
                     results[handoff.key] = WriteResult(
@@ -313,10 +313,10 @@ class HubSpotSink:
 
     def _drop_existing(self, todo: list[Target], results: dict[str, WriteResult]) -> list[Target]:
         existing = self.existing_notes([h.key for h, _ in todo])
-        for handoff, _ in todo:
+        for handoff, cid in todo:
             if handoff.key in existing:
                 results[handoff.key] = WriteResult(handoff.key, WriteState.WRITTEN,
-                                                   target_id=existing[handoff.key])
+                                                   target_id=cid)
         return [(h, c) for h, c in todo if h.key not in existing]
 
     def existing_notes(self, keys: Sequence[str]) -> dict[str, str]:

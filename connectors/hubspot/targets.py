@@ -108,6 +108,32 @@ def target_problems(
                 _guess(stage, declared),
             )
         )
+    if settings.outcomes.enabled:
+        found += outcome_problems(contacts, settings)
+    return found
+
+
+def outcome_problems(contacts: Props, settings: HubSpotSettings) -> list[TargetProblem]:
+    """The outcome read-back's settings against the portal (warnings: a batch read skips a
+    property it lacks, so the read-back works, and just never sees that reason or status)."""
+    conf, found = settings.outcomes, []
+    reason = conf.rejection_reason_property
+    if reason and contacts and reason not in contacts:
+        close = closest_properties(reason, contacts)
+        guess = "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
+        found.append(TargetProblem(
+            ("outcomes", "rejection_reason_property"),
+            f"the portal has no contact property '{reason}': no rejection reason is read back",
+            guess + "create the dropdown sales picks the reason in (Settings → Properties), "
+            "or set it to \"\"", "warning"))
+    declared = contacts.get("hs_lead_status")
+    for option in ("rejected_statuses", "recycled_statuses"):
+        for value in getattr(conf, option):
+            if declared is not None and declared.options and declared.label(value) is None:
+                found.append(TargetProblem(
+                    ("outcomes", option),
+                    f"'{value}' is not an hs_lead_status option of the portal: that outcome "
+                    "is never seen", _guess(value, declared), "warning"))
     return found
 
 

@@ -22,6 +22,7 @@ from connectors.base import ConnectorSpec
 from connectors.salesforce.auth import SECRET_NAMES
 from connectors.salesforce.build import build_sink, build_source, check_connection, lead_statuses
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.outcomes import read_outcomes
 from connectors.salesforce.schema import describe
 from connectors.salesforce.settings import SalesforceSettings
 from connectors.salesforce.sink import SalesforceSink
@@ -79,4 +80,5 @@ CONNECTOR = ConnectorSpec(
     commands=_commands,
     describe=describe,
     check_targets=check_targets,
+    read_outcomes=read_outcomes,
 )

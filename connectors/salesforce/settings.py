@@ -56,6 +56,46 @@ _HTTPS = hint("simple-salesforce only speaks https; for the local sandbox use it
               "and ca_bundle")
 
 
+class SalesforceOutcomes(SettingsModel):
+    """``[connectors.<name>.outcomes]``: what the read-back of sales' follow-up looks for
+    (``docs/loop.md``). Salesforce has no standard rejection field: orgs use a Status plus a
+    custom reason picklist, so both are configuration (``sales-loop.md``)."""
+
+    #: read outcomes back after every run (and with ``sync-agent outcomes``)
+    enabled: bool = True
+    #: Lead Status values that mean sales rejected the lead
+    rejected_statuses: tuple[str, ...] = ("Closed - Not Converted",)
+    #: the Lead field holding the rejection reason ("" reads none)
+    rejection_reason_field: str = ""
+    #: Lead Status values that mean sales qualified it (SQL); a conversion counts as one too
+    sql_statuses: tuple[str, ...] = ()
+    #: Lead Status values that mean sales sent it back to marketing (nurture)
+    recycled_statuses: tuple[str, ...] = ("Recycled",)
+    #: read Status changes from LeadHistory (needs field history tracking on Lead Status);
+    #: off, or for a lead without history rows, the current Status and SystemModstamp are used
+    status_history: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _apart(self) -> SalesforceOutcomes:
+        named = [("rejected_statuses", self.rejected_statuses),
+                 ("sql_statuses", self.sql_statuses),
+                 ("recycled_statuses", self.recycled_statuses)]
+        for i, (name, values) in enumerate(named):
+            for other, others in named[i + 1:]:
+                both = sorted(set(values) & set(others))
+                if both:
+                    raise ValueError(f"{', '.join(both)} is in both {name} and {other}: "
+                                     "a Status means one outcome")
+        return self
+
+
 class SalesforceSettings(SettingsModel):
     """Connector settings; every field can be set under ``[connectors.<name>]``."""
 
@@ -142,6 +182,8 @@ class SalesforceSettings(SettingsModel):
     create_lead_owner: str = Field("", json_schema_extra=_LEAD_OWNER)
     #: canonical fields copied onto a created Lead (through field_map)
     create_fields: tuple[str, ...] = CREATE_FIELDS
+    #: outcome read-back: rejection/SQL/recycled statuses, reason field, history
+    outcomes: SalesforceOutcomes = SalesforceOutcomes()
 
     @model_validator(mode="before")
     @classmethod

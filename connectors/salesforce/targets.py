@@ -97,6 +97,33 @@ def target_problems(answers: Mapping[str, Any], s: SalesforceSettings) -> list[T
         found += _task_problems(task, s)
     if s.create_missing_leads:
         found += _created_lead_problems(lead, s)
+    if s.outcomes.enabled:
+        found += outcome_problems(lead, statuses, s)
+    return found
+
+
+def outcome_problems(lead: Fields, statuses: Mapping[str, Any],
+                     s: SalesforceSettings) -> list[TargetProblem]:
+    """The outcome read-back's settings against the org: a reason field the integration user
+    cannot read fails every read-back query (``INVALID_FIELD``); a status the org lacks is
+    never seen (a warning: the read-back still works, that outcome is just never found)."""
+    found: list[TargetProblem] = []
+    reason = s.outcomes.rejection_reason_field
+    if reason and lead and reason not in lead:
+        found.append(TargetProblem(
+            ("outcomes", "rejection_reason_field"),
+            f"Lead.{reason} is {_HIDDEN.format(obj='Lead')}: every outcome read-back query "
+            "would be refused (INVALID_FIELD)",
+            "name the Lead field sales picks the rejection reason in, give the integration "
+            "user read access to it, or set it to \"\" (no reason read)"))
+    options = [(name, str(r.get("MasterLabel") or name)) for name, r in statuses.items()]
+    for option in ("rejected_statuses", "sql_statuses", "recycled_statuses"):
+        for value in getattr(s.outcomes, option):
+            if statuses and value not in statuses:
+                found.append(TargetProblem(
+                    ("outcomes", option),
+                    f"'{value}' is not a Lead Status of the org: that outcome is never seen",
+                    _status_hint(value, options, f"outcomes.{option}"), "warning"))
     return found
 
 

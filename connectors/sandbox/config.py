@@ -64,7 +64,7 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
     lines += _extra(_hubspot_options(info.get("hubspot_options")))
     lines += ["", "[connectors.salesforce]", f"instance_url = {_q(sf)}", f"login_url = {_q(login)}"]
     lines += [f"ca_bundle = {_q(ca)}"] if ca else []
-    lines += _extra(info.get("salesforce_options"))
+    lines += _extra(_salesforce_options(info.get("salesforce_options")))
     lines += [
         "",
         "[[pipelines]]",
@@ -85,13 +85,33 @@ def sandbox_config_text(info: Mapping[str, Any]) -> str:
 SANDBOX_HUBSPOT_FIELD_MAP = {"lead_score": "example_combined_score"}
 
 
+#: Where the sandbox's sales team puts its rejection reasons (``sales_team.py``): the org's
+#: reason picklist on Lead, and the portal's example contact property.
+SANDBOX_OUTCOMES = {
+    "salesforce": {"rejection_reason_field": "Rejection_Reason__c"},
+    "hubspot": {"rejection_reason_property": "sales_rejection_reason"},
+}
+
+
 def _hubspot_options(options: Any) -> dict[str, Any]:
     """The caller's HubSpot options, with the sandbox's score property mapped unless the
-    caller maps ``lead_score`` itself."""
+    caller maps ``lead_score`` itself, and its rejection reason property read back."""
     merged = dict(options) if isinstance(options, Mapping) else {}
     field_map = merged.get("field_map")
     merged["field_map"] = {**SANDBOX_HUBSPOT_FIELD_MAP,
                            **(field_map if isinstance(field_map, Mapping) else {})}
+    return _with_outcomes(merged, "hubspot")
+
+
+def _salesforce_options(options: Any) -> dict[str, Any]:
+    """The caller's Salesforce options, with the org's rejection reason field read back."""
+    return _with_outcomes(dict(options) if isinstance(options, Mapping) else {}, "salesforce")
+
+
+def _with_outcomes(merged: dict[str, Any], system: str) -> dict[str, Any]:
+    given = merged.get("outcomes")
+    merged["outcomes"] = {**SANDBOX_OUTCOMES[system],
+                          **(given if isinstance(given, Mapping) else {})}
     return merged
 
 

@@ -341,12 +341,15 @@ def _shape(
         "archived": record.get("archived", False),
     }
     if history:
+        kept = record.get("history") or {}
         shaped["propertiesWithHistory"] = {
-            name: [
-                {"value": props.get(name), "timestamp": record["updatedAt"], "sourceType": "API"}
+            # a value never changed through the sandbox was set when the record was made
+            # (an assumption: HubSpot lists that first version with its own timestamp)
+            name: [dict(v) for v in kept[name]] if kept.get(name) else [
+                {"value": props.get(name), "timestamp": record["createdAt"], "sourceType": "API"}
             ]
             for name in history
-            if props.get(name) is not None
+            if props.get(name) is not None or kept.get(name)
         }
     return shaped
 

@@ -62,11 +62,33 @@ def apply_changes(
         done[name] = (old, new)
     if obj == "contacts":
         done.update(_derived(store, props, done, stamp))
+    _remember(record, done, stamp, source, source_id)
     props[STAMP_KEY[obj]] = stamp
     record["updatedAt"] = stamp
     store.events.emit(Change("hubspot", OBJECT_TYPE[obj], record["id"], False, done, now,
                              source, source_id))
     return done
+
+
+#: Versions kept per property (an assumption: HubSpot documents no cap for the versions
+#: ``propertiesWithHistory`` returns; the sandbox keeps the newest few).
+HISTORY_VERSIONS = 20
+
+
+def _remember(record: dict[str, Any], done: Mapping[str, tuple[Any, Any]], stamp: str,
+              source: str, source_id: str | None) -> None:
+    """Property versions, newest first, as ``propertiesWithHistory`` returns them
+    (``{"value", "timestamp", "sourceType", "sourceId"}``; hubspot-api.md, batch read).
+    Only changes made through the sandbox are kept; a seeded value has no versions."""
+    history = record.setdefault("history", {})
+    for name, (old, new) in done.items():
+        if old == new:
+            continue
+        versions = history.setdefault(name, [])
+        versions.insert(0, {"value": new if new is not None else "", "timestamp": stamp,
+                            "sourceType": source,
+                            **({"sourceId": source_id} if source_id else {})})
+        del versions[HISTORY_VERSIONS:]
 
 
 def announce_created(store: SandboxStore, obj: str, record: dict[str, Any],

@@ -19,6 +19,7 @@ import click
 from sync_agent import __version__
 from sync_agent.cli.audit import audit, prune, report
 from sync_agent.cli.demo import demo
+from sync_agent.cli.outcomes import outcomes
 from sync_agent.cli.rules import rules
 from sync_agent.cli.sandbox import sandbox
 from sync_agent.cli.serve import serve, status
@@ -53,6 +54,7 @@ for command in (demo, rules, run, backfill, replay, report, audit, config_group,
     main.add_command(command)
 for command in (serve, status):
     main.add_command(command)
+main.add_command(outcomes)
 
 
 def _unavailable(name: str, error: ConfigError) -> click.Command:

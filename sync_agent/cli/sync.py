@@ -84,6 +84,9 @@ def _line(s: Any) -> str:
     for sink, reasons in s.not_written().items():
         why = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
         text += f"\n  not written to {sink}: {sum(reasons.values())} ({why})"
+    if getattr(s, "outcomes", None):
+        read = ", ".join(f"{kind} {n}" for kind, n in sorted(s.outcomes.items()))
+        text += f"\n  outcomes read back: {read}"
     if s.api_calls:
         calls = ", ".join(f"{name} {n}" for name, n in sorted(s.api_calls.items()))
         text += f"\n  API calls: {calls}"

@@ -93,6 +93,7 @@ def run_once(
             # dates, and chasing them would make a run re-read what it just wrote.
             until_ms = int(clock().timestamp() * 1000)
             start = audit.get_cursor(spec.name, "run")
+            ctx.read_outcomes = True  # after the writes: what sales did (docs/loop.md)
             out.append(execute(ctx, cursor_kind="run", start=start, until_ms=until_ms))
     return out
 

@@ -27,6 +27,7 @@ from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
 from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
+from sync_agent.engine.outcomes import read_back, summarize
 from sync_agent.engine.pipeline import Pipeline
 from sync_agent.engine.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
@@ -87,6 +88,8 @@ class RunSummary:
     writes: WriteCounts = field(default_factory=WriteCounts)
     #: HTTP requests per connector instance (what the vendors count against budgets)
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: outcome events read back after the writes, by kind (new ones only)
+    outcomes: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -125,6 +128,7 @@ class RunSummary:
             **self.counts(),
             "api_calls_by_system": dict(self.api_calls),
             "not_written": self.not_written(),
+            "outcomes_read": dict(self.outcomes),
         }
 
     def not_written(self) -> dict[str, dict[str, int]]:
@@ -151,6 +155,8 @@ class RunContext:
     total_hint: int | None = None
     #: (leads done, cursor position) -> estimated total, for the progress bar's ETA
     estimate: Callable[[int, Mapping[str, Any]], int | None] | None = None
+    #: read outcomes back from the sinks after the writes (incremental runs: ``run_once``)
+    read_outcomes: bool = False
     log: Logger = field(default_factory=lambda: get_logger("sync_agent.engine"))
 
     def writeback(self) -> WriteBack:
@@ -209,6 +215,8 @@ def execute(
                 resume(ctx)
             if s.outcome != "interrupted":
                 _read_loop(ctx, cursor_kind, start, until_ms)
+            if ctx.read_outcomes and not ctx.dry_run and s.outcome != "interrupted":
+                read_back_outcomes(ctx)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
         if s.outcome == "error" and isinstance(exc, Exception):
@@ -244,6 +252,13 @@ def api_calls(pipeline: Pipeline) -> dict[str, int]:
         if isinstance(calls, int):
             out[name] = out.get(name, 0) + calls
     return out
+
+
+def read_back_outcomes(ctx: RunContext) -> None:
+    """After the writes: what sales did with earlier handoffs (never fails the run)."""
+    results = read_back(ctx.config, ctx.audit, ctx.pipeline.name, ctx.pipeline.sinks,
+                        ctx.clock, ctx.log)
+    ctx.summary.outcomes = summarize(results)
 
 
 def preflight(ctx: RunContext) -> None:

@@ -162,6 +162,7 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         "# [serve]",
         "# public_url",
         "# threads",
+        "# outcomes = {",
     ):
         text = text.replace(line, line[2:])
     path = tmp_path / "example.toml"
@@ -173,6 +174,10 @@ def test_the_example_config_is_valid_with_its_optional_lines_enabled(tmp_path) -
         config.pipelines[0].sinks == ("salesforce", "hubspot")
         and config.pipelines[0].enabled is False
     )
+    sf, hs = (config.connectors[n].settings.outcomes for n in ("salesforce", "hubspot"))
+    assert (sf.rejection_reason_field, hs.rejection_reason_property) == (
+        "Rejection_Reason__c", "sales_rejection_reason")
+    assert (config.outcomes_lookback_days, config.outcomes_every_minutes) == (90, 60)
     assert config.connectors["hubspot"].settings.mql_filter[1]["operator"] == "NOT_HAS_PROPERTY"
     assert config.serve_public_url == "https://agent.example.com" and config.serve_threads == 8
 

@@ -99,3 +99,21 @@ def test_the_described_schema_says_where_each_canonical_field_is_read_from() -> 
     retired = schema.types_for("hubspot")["hubspotscore"]
     assert retired.retired and retired.instead == (
         "example_combined_score", "example_engagement_score", "example_fit_score")
+
+
+def test_the_outcome_read_back_settings_are_checked_against_the_portal() -> None:
+    """A reason property or a lead status the portal lacks is a warning with a did-you-mean:
+    the batch read skips what does not exist, so that reason or outcome is never seen."""
+    with Sandbox(contacts=5, seed=2) as sb:
+        inst = instance(sb, outcomes={"rejection_reason_property": "sales_rejection_reasons",
+                                      "recycled_statuses": ["BAD_TIMNG"]})
+        setup(inst)
+        found = {p.option: p for p in check(inst)}
+        fine = check(instance(sb, outcomes={
+            "rejection_reason_property": "sales_rejection_reason"}), refresh=True)
+    reason = found.pop(("outcomes", "rejection_reason_property"))
+    status = found.pop(("outcomes", "recycled_statuses"))
+    assert found == {} and fine == []
+    assert (reason.severity, status.severity) == ("warning", "warning")
+    assert "did you mean 'sales_rejection_reason'" in reason.hint
+    assert "did you mean 'BAD_TIMING'" in status.hint

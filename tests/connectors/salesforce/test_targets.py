@@ -121,3 +121,21 @@ def test_review_tasks_are_checked_without_accepted_tasks(sb) -> None:
     [hidden] = check(sb, create_task=False, review_task=True)
     assert hidden.option == ("task_key_field",)
     assert check(sb, create_task=False, review_task=False) == []
+
+
+def test_the_outcome_read_back_settings_are_checked_against_the_org(sb) -> None:
+    """A reason field the integration user cannot read would fail every read-back query;
+    a status the org lacks is only never seen (a warning)."""
+    sb.org.security.hidden["Lead"] = {"Rejection_Reason__c"}
+    found = by_option(check(sb, outcomes={
+        "rejection_reason_field": "Rejection_Reason__c",
+        "recycled_statuses": ["Recyled"], "sql_statuses": ["Qualified"]}))
+    reason = found.pop(("outcomes", "rejection_reason_field"))
+    assert reason.severity == "error" and "INVALID_FIELD" in reason.message
+    recycled, sql = found.pop(("outcomes", "recycled_statuses")), found.pop(
+        ("outcomes", "sql_statuses"))
+    assert found == {}
+    assert (recycled.severity, sql.severity) == ("warning", "warning")
+    assert "did you mean 'Recycled'" in recycled.hint
+    assert check(sb, outcomes={"enabled": False, "rejection_reason_field": "Rejection_Reason__c",
+                               "recycled_statuses": ["Recyled"]}) == []
