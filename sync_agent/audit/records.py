@@ -47,6 +47,13 @@ class OutboxItem:
     sent: bool
     handoff: Handoff
     created_at: datetime | None = None  # when the write was queued (how long it has waited)
+    #: an SLA breach action (``mark``, ``escalate``, ``reassign``), not the handoff itself
+    action: str = ""
+
+    @property
+    def key(self) -> str:
+        """The key its sink answers under: the handoff's, or the action's."""
+        return f"{self.handoff.key}:sla:{self.action}" if self.action else self.handoff.key
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
     )
     handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
     created = row.get("wcreated")
+    write_key = row.get("write_key") or row["handoff_key"]
+    action = write_key.rpartition(":sla:")[2] if write_key != row["handoff_key"] else ""
     return OutboxItem(
         int(row["wid"]),
         int(row["id"]),
@@ -110,6 +119,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         bool(row["sent"]),
         handoff,
         datetime.fromisoformat(created) if created else None,
+        action,
     )
 
 

@@ -163,6 +163,7 @@ class RunContext:
             self.config.follow_up_sla_hours,
             self.config.wait_for_record_hours * 3600,
             self.config.wait_retry_minutes * 60,
+            sla=self.config.sla,
         )
         return WriteBack(
             self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes
@@ -209,6 +210,10 @@ def execute(
                 resume(ctx)
             if s.outcome != "interrupted":
                 _read_loop(ctx, cursor_kind, start, until_ms)
+            if not ctx.dry_run and ctx.config.sla is not None and s.outcome != "interrupted":
+                from sync_agent.sla.watch import watch
+
+                watch(ctx)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
         if s.outcome == "error" and isinstance(exc, Exception):
