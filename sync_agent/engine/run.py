@@ -41,6 +41,7 @@ from sync_agent.errors import (
 )
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import MQL, Outcome
+from sync_agent.sla.watch import watch
 from sync_agent.text import printable
 
 Clock = Callable[[], datetime]
@@ -211,8 +212,6 @@ def execute(
             if s.outcome != "interrupted":
                 _read_loop(ctx, cursor_kind, start, until_ms)
             if not ctx.dry_run and ctx.config.sla is not None and s.outcome != "interrupted":
-                from sync_agent.sla.watch import watch
-
                 watch(ctx)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"

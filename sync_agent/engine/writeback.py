@@ -24,6 +24,7 @@ from sync_agent.errors import FatalError, PermanentApiError, RetriableError
 from sync_agent.logs import Logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 from sync_agent.reasons import reason_label
+from sync_agent.sla.watch import sla_action
 
 
 @dataclass
@@ -209,8 +210,6 @@ class WriteBack:
         if not callable(act):
             return [WriteResult(i.key, WriteState.SKIPPED, "this sink has no SLA actions")
                     for i in items]
-        from sync_agent.sla.watch import sla_action
-
         actions = [sla_action(self.policy.sla, self.policy.follow_up_hours, item.sink,
                               self._with_follow_up(item), item.action) for item in items]
         results: list[WriteResult] = act(actions, recovering=recovering)
