@@ -80,3 +80,24 @@ def action_states(config: Config) -> set[str]:
     with AuditLog.open(config.audit_db) as log:
         rows = log.rows("SELECT DISTINCT state FROM writes WHERE handoff_key LIKE '%:sla:%'")
     return {r["state"] for r in rows}
+
+
+def sla_config_file(sb: Sandbox, workdir: Path) -> Path:
+    """The sandbox config file with an ``[sla]`` table (every action) and a short
+    reconcile delay, for agents in child processes; returns its path."""
+    queue = sorted(sb.store.groups)[0]
+    owner = sorted(sb.store.hubspot_owners)[0]
+    config = sla_config(sb, workdir)  # writes the file and creates the HubSpot properties
+    path = config.path
+    path.write_text(path.read_text() + f"""
+[writeback]
+reconcile_after_seconds = 1
+
+[sla]
+hours = 24
+actions = ["mark", "escalate", "reassign"]
+[sla.reassign_to]
+salesforce = "{queue}"
+hubspot = "{owner}"
+""")
+    return path
