@@ -8,10 +8,12 @@ reassignment) lands once in each CRM, checked in the sandbox's own state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sla_world import (
     accepted,
     action_counts,
@@ -26,6 +28,7 @@ from connectors.sandbox import Sandbox
 from connectors.sandbox.sales_team import TeamConfig
 from connectors.sandbox.salesforce_auth import USER_ID
 from sync_agent.audit import AuditLog
+from sync_agent.cli import main
 from sync_agent.engine import replay, run_once
 
 
@@ -87,6 +90,16 @@ def test_breaches_are_recorded_once_and_each_action_lands_once(sandbox, tmp_path
         else:
             assert task["OwnerId"] == USER_ID and "this escalation went to" in task["Description"]
     assert len(by_task_lead) == len(sf_breached)
+    cli = CliRunner().invoke(main, ["sla", "--config", str(config.path), "--json"])
+    assert cli.exit_code == 0, cli.output
+    [pipeline] = json.loads(cli.output)["pipelines"]
+    assert (pipeline["met"], pipeline["breached"], pipeline["open_breaches"]) == (
+        len(on_time), len(breached), len(untouched)), "late touches close a breach"
+    assert pipeline["pending"] == pipeline["due"] == 0
+    assert pipeline["actions"] == {"written": sum(len(r["sinks"].split(",")) for r in
+                                                  breached.values()) * 3}
+    text = CliRunner().invoke(main, ["sla", "--config", str(config.path)]).output
+    assert f"met {len(on_time)}" in text and "open breach" in text
     assert {lead_id for lead_id in by_task_lead if managers.get(owners[lead_id])}, "some managers"
     assert action_states(config) == {"written"}
 
