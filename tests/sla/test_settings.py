@@ -79,3 +79,15 @@ def test_reassign_needs_an_owner_and_hours_must_open_before_they_close(tmp_path:
     with pytest.raises(ConfigError) as info:
         _load(tmp_path, '[sla]\nactions = ["reassign"]\n')
     assert "the reassign action needs a new owner" in str(info.value.problems[0])
+
+
+def test_the_example_config_sla_block_is_valid_once_uncommented(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    text = (repo / "config.example.toml").read_text()
+    start = text.index("# [sla]\n")
+    block = text[start : text.index("\n\n", start)]
+    sla = "\n".join(line[2:] for line in block.splitlines())
+    config = _load(tmp_path, sla)
+    assert config.sla is not None and config.sla.kinds() == (SlaActionKind.MARK,
+                                                             SlaActionKind.ESCALATE)
+    assert config.sla.calendar().zone.key == "Europe/Berlin"  # type: ignore[attr-defined]
