@@ -132,3 +132,20 @@ def test_a_failing_action_is_retried_then_dead_lettered_then_replayed(sandbox, t
         if row["handoff_key"] in breached:
             assert contacts[row["source_id"]]["sal_sla_status"] == "breached"
     assert action_states(config) == {"written"}
+
+
+def test_a_webhook_run_of_serve_runs_the_watch_too(sandbox, tmp_path) -> None:
+    from sync_agent.engine.by_id import run_ids
+
+    config = sla_config(sandbox, tmp_path)
+    run_once(config, clock=sandbox.now)
+    handed = accepted(config)
+    sandbox.advance(hours=30)
+    # what `serve` runs for a webhook batch: one record read by id, then the watch
+    summary = run_ids(config, pipeline="hubspot-mqls", ids=[handed[0]["source_id"]],
+                      clock=sandbox.now)
+    assert summary.mode == "webhook"  # (handoffs still waiting for a Lead after 24 h fail)
+    assert breached_keys(config) == sorted(r["handoff_key"] for r in handed)
+    notes, _ = action_counts(sandbox)
+    assert sorted(notes) == sorted(escalation(r["handoff_key"]) for r in handed)
+    assert action_states(config) == {"written"}
