@@ -13,7 +13,7 @@ from sync_agent.errors import ConfigError
 from sync_agent.model import SlaActionKind
 
 INFO = {"hubspot_url": "http://127.0.0.1:1234", "salesforce_url": "https://127.0.0.1:1235",
-        "hubspot_token": "tok", "salesforce_session_id": "sess"}
+        "hubspot_token": "sla-test-token-7c1e", "salesforce_session_id": "sla-test-session-7c1e"}
 
 
 def _load(tmp_path: Path, sla: str):
