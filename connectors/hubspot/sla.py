@@ -77,6 +77,9 @@ def act(sink: Sink, actions: Sequence[SlaAction], recovering: bool) -> list[Writ
             gone = missing.get(action.handoff.key)
             results[action.key] = WriteResult(action.key, WriteState.SKIPPED,
                                               gone.reason if gone else "no HubSpot contact")
+        elif action.kind is SlaActionKind.REASSIGN and not action.target:
+            results[action.key] = WriteResult(action.key, WriteState.SKIPPED,
+                                              "no [sla.reassign_to] owner for this instance")
         elif action.kind is SlaActionKind.ESCALATE:
             notes.append((replace(action.handoff, key=action.key, note=escalation_note(action)),
                           cid))

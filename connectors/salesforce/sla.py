@@ -100,6 +100,10 @@ def act(sink: Sink, actions: Sequence[SlaAction], recovering: bool) -> list[Writ
         for action, row in by_kind.pop(SlaActionKind.MARK):
             results[action.key] = WriteResult(action.key, WriteState.SKIPPED,
                                               "no sla_status_field configured", row.id)
+    for action, row in [p for p in by_kind[SlaActionKind.REASSIGN] if not p[0].target]:
+        by_kind[SlaActionKind.REASSIGN].remove((action, row))
+        results[action.key] = WriteResult(action.key, WriteState.SKIPPED,
+                                          "no [sla.reassign_to] owner for this instance", row.id)
     keyed = {a.key: a for pairs in by_kind.values() for a, _ in pairs}
 
     def pairs(kind: SlaActionKind) -> list[Pair]:
