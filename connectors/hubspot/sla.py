@@ -81,8 +81,10 @@ def act(sink: Sink, actions: Sequence[SlaAction], recovering: bool) -> list[Writ
             results[action.key] = WriteResult(action.key, WriteState.SKIPPED,
                                               "no [sla.reassign_to] owner for this instance")
         elif action.kind is SlaActionKind.ESCALATE:
-            notes.append((replace(action.handoff, key=action.key, note=escalation_note(action)),
-                          cid))
+            # the note's hs_timestamp (its place on the timeline) is the missed deadline
+            when = replace(action.handoff.decision, decided_at=action.deadline)
+            notes.append((replace(action.handoff, key=action.key, note=escalation_note(action),
+                                  decision=when), cid))
         else:
             updates.setdefault(cid, []).append(action)
     _update(sink, updates, results)

@@ -92,3 +92,4 @@ def test_hubspot_actions(sandbox, tmp_path) -> None:
     note = next(n for n in sandbox.store.notes.values()
                 if n["properties"].get("sal_handoff_key") == "sal-c:sla:escalate")
     assert "Escalated to the lead owner's manager" in note["properties"]["hs_note_body"]
+    assert note["properties"]["hs_timestamp"][:16] == batch[0].deadline.strftime("%Y-%m-%dT%H:%M")
