@@ -252,6 +252,15 @@ class SlaActionKind(StrEnum):
     REASSIGN = "reassign"  # give the lead to a configured owner or queue
 
 
+#: what joins an SLA action's key to its handoff's: ``<handoff key>:sla:<kind>``
+SLA_ACTION_SEP = ":sla:"
+
+
+def sla_action_key(handoff_key: str, kind: SlaActionKind | str) -> str:
+    """The idempotency key of one breach action of a handoff."""
+    return f"{handoff_key}{SLA_ACTION_SEP}{SlaActionKind(kind).value}"
+
+
 @dataclass(frozen=True)
 class SlaAction:
     """One breach action for a sink (``Sink.act``), queued once through the outbox.

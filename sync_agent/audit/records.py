@@ -11,7 +11,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sync_agent.model import MQL, Decision, Handoff, HandoffStatus, WriteState, _jsonable
+from sync_agent.model import (
+    MQL,
+    SLA_ACTION_SEP,
+    Decision,
+    Handoff,
+    HandoffStatus,
+    WriteState,
+    _jsonable,
+    sla_action_key,
+)
 
 
 def dumps(value: Any) -> str:
@@ -53,7 +62,7 @@ class OutboxItem:
     @property
     def key(self) -> str:
         """The key its sink answers under: the handoff's, or the action's."""
-        return f"{self.handoff.key}:sla:{self.action}" if self.action else self.handoff.key
+        return sla_action_key(self.handoff.key, self.action) if self.action else self.handoff.key
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
     handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
     created = row.get("wcreated")
     write_key = row.get("write_key") or row["handoff_key"]
-    action = write_key.rpartition(":sla:")[2] if write_key != row["handoff_key"] else ""
+    action = write_key.rpartition(SLA_ACTION_SEP)[2] if write_key != row["handoff_key"] else ""
     return OutboxItem(
         int(row["wid"]),
         int(row["id"]),

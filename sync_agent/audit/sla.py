@@ -22,25 +22,17 @@ from typing import Any
 
 from sync_agent.audit.db import AuditLog
 from sync_agent.audit.records import chunks, dumps, iso
-from sync_agent.model import OutcomeKind, SlaActionKind, WriteState
+from sync_agent.model import (
+    OutcomeKind,
+    SlaActionKind,
+    WriteState,
+    sla_action_key,
+)
 
 #: ``outcomes.system`` of a breach: the agent's own watch judged it, over every system's
 #: first touches (a read-back row names the connector instance it came from instead).
 SLA_SYSTEM = "sla-watch"
-#: what joins an action's write key to its handoff key
-ACTION_SEP = ":sla:"
-
-
-def action_key(handoff_key: str, kind: SlaActionKind | str) -> str:
-    return f"{handoff_key}{ACTION_SEP}{SlaActionKind(kind).value}"
-
-
-def split_action_key(key: str) -> tuple[str, SlaActionKind] | None:
-    """``(handoff key, kind)`` of an action key; None for a handoff's own write key."""
-    head, sep, tail = key.rpartition(ACTION_SEP)
-    if not sep or tail not in SlaActionKind.__members__.values():
-        return None
-    return head, SlaActionKind(tail)
+action_key = sla_action_key  # ``<handoff key>:sla:<kind>``
 
 
 @dataclass(frozen=True)
