@@ -121,3 +121,10 @@ def test_review_tasks_are_checked_without_accepted_tasks(sb) -> None:
     [hidden] = check(sb, create_task=False, review_task=True)
     assert hidden.option == ("task_key_field",)
     assert check(sb, create_task=False, review_task=False) == []
+
+
+def test_the_sla_status_field_missing_is_only_a_warning(sb) -> None:
+    sb.org.security.hidden["Lead"] = {"SAL_SLA_Status__c"}  # the [sla] "mark" action's field
+    found = by_option(check(sb))
+    problem = found.pop(("sla_status_field",))
+    assert found == {} and problem.severity == "warning" and "docs/sla.md" in problem.hint
