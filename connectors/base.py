@@ -86,7 +86,13 @@ class Source(Protocol):
 class Sink(Protocol):
     """Writes SAL decisions back to a CRM (optional ``api_calls`` and ``close()``, as for a
     Source, and ``preflight()``: a cheap call the engine makes before a run reads anything,
-    raising ``AuthError``/``ConfigError``/... when writing could not work)."""
+    raising ``AuthError``/``ConfigError``/... when writing could not work).
+
+    Optional capability ``act(actions, *, recovering=False) -> list[WriteResult]``: carry
+    out follow-up SLA breach actions (``sync_agent.model.SlaAction``: mark, escalate,
+    reassign; ``docs/sla.md``), one result per ``action.key``, under the same rules as
+    ``write`` (idempotent per key, per-record failures as results). A sink without it gets
+    no actions."""
 
     name: str
 

@@ -27,6 +27,7 @@ from sync_agent.errors import ConfigError, Problem
 from sync_agent.registry import Registry, installed
 from sync_agent.secrets import file_problems, instance_secrets, load_secrets
 from sync_agent.settings import SettingsModel, TomlLines, hint, validate
+from sync_agent.sla.settings import SlaSection
 from sync_agent.triggers import Schedule, cron_problem
 
 DEFAULT_CONFIG_NAME = "sync-agent.toml"
@@ -126,6 +127,8 @@ class ConfigFile(SettingsModel):
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     serve: ServeSection = Field(default_factory=ServeSection)
     outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
+    #: the follow-up SLA watch (``docs/sla.md``); absent: no watch
+    sla: SlaSection | None = None
     connectors: dict[str, Any] = Field(default_factory=dict)
     pipelines: list[Any] = Field(
         min_length=1, json_schema_extra=hint("add a [[pipelines]] table: see config.example.toml")
@@ -191,6 +194,8 @@ class Config:
     #: ``[outcomes]``: how far back handoffs are read back (days)
     outcomes_lookback_days: int = 90
     outcomes_every_minutes: float = 60.0
+    #: ``[sla]``: the follow-up SLA watch (None: the table is absent, no watch)
+    sla: SlaSection | None = None
 
     def pipeline(self, name: str) -> PipelineConfig:
         """The pipeline called ``name`` (ConfigError listing the known names otherwise)."""
@@ -285,6 +290,7 @@ def load_config(
         where = ("agent", "secrets_file")
         for p in file_problems(secrets_file):
             check.add(where, f"{p.message}: {secrets_file}", p.hint)
+    check.sla_targets(data.get("sla"), connectors)
     if check.problems or top is None:
         raise ConfigError(f"{path}: {len(check.problems)} problem(s)", check.problems)
     names = [n for conn in connectors.values() for n in conn.secret_names()]
@@ -304,6 +310,7 @@ def load_config(
         serve_threads=top.serve.threads,
         outcomes_lookback_days=top.outcomes.lookback_days,
         outcomes_every_minutes=top.outcomes.every_minutes,
+        sla=top.sla,
         **top.writeback.model_dump(),
     )
 
@@ -372,6 +379,16 @@ class _Check:
             if settings is not None:
                 out[name] = ConnectorConfig(name, spec, settings, prefix)
         return out
+
+    def sla_targets(self, sla: Any, connectors: Mapping[str, ConnectorConfig]) -> None:
+        """``[sla.escalate_to]`` / ``[sla.reassign_to]`` name connector instances."""
+        for table in ("escalate_to", "reassign_to"):
+            names = sla.get(table) if isinstance(sla, dict) else None
+            for name in names if isinstance(names, dict) else ():
+                if name not in connectors:
+                    self.add(("sla", table, name), f"no connector instance named {name!r}",
+                             _did_you_mean(name, connectors) or "keys are [connectors.NAME] "
+                             "names of the sinks the actions go to")
 
     def pipelines(
         self, items: Any, connectors: Mapping[str, ConnectorConfig]

@@ -244,6 +244,40 @@ class OutcomeKind(StrEnum):
     SLA_BREACHED = "sla_breached"  # no first touch within the follow-up SLA
 
 
+class SlaActionKind(StrEnum):
+    """What a follow-up SLA breach makes a sink do in its CRM (``[sla] actions``)."""
+
+    MARK = "mark"  # set the lead's SLA status field/property to "breached"
+    ESCALATE = "escalate"  # a task (or note) for a configured user or the owner's manager
+    REASSIGN = "reassign"  # give the lead to a configured owner or queue
+
+
+#: what joins an SLA action's key to its handoff's: ``<handoff key>:sla:<kind>``
+SLA_ACTION_SEP = ":sla:"
+
+
+def sla_action_key(handoff_key: str, kind: SlaActionKind | str) -> str:
+    """The idempotency key of one breach action of a handoff."""
+    return f"{handoff_key}{SLA_ACTION_SEP}{SlaActionKind(kind).value}"
+
+
+@dataclass(frozen=True)
+class SlaAction:
+    """One breach action for a sink (``Sink.act``), queued once through the outbox.
+
+    ``key`` is its idempotency key (``<handoff key>:sla:<kind>``): a retry or a replay
+    updates what the first attempt made instead of making it twice. ``handoff`` is the
+    accepted handoff it follows (its lead, its note); ``target`` the configured user or
+    queue (escalation: "" = the lead owner's manager).
+    """
+
+    key: str
+    kind: SlaActionKind
+    handoff: Handoff
+    deadline: datetime
+    target: str = ""
+
+
 def sql_in(*states: StrEnum) -> str:
     """``('a','b')`` for SQL ``IN``; the states are this module's enum values, never input."""
     return "(" + ",".join(f"'{s.value}'" for s in states) + ")"

@@ -102,6 +102,8 @@ class SalProperties(SettingsModel):
     reason: str = Field("sal_reason", min_length=1)
     decided_at: str = Field("sal_decided_at", min_length=1)
     handoff_key: str = Field("sal_handoff_key", min_length=1)
+    #: the follow-up SLA status the ``mark`` action sets ([sla], docs/sla.md)
+    sla_status: str = Field("sal_sla_status", min_length=1)
 
 
 class HubSpotOutcomes(SettingsModel):
@@ -210,6 +212,8 @@ class HubSpotSettings(SettingsModel):
     )
     sal: SalProperties = SalProperties()
     status_values: dict[OutcomeName, str] = Field(default_factory=_default_status_values)
+    #: the value the SLA ``mark`` action writes to ``sal.sla_status``
+    sla_breached_value: str = Field("breached", min_length=1)
     stage_order: tuple[str, ...] = DEFAULT_STAGE_ORDER
     advance_stage: str | None = None
     #: review decisions (a person must decide) give the contact to this owner

@@ -57,6 +57,7 @@ def wanted_properties(settings: HubSpotSettings) -> list[PropertySpec]:
         PropertySpec("contacts", sal.reason, "SAL reason", "string", "textarea", group),
         PropertySpec("contacts", sal.decided_at, "SAL decided at", "datetime", "date", group),
         PropertySpec("contacts", sal.handoff_key, "SAL handoff key", "string", "text", group),
+        PropertySpec("contacts", sal.sla_status, "SAL SLA status", "string", "text", group),
         PropertySpec("notes", sal.handoff_key, "SAL handoff key", "string", "text",
                      settings.note_property_group),
     ]

@@ -38,6 +38,7 @@ from hubspot.crm.objects.notes import (
     SimplePublicObjectBatchInputForCreate,
 )
 
+import connectors.hubspot.sla as sla
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.writeback import (
@@ -50,7 +51,7 @@ from connectors.hubspot.writeback import (
 )
 from sync_agent.errors import PermanentApiError, RetriableError
 from sync_agent.logs import get_logger
-from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
+from sync_agent.model import Handoff, Outcome, SlaAction, WriteResult, WriteState
 
 T = TypeVar("T")
 Target = tuple[Handoff, str]
@@ -130,6 +131,10 @@ class HubSpotSink:
                       recovering=recovering,
                       failed=sum(r.status is not WriteState.WRITTEN for r in results.values()))
         return [results[h.key] for h in handoffs]
+
+    def act(self, actions: Sequence[SlaAction], *, recovering: bool = False) -> list[WriteResult]:
+        """Follow-up SLA breach actions (mark, escalate, reassign): :mod:`.sla`."""
+        return sla.act(self, actions, recovering)
 
     def _wants_note(self, handoff: Handoff) -> bool:
         outcome = handoff.decision.outcome

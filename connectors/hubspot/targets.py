@@ -87,11 +87,14 @@ def target_problems(
         if declared is None:
             close = closest_properties(spec.name, props)
             guess = "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
+            # the SLA status is only written by [sla] actions: its absence is a warning
+            optional = spec.object_type == "contacts" and spec.name == settings.sal.sla_status
             found.append(
                 TargetProblem(
                     option,
                     f"the portal has no {spec.object_type[:-1]} property '{spec.name}'",
                     guess + _SETUP,
+                    "warning" if optional else "error",
                 )
             )
             continue

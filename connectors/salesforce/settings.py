@@ -156,6 +156,12 @@ class SalesforceSettings(SettingsModel):
     #: The Task's due date: this many hours after the decision; unset, the agent's own
     #: follow-up SLA (``[writeback] follow_up_sla_hours``) decides, as for the note.
     sla_hours: float | None = Field(None, ge=0, le=24 * 365)
+    # sink: follow-up SLA breach actions ([sla] actions, docs/sla.md)
+    #: Lead field the ``mark`` action sets (a Text field the org adds; "" skips the mark)
+    sla_status_field: str = "SAL_SLA_Status__c"
+    sla_breached_value: str = "breached"
+    #: the ``escalate`` Task's subject: may name {name}, {sla_hours} and {score}
+    escalation_subject: str = "SLA breached: {name} not followed up within {sla_hours}h"
     # sink: the review band (a score a person must decide on)
     #: review decisions give the lead to this queue (00G...) or user (005...); "" leaves the
     #: owner. A lead sales already works (a Status the agent may not move) keeps its owner.
@@ -232,7 +238,7 @@ class SalesforceSettings(SettingsModel):
             raise ValueError("must be a User id (005...)")
         return to18(value) if value else value
 
-    @field_validator("task_subject", "review_task_subject")
+    @field_validator("task_subject", "review_task_subject", "escalation_subject")
     @classmethod
     def _subject(cls, value: str) -> str:
         try:

@@ -39,6 +39,7 @@ from typing import Any
 from simple_salesforce import format_soql
 
 import connectors.salesforce.matching as m
+import connectors.salesforce.sla as sla
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.creation import Created, LeadCreator
 from connectors.salesforce.errors import (
@@ -50,7 +51,7 @@ from connectors.salesforce.errors import (
 from connectors.salesforce.settings import SalesforceSettings
 from sync_agent.errors import PermanentApiError
 from sync_agent.logs import get_logger
-from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
+from sync_agent.model import Handoff, Outcome, SlaAction, WriteResult, WriteState
 
 Pair = tuple[Handoff, m.LeadRow]
 
@@ -113,6 +114,10 @@ class SalesforceSink:
         self.log.info("salesforce_write", handoffs=len(handoffs), recovering=recovering,
                       **_tally(results.values()))
         return [results[h.key] for h in handoffs]
+
+    def act(self, actions: Sequence[SlaAction], *, recovering: bool = False) -> list[WriteResult]:
+        """Follow-up SLA breach actions (mark, escalate, reassign): :mod:`.sla`."""
+        return sla.act(self, actions, recovering)
 
     # -- matching --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ pure; each problem names the option of ``[connectors.<name>]`` to change.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from connectors.base import Instance, TargetProblem
@@ -81,6 +82,12 @@ def target_problems(answers: Mapping[str, Any], s: SalesforceSettings) -> list[T
         name = getattr(s, option)
         if name:
             found += _field_problems("Lead", lead, name, (option,), types, words)
+    if s.sla_status_field:  # only the [sla] "mark" action writes it: warnings
+        found += [replace(p, severity="warning", hint=p.hint.replace("docs/salesforce.md",
+                                                                     "docs/sla.md"))
+                  for p in _field_problems("Lead", lead, s.sla_status_field,
+                                           ("sla_status_field",), {"string", "textarea"},
+                                           "text")]
     reason = lead.get(s.reason_field) if s.reason_field else None
     length = reason.get("length") if reason else None
     if isinstance(length, int) and 0 < length < s.reason_max_chars:

@@ -124,6 +124,9 @@ LEAD: tuple[FieldSpec, ...] = (
     # An org that set up sync-agent to create missing Leads (docs/salesforce.md): the
     # handoff key in a unique External ID text field, as on Task.
     _f("SAL_Handoff_Key__c", "string", "SAL Handoff Key", custom=True, external_id=True),
+    # Our custom field (not a Salesforce one): the follow-up SLA status sync-agent's SLA
+    # watch marks ("breached"); an org adds it as a Text field (docs/sla.md).
+    _f("SAL_SLA_Status__c", "string", "SAL SLA Status", custom=True, length=40),
 )
 TASK: tuple[FieldSpec, ...] = (
     _ro("Id", "id", "Activity ID", nillable=False, defaulted=True),

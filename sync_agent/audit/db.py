@@ -394,7 +394,8 @@ class AuditLog(QueriesMixin):
     ) -> list[OutboxItem]:
         """Open writes whose backoff has passed, oldest first (``ids`` restricts to those rows)."""
         sql = (
-            "SELECT w.id AS wid, w.sink, w.attempts, w.sent, w.created_at AS wcreated, d.* "
+            "SELECT w.id AS wid, w.sink, w.attempts, w.sent, w.created_at AS wcreated, "
+            "w.handoff_key AS write_key, d.* "
             "FROM writes w "
             "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
             f"AND w.state IN {_OPEN} AND w.superseded = 0 "

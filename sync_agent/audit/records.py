@@ -11,7 +11,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sync_agent.model import MQL, Decision, Handoff, HandoffStatus, WriteState, _jsonable
+from sync_agent.model import (
+    MQL,
+    SLA_ACTION_SEP,
+    Decision,
+    Handoff,
+    HandoffStatus,
+    WriteState,
+    _jsonable,
+    sla_action_key,
+)
 
 
 def dumps(value: Any) -> str:
@@ -47,6 +56,13 @@ class OutboxItem:
     sent: bool
     handoff: Handoff
     created_at: datetime | None = None  # when the write was queued (how long it has waited)
+    #: an SLA breach action (``mark``, ``escalate``, ``reassign``), not the handoff itself
+    action: str = ""
+
+    @property
+    def key(self) -> str:
+        """The key its sink answers under: the handoff's, or the action's."""
+        return sla_action_key(self.handoff.key, self.action) if self.action else self.handoff.key
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,8 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
     )
     handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
     created = row.get("wcreated")
+    write_key = row.get("write_key") or row["handoff_key"]
+    action = write_key.rpartition(SLA_ACTION_SEP)[2] if write_key != row["handoff_key"] else ""
     return OutboxItem(
         int(row["wid"]),
         int(row["id"]),
@@ -110,6 +128,7 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         bool(row["sent"]),
         handoff,
         datetime.fromisoformat(created) if created else None,
+        action,
     )
 
 

@@ -23,6 +23,7 @@ from sync_agent.cli.outcomes import outcomes
 from sync_agent.cli.rules import rules
 from sync_agent.cli.sandbox import sandbox
 from sync_agent.cli.serve import serve, status
+from sync_agent.cli.sla import sla
 from sync_agent.cli.sync import backfill, config_group, replay, run
 from sync_agent.errors import ConfigError
 from sync_agent.logs import configure_logging
@@ -52,7 +53,7 @@ def main() -> None:
 
 for command in (demo, rules, run, backfill, replay, report, audit, config_group, prune, sandbox):
     main.add_command(command)
-for command in (serve, status):
+for command in (serve, status, sla):
     main.add_command(command)
 main.add_command(outcomes)
 

@@ -42,6 +42,7 @@ from sync_agent.errors import (
 )
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import MQL, Outcome
+from sync_agent.sla.watch import watch
 from sync_agent.text import printable
 
 Clock = Callable[[], datetime]
@@ -169,6 +170,7 @@ class RunContext:
             self.config.follow_up_sla_hours,
             self.config.wait_for_record_hours * 3600,
             self.config.wait_retry_minutes * 60,
+            sla=self.config.sla,
         )
         return WriteBack(
             self.audit, self.pipeline.sinks, policy, self.clock, self.log, self.summary.writes
@@ -217,6 +219,8 @@ def execute(
                 _read_loop(ctx, cursor_kind, start, until_ms)
             if ctx.read_outcomes and not ctx.dry_run and s.outcome != "interrupted":
                 read_back_outcomes(ctx)
+            if not ctx.dry_run and ctx.config.sla is not None and s.outcome != "interrupted":
+                watch(ctx)
     except BaseException as exc:
         s.outcome, s.error = classify(exc), f"{type(exc).__name__}: {exc}"
         if s.outcome == "error" and isinstance(exc, Exception):

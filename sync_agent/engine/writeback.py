@@ -24,6 +24,7 @@ from sync_agent.errors import FatalError, PermanentApiError, RetriableError
 from sync_agent.logs import Logger
 from sync_agent.model import Handoff, Outcome, WriteResult, WriteState
 from sync_agent.reasons import reason_label
+from sync_agent.sla.watch import sla_action
 
 
 @dataclass
@@ -71,6 +72,8 @@ class WritePolicy:
     #: later) is tried again every ``wait_retry`` seconds, for ``wait_for`` seconds.
     wait_for: float = 24 * 3600.0
     wait_retry: float = 15 * 60.0
+    #: ``[sla]`` (a ``SlaSection``): the deadline and targets of SLA breach actions
+    sla: Any = None
 
 
 class WriteBack:
@@ -102,9 +105,11 @@ class WriteBack:
             by_sink[item.sink].append(item)
         for sink_name, group in by_sink.items():
             for recovering in (True, False):
-                part = [i for i in group if i.sent == recovering]
-                for start in range(0, len(part), self.policy.batch_size):
-                    self._call(sink_name, part[start : start + self.policy.batch_size], recovering)
+                for acting in (False, True):  # SLA actions go to ``act``, after the handoffs
+                    part = [i for i in group if i.sent == recovering and bool(i.action) == acting]
+                    for start in range(0, len(part), self.policy.batch_size):
+                        self._call(sink_name, part[start : start + self.policy.batch_size],
+                                   recovering)
 
     def _call(self, sink_name: str, items: list[OutboxItem], recovering: bool) -> None:
         sink = self.sinks.get(sink_name)
@@ -120,7 +125,7 @@ class WriteBack:
         with self.counts.lock:
             self.counts.calls += 1
         try:
-            results = sink.write([self._with_follow_up(i) for i in items], recovering=recovering)
+            results = self._send(sink, items, recovering)
         except RetriableError as exc:
             self.log.warning(
                 "sink_retryable", sink=sink_name, error=str(exc), correlation_id=exc.correlation_id
@@ -140,8 +145,8 @@ class WriteBack:
         except Exception as exc:  # a sink bug must not lose the batch: park it as retryable
             self.log.exception("sink_crashed", sink=sink_name)
             error = f"sink error {type(exc).__name__}: {exc}"
-            crashed = {i.handoff.key: WriteResult(i.handoff.key, WriteState.RETRYABLE, error,
-                                                  uncertain=True) for i in items}  # fmt: skip
+            crashed = {i.key: WriteResult(i.key, WriteState.RETRYABLE, error,
+                                          uncertain=True) for i in items}  # fmt: skip
             self._record(items, crashed, error, self.clock(), reconcile_at=reconcile_at)
             return
         self._record(
@@ -196,6 +201,20 @@ class WriteBack:
         return WriteUpdate(item.write_id, WriteState.WAITING, result.reason, result.target_id,
                            next_attempt_at=when, refund=True)  # fmt: skip
 
+    def _send(self, sink: Sink, items: list[OutboxItem], recovering: bool) -> list[WriteResult]:
+        """Handoffs go to ``write``; SLA breach actions to the sink's ``act`` capability (a
+        sink without it answers nothing for them: they are skipped, saying why)."""
+        if not items[0].action:
+            return sink.write([self._with_follow_up(i) for i in items], recovering=recovering)
+        act = getattr(sink, "act", None)
+        if not callable(act):
+            return [WriteResult(i.key, WriteState.SKIPPED, "this sink has no SLA actions")
+                    for i in items]
+        actions = [sla_action(self.policy.sla, self.policy.follow_up_hours, item.sink,
+                              self._with_follow_up(item), item.action) for item in items]
+        results: list[WriteResult] = act(actions, recovering=recovering)
+        return results
+
     def _with_follow_up(self, item: OutboxItem) -> Handoff:
         """The handoff with the agent's follow-up SLA: the deadline sales has for an accepted
         lead, and a reviewer for a lead in review (rejections ask no one for anything)."""
@@ -235,7 +254,7 @@ class WriteBack:
     ) -> None:
         outcomes = []
         for item in items:
-            result = results.get(item.handoff.key)
+            result = results.get(item.key)
             outcome = self._outcome(item, result, missing, now, retry_after)
             if result is not None and result.uncertain and outcome.next_attempt_at is not None:
                 later = max(outcome.next_attempt_at, reconcile_at or now)

@@ -23,13 +23,14 @@ def test_setup_properties_dry_run_then_create_then_nothing_to_do(tmp_path, monke
         assert "sal_status" not in sb.store.contact_property_defs
         real = runner.invoke(main, ["hubspot", "setup-properties", "--config", str(config)])
         assert real.exit_code == 0, real.output
-        assert real.output.count("created: contacts.") == 5
+        assert real.output.count("created: contacts.") == 6
         assert {
             "sal_status",
             "sal_score",
             "sal_reason",
             "sal_decided_at",
             "sal_handoff_key",
+            "sal_sla_status",  # the SLA watch's mark action
         } <= set(sb.store.contact_property_defs)
         again = runner.invoke(main, ["hubspot", "setup-properties", "--config", str(config)])
         assert "nothing to do" in again.output

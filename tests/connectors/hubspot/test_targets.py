@@ -40,7 +40,9 @@ def test_missing_sal_properties_are_named_with_the_setup_command_then_none_once_
     # (the sandbox's notes have sal_handoff_key already: only the contact ones are missing)
     assert [p.option for p in missing] == [("sal", k) for k in
                                            ("status", "score", "reason", "decided_at",
-                                            "handoff_key")]  # fmt: skip
+                                            "handoff_key", "sla_status")]  # fmt: skip
+    # only the SLA watch's mark action writes sal_sla_status: missing, it is a warning
+    assert [p.severity for p in missing] == ["error"] * 5 + ["warning"]
     assert missing[0].message == "the portal has no contact property 'sal_status'"
     assert all("sync-agent hubspot setup-properties" in p.hint for p in missing)
     assert after == []

@@ -139,3 +139,10 @@ def test_the_outcome_read_back_settings_are_checked_against_the_org(sb) -> None:
     assert "did you mean 'Recycled'" in recycled.hint
     assert check(sb, outcomes={"enabled": False, "rejection_reason_field": "Rejection_Reason__c",
                                "recycled_statuses": ["Recyled"]}) == []
+
+
+def test_the_sla_status_field_missing_is_only_a_warning(sb) -> None:
+    sb.org.security.hidden["Lead"] = {"SAL_SLA_Status__c"}  # the [sla] "mark" action's field
+    found = by_option(check(sb))
+    problem = found.pop(("sla_status_field",))
+    assert found == {} and problem.severity == "warning" and "docs/sla.md" in problem.hint

@@ -1,0 +1,8 @@
+"""SLA tests: helpers in ``sla_world`` next to them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # sla_world
