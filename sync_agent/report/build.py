@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync_agent.reasons import reason_label
+from sync_agent.report import loop
 from sync_agent.report.benchmarks import advise, assess
+from sync_agent.report.feedback import FeedbackCounter
 from sync_agent.report.figures import (
     TIME_BUCKETS,
     Period,
@@ -23,6 +26,7 @@ from sync_agent.report.figures import (
     SinkWrites,
     TimeToSal,
 )
+from sync_agent.report.funnel import FunnelCounter
 
 if TYPE_CHECKING:
     from sync_agent.audit.queries import QueriesMixin
@@ -41,8 +45,12 @@ def build_report(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
+    campaign_fields: Sequence[str] = loop.CAMPAIGN_FIELDS,
+    owner_fields: Sequence[str] = loop.OWNER_FIELDS,
 ) -> Report:
-    """The report for decisions made in ``[since, until)`` (both optional; naive = UTC)."""
+    """The report for decisions made in ``[since, until)`` (both optional; naive = UTC);
+    ``campaign_fields`` / ``owner_fields``: the snapshot fields the SLA's campaign and
+    (when no outcome event names one) owner are read from, the first with a value."""
     since, until = _utc(since), _utc(until)
     params = {"since": since.isoformat() if since else "", "until": _iso(until) or FOREVER}
     slices: Slices = defaultdict(Section)
@@ -57,6 +65,10 @@ def build_report(
     for section in slices.values():
         _finish(section)
     step, periods = _periods(log, since, until, params)
+    funnel, feedback = FunnelCounter(since), FeedbackCounter()
+    for sal in loop.sals(log, params, campaign_fields, owner_fields):
+        funnel.add(sal)
+        feedback.add(sal)
     return Report(
         since=since.isoformat() if since else None,
         until=_iso(until),
@@ -66,6 +78,9 @@ def build_report(
         sources={k: v for (d, k), v in sorted(slices.items()) if d == "source"},
         period=step,
         periods=periods,
+        outcome_events=loop.outcome_events(log),
+        funnel=funnel.result(),
+        feedback=feedback.result(),
     )
 
 
