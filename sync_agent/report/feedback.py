@@ -98,7 +98,7 @@ def label(rule: str) -> str:
         name, _, b = rest.rpartition(":")
         return f"criterion {name} {_BAND_WORDS.get(b, b)}"
     if kind == "threshold":
-        return f"score ≥ threshold ({rest})"
+        return f"threshold reached ({rest})"
     if kind == "disqualifier":
         return f"disqualifier {rest} not fired"
     return f"{kind.replace('_', ' ')} {rest}"

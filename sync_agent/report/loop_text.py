@@ -49,7 +49,7 @@ def render_loop(report: Report) -> list[str]:
             lines.append(f"    … and {len(groups) - TOP_GROUPS} more (--json has them all)")
     if report.feedback:
         lines += ["", "Feedback per rule (the SALs each rule let through; " + FLAG_TEST + ")"]
-        lines.append(f"    {'rule':44s} {'SALs':>5s} {'SQL':>6s} {'opp.':>6s} "
+        lines.append(f"    {'rule':48s} {'SALs':>5s} {'SQL':>6s} {'opp.':>6s} "
                      f"{'rejected':>9s} {'others':>7s}  top reasons")  # fmt: skip
         lines += [feedback_line(r) for r in report.feedback]
     return lines
@@ -93,6 +93,6 @@ def feedback_line(r: RuleFeedback) -> str:
     reasons = ", ".join(f"{k} {n}" for k, n in r.top_rejection_reasons.items())
     others = rate(r.others_rejected_pct) if r.others_sals else "-"
     return (
-        f"  {'!' if r.flagged else ' '} {r.label[:44]:44s} {r.sals:5d} {rate(r.sql_pct):>6s} "
+        f"  {'!' if r.flagged else ' '} {r.label[:48]:48s} {r.sals:5d} {rate(r.sql_pct):>6s} "
         f"{rate(r.opportunity_pct):>6s} {rate(r.rejected_pct):>9s} {others:>7s}  {reasons}"
     )
