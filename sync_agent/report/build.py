@@ -8,6 +8,7 @@ decisions, is what keeps the figures consistent after ``backfill --reevaluate``.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -58,8 +59,7 @@ def build_report(
         key = f"d.{column}" if column else "'all'"
         cte = _leads_cte(key)
         _counts(log, slices, dim, cte, params)
-        _reasons(log, slices, dim, cte, params)
-        _criteria(log, slices, dim, cte, params)
+        _rejections(log, slices, dim, cte, params)
         _time_to_sal(log, slices, dim, cte, params)
         _writes(log, slices, dim, cte, key, params)
     for section in slices.values():
@@ -93,19 +93,27 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _leads_cte(key: str) -> str:
-    """One row per (slice key, lead): latest decision in the window, first acceptance."""
+    """One row per (slice key, lead): latest decision in the window, first acceptance.
+
+    One grouping pass over the covering index ``decisions_window`` (schema v6), nothing read
+    from the table: per lead, its latest decision in the window as ``"<zero-padded id> <outcome>"`` (the
+    largest is the latest) and its first acceptance before ``until`` as ``"<decided_at>
+    <id>"`` (the smallest is the earliest).
+    """
     return f"""
-WITH win AS (
-  SELECT {key} AS k, d.lead_key, MAX(d.id) AS latest, COUNT(*) AS n FROM decisions d
-  WHERE d.dry_run = 0 AND d.decided_at >= :since AND d.decided_at < :until GROUP BY 1, 2),
-acc AS (
-  SELECT {key} AS k, d.lead_key, MIN(d.decided_at) AS first_sal, d.mql_date FROM decisions d
-  WHERE d.dry_run = 0 AND d.outcome = 'accepted' AND d.decided_at < :until GROUP BY 1, 2),
+WITH g AS (
+  SELECT {key} AS k, d.lead_key, SUM(d.decided_at >= :since) AS n,
+         MAX(CASE WHEN d.decided_at >= :since THEN printf('%015d ', d.id) || d.outcome END)
+           AS last,
+         MIN(CASE WHEN d.outcome = 'accepted' THEN d.decided_at || ' ' || d.id END) AS acc
+  FROM decisions d WHERE d.dry_run = 0 AND d.decided_at < :until GROUP BY 1, 2
+  HAVING last IS NOT NULL),
 leads AS (
-  SELECT win.k, win.lead_key, win.latest, win.n, acc.first_sal, acc.mql_date AS sal_mql_date,
-         CASE WHEN acc.first_sal IS NOT NULL THEN 'accepted' ELSE d.outcome END AS outcome
-  FROM win JOIN decisions d ON d.id = win.latest
-  LEFT JOIN acc ON acc.k = win.k AND acc.lead_key = win.lead_key)
+  SELECT g.k, g.lead_key, CAST(substr(g.last, 1, 15) AS INTEGER) AS latest, g.n,
+         substr(g.acc, 1, instr(g.acc, ' ') - 1) AS first_sal,
+         CAST(substr(g.acc, instr(g.acc, ' ') + 1) AS INTEGER) AS first_sal_id,
+         CASE WHEN g.acc IS NOT NULL THEN 'accepted' ELSE substr(g.last, 17) END AS outcome
+  FROM g)
 """
 
 
@@ -121,47 +129,37 @@ def _counts(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str
         s.decisions, s.redecided = r["decisions"], r["redecided"]
 
 
-def _reasons(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
-    # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
+def _rejections(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+    """Rejected leads by the reasons of their latest decision, and the checks that rejected
+    them: failed gates and firing disqualifiers; when the verdict's reason was the score,
+    the threshold and the criteria that earned no points. One read of each rejected lead's
+    decision (its explanation parsed once, by :data:`loop.CHECKS_SQL`)."""
     sql = cte + (
-        "SELECT leads.k, CASE WHEN j.value GLOB 'score * < *' "
-        "THEN 'score < ' || substr(j.value, instr(j.value, ' < ') + 3) ELSE j.value END "
-        "AS reason, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest, "
-        "json_each(d.reasons) j WHERE leads.outcome = 'rejected' GROUP BY 1, 2"
+        f"SELECT leads.k, d.reasons, {loop.CHECKS_SQL} FROM leads "
+        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'"
     )
+    seen: dict[str, tuple[loop.Check, ...]] = {}
     for r in log.rows(sql, params):
-        out[(dim, str(r["k"]))].rejections_by_reason[str(r["reason"])] = r["n"]
-    several = cte + (
-        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
-        "WHERE leads.outcome = 'rejected' AND json_array_length(d.reasons) > 1 GROUP BY 1"
-    )
-    for r in log.rows(several, params):
-        out[(dim, str(r["k"]))].several_reasons = r["n"]
-    on_score = cte + (
-        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
-        "WHERE leads.outcome = 'rejected' AND EXISTS (SELECT 1 FROM json_each(d.reasons) s "
-        "WHERE s.value GLOB 'score *') GROUP BY 1"
-    )
-    for r in log.rows(on_score, params):
-        out[(dim, str(r["k"]))].below_threshold = r["n"]
-
-
-def _criteria(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
-    """The checks that rejected each lead: failed gates and firing disqualifiers; when the
-    verdict's reason was the score, the threshold and the criteria that earned no points."""
-    sql = cte + (
-        ", rej AS MATERIALIZED (SELECT leads.k, d.explanation, EXISTS (SELECT 1 FROM "
-        "json_each(d.reasons) s WHERE s.value GLOB 'score *') AS on_score FROM leads "
-        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'), "
-        "checks AS (SELECT rej.k, rej.on_score, j.value ->> '$.kind' AS kind, "
-        "j.value ->> '$.name' AS name, j.value ->> '$.passed' AS passed "
-        "FROM rej, json_each(rej.explanation) j) "
-        "SELECT k, kind, name, COUNT(*) AS n FROM checks WHERE NOT passed AND CASE WHEN on_score "
-        "THEN kind IN ('criterion', 'threshold') ELSE kind IN ('gate', 'disqualifier') END "
-        "GROUP BY 1, 2, 3"
-    )
-    for r in log.rows(sql, params):
-        out[(dim, str(r["k"]))].rejections_by_criterion[f"{r['kind']}:{r['name']}"] = r["n"]
+        section = out[(dim, str(r["k"]))]
+        try:
+            reasons = [v for v in json.loads(r["reasons"] or "[]") if isinstance(v, str)]
+        except ValueError:
+            reasons = []
+        for reason in reasons:
+            # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
+            if reason.startswith("score ") and reason.find(" < ", 6) >= 0:
+                reason = "score < " + reason[reason.index(" < ") + 3 :]
+            section.rejections_by_reason[reason] = section.rejections_by_reason.get(reason, 0) + 1
+        section.several_reasons += len(reasons) > 1
+        on_score = any(reason.startswith("score ") for reason in reasons)
+        section.below_threshold += on_score
+        kinds = ("criterion", "threshold") if on_score else ("gate", "disqualifier")
+        for check in loop.checks_of(r, seen):
+            if not check.passed and check.kind in kinds:
+                key = f"{check.kind}:{check.name}"
+                section.rejections_by_criterion[key] = (
+                    section.rejections_by_criterion.get(key, 0) + 1
+                )
 
 
 def _time_to_sal(
@@ -170,11 +168,12 @@ def _time_to_sal(
     """MQL date → first acceptance, for the leads that became SALs in the window."""
     hours: dict[str, list[float]] = defaultdict(list)
     sql = cte + (
-        "SELECT k, first_sal, sal_mql_date FROM leads "
-        "WHERE first_sal >= :since AND sal_mql_date IS NOT NULL"
+        "SELECT leads.k, leads.first_sal, a.mql_date FROM leads "
+        "JOIN decisions a ON a.id = leads.first_sal_id "
+        "WHERE leads.first_sal >= :since AND a.mql_date IS NOT NULL"
     )
     for r in log.rows(sql, params):
-        start, end = _parse(r["sal_mql_date"]), _parse(r["first_sal"])
+        start, end = _parse(r["mql_date"]), _parse(r["first_sal"])
         if start and end:
             hours[str(r["k"])].append(max(0.0, (end - start).total_seconds() / 3600))
     for k, values in hours.items():

@@ -135,15 +135,8 @@ def _details_sql(
 ) -> tuple[str, dict[str, str]]:
     campaign, c_named = _first_of("c", campaign_fields)
     owner, o_named = _first_of("o", owner_fields)
-    # One parse of the explanation: each top-level check's five fields by position (json_each
-    # would serialise and parse every check again, children and all: six times slower).
-    paths = ", ".join(f"'$[{i}].{key}'" for i in range(MAX_CHECKS) for key in Check.FIELDS)
     sql = f"""
-SELECT d.id, d.lead_key, d.decided_at, d.mql_date,
-  json_array_length(d.explanation) AS n_checks,
-  CASE WHEN json_array_length(d.explanation) > {MAX_CHECKS} THEN d.explanation END
-    AS explanation,
-  json_extract(d.explanation, {paths}) AS checks,
+SELECT d.id, d.lead_key, d.decided_at, d.mql_date, {CHECKS_SQL},
   NULLIF(json_extract(d.snapshot, '$.{LEAD_SOURCE_FIELD}'), '') AS lead_source,
   {campaign} AS campaign,
   {owner} AS crm_owner,
@@ -153,6 +146,26 @@ SELECT d.id, d.lead_key, d.decided_at, d.mql_date,
 FROM decisions d WHERE d.id IN (SELECT value FROM json_each(:ids)) ORDER BY d.id
 """
     return sql, {**c_named, **o_named}
+
+
+# One parse of the explanation: each top-level check's five fields by position (json_each
+# would serialise and parse every check again, children and all: six times slower).
+_PATHS = ", ".join(f"'$[{i}].{key}'" for i in range(MAX_CHECKS) for key in Check.FIELDS)
+#: Columns (of ``decisions d``) :func:`checks_of` reads a decision's top-level checks from.
+CHECKS_SQL = f"""json_array_length(d.explanation) AS n_checks,
+  CASE WHEN json_array_length(d.explanation) > {MAX_CHECKS} THEN d.explanation END
+    AS explanation,
+  json_extract(d.explanation, {_PATHS}) AS checks"""
+
+
+def checks_of(row: dict[str, Any], seen: dict[str, tuple[Check, ...]]) -> tuple[Check, ...]:
+    """The top-level checks of a row selected with :data:`CHECKS_SQL`; ``seen`` caches
+    them by their text (the decisions of one ruleset share few patterns)."""
+    key = row["explanation"] or row["checks"] or ""
+    checks = seen.get(key)
+    if checks is None:
+        checks = seen[key] = _checks(row)
+    return checks
 
 
 def _checks(row: dict[str, Any]) -> tuple[Check, ...]:
@@ -174,10 +187,7 @@ def _checks(row: dict[str, Any]) -> tuple[Check, ...]:
 
 
 def _sal(row: dict[str, Any], seen: dict[str, tuple[Check, ...]]) -> Sal:
-    key = row["explanation"] or row["checks"] or ""
-    checks = seen.get(key)
-    if checks is None:
-        checks = seen[key] = _checks(row)
+    checks = checks_of(row, seen)
     events: dict[str, Event] = {}
     for kind, at, reason, owner in json.loads(row["events"] or "[]"):
         moment = parse_time(at)
