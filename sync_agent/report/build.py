@@ -55,11 +55,12 @@ def build_report(
     since, until = _utc(since), _utc(until)
     params = {"since": since.isoformat() if since else "", "until": _iso(until) or FOREVER}
     slices: Slices = defaultdict(Section)
+    rejections: dict[int, Rejection] = {}  # decision id -> what it counts for, all slices
     for dim, column in DIMENSIONS.items():
         key = f"d.{column}" if column else "'all'"
         cte = _leads_cte(key)
         _counts(log, slices, dim, cte, params)
-        _rejections(log, slices, dim, cte, params)
+        _rejections(log, slices, dim, cte, params, rejections)
         _time_to_sal(log, slices, dim, cte, params)
         _writes(log, slices, dim, cte, key, params)
     for section in slices.values():
@@ -95,10 +96,10 @@ def _iso(moment: datetime | None) -> str | None:
 def _leads_cte(key: str) -> str:
     """One row per (slice key, lead): latest decision in the window, first acceptance.
 
-    One grouping pass over the covering index ``decisions_window`` (schema v6), nothing read
-    from the table: per lead, its latest decision in the window as ``"<zero-padded id> <outcome>"`` (the
-    largest is the latest) and its first acceptance before ``until`` as ``"<decided_at>
-    <id>"`` (the smallest is the earliest).
+    One grouping pass over the covering index ``decisions_window`` (schema v6), nothing
+    read from the table: per lead, its latest decision in the window as ``"<zero-padded id>
+    <outcome>"`` (the largest is the latest) and its first acceptance before ``until`` as
+    ``"<decided_at> <id>"`` (the smallest is the earliest).
     """
     return f"""
 WITH g AS (
@@ -129,37 +130,63 @@ def _counts(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str
         s.decisions, s.redecided = r["decisions"], r["redecided"]
 
 
-def _rejections(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+#: A rejected decision as the report counts it: its reasons (the score's made one),
+#: whether it has more than one, whether the score rejected it, the checks that did.
+Rejection = tuple[tuple[str, ...], bool, bool, tuple[str, ...]]
+
+
+def _rejections(
+    log: QueriesMixin,
+    out: Slices,
+    dim: str,
+    cte: str,
+    params: dict[str, Any],
+    known: dict[int, Rejection],
+) -> None:
     """Rejected leads by the reasons of their latest decision, and the checks that rejected
     them: failed gates and firing disqualifiers; when the verdict's reason was the score,
-    the threshold and the criteria that earned no points. One read of each rejected lead's
-    decision (its explanation parsed once, by :data:`loop.CHECKS_SQL`)."""
-    sql = cte + (
-        f"SELECT leads.k, d.reasons, {loop.CHECKS_SQL} FROM leads "
-        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'"
-    )
+    the threshold and the criteria that earned no points. Each decision is read once for
+    every slice (``known``), a page at a time, its explanation parsed once."""
+    latest = log.rows(cte + "SELECT k, latest FROM leads WHERE outcome = 'rejected'", params)
+    missing = sorted({int(r["latest"]) for r in latest} - known.keys())
     seen: dict[str, tuple[loop.Check, ...]] = {}
-    for r in log.rows(sql, params):
+    for start in range(0, len(missing), loop.PAGE):
+        page = json.dumps(missing[start : start + loop.PAGE])
+        for r in log.rows(
+            f"SELECT d.id, d.reasons, {loop.CHECKS_SQL} FROM decisions d "
+            "WHERE d.id IN (SELECT value FROM json_each(:ids))",
+            {"ids": page},
+        ):
+            known[int(r["id"])] = _rejection(r, seen)
+    for r in latest:
+        reasons, several, on_score, checks = known[int(r["latest"])]
         section = out[(dim, str(r["k"]))]
-        try:
-            reasons = [v for v in json.loads(r["reasons"] or "[]") if isinstance(v, str)]
-        except ValueError:
-            reasons = []
         for reason in reasons:
-            # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
-            if reason.startswith("score ") and reason.find(" < ", 6) >= 0:
-                reason = "score < " + reason[reason.index(" < ") + 3 :]
             section.rejections_by_reason[reason] = section.rejections_by_reason.get(reason, 0) + 1
-        section.several_reasons += len(reasons) > 1
-        on_score = any(reason.startswith("score ") for reason in reasons)
+        section.several_reasons += several
         section.below_threshold += on_score
-        kinds = ("criterion", "threshold") if on_score else ("gate", "disqualifier")
-        for check in loop.checks_of(r, seen):
-            if not check.passed and check.kind in kinds:
-                key = f"{check.kind}:{check.name}"
-                section.rejections_by_criterion[key] = (
-                    section.rejections_by_criterion.get(key, 0) + 1
-                )
+        for key in checks:
+            section.rejections_by_criterion[key] = section.rejections_by_criterion.get(key, 0) + 1
+
+
+def _rejection(row: dict[str, Any], seen: dict[str, tuple[loop.Check, ...]]) -> Rejection:
+    try:
+        raw = json.loads(row["reasons"] or "[]")
+    except ValueError:
+        raw = []
+    reasons = [v for v in raw if isinstance(v, str)] if isinstance(raw, list) else []
+    # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
+    named = tuple(
+        "score < " + r[r.index(" < ") + 3 :] if r.startswith("score ") and r.find(" < ", 6) >= 0
+        else r
+        for r in reasons
+    )  # fmt: skip
+    on_score = any(r.startswith("score ") for r in reasons)
+    kinds = ("criterion", "threshold") if on_score else ("gate", "disqualifier")
+    checks = tuple(
+        f"{c.kind}:{c.name}" for c in loop.checks_of(row, seen) if not c.passed and c.kind in kinds
+    )
+    return named, len(reasons) > 1, on_score, checks
 
 
 def _time_to_sal(
