@@ -56,9 +56,9 @@ def render_loop(report: Report) -> list[str]:
 
 
 def sla_groups(f: Funnel) -> list[tuple[str, dict[str, Attainment]]]:
-    """The SLA groupings worth showing: owners always, lead sources and campaigns when the
-    snapshots name any."""
-    found = [("owner", f.sla_by_owner)]
+    """The SLA groupings worth showing: owners (when there are SALs), lead sources and
+    campaigns when the snapshots name any."""
+    found = [("owner", f.sla_by_owner)] if f.sla_by_owner else []
     for title, groups in (("lead source", f.sla_by_lead_source),
                           ("campaign", f.sla_by_campaign)):  # fmt: skip
         if any(name != "(none)" for name in groups):
