@@ -428,16 +428,35 @@ def export(fmt: str, output: Path | None, since: datetime | None, config_path: P
     default=None,
     help="Also write a self-contained HTML report with charts to this file (mode 0600).",
 )
+@click.option(
+    "--campaign-field",
+    "campaign_fields",
+    multiple=True,
+    metavar="FIELD",
+    help="Lead snapshot field that names the campaign, tried in order (repeatable; "
+    "default: campaign, utm_campaign). A raw property: <source prefix>.<property>.",
+)
+@click.option(
+    "--owner-field",
+    "owner_fields",
+    multiple=True,
+    metavar="FIELD",
+    help="Lead snapshot field that names the owner when no read-back event does "
+    "(repeatable; default: owner, owner_id).",
+)
 @config_option
 def report(
     since: datetime | None,
     until: datetime | None,
     as_json: bool,
     html_path: Path | None,
+    campaign_fields: tuple[str, ...],
+    owner_fields: tuple[str, ...],
     config_path: Path | None,
 ) -> None:
     """MQL→SAL conversion against the benchmark bands, rejections by reason and check,
-    time from MQL date to SAL, and accepted leads not written to each CRM, with why.
+    time from MQL date to SAL, and accepted leads not written to each CRM, with why; once
+    outcomes are read back: SAL→SQL / opportunity, SLA attainment, feedback per rule.
 
     Each lead counts once, by its latest decision in the window (docs/report.md).
 
@@ -449,10 +468,17 @@ def report(
     """
     from sync_agent.audit import AuditLog
     from sync_agent.report import build_report, render_text
+    from sync_agent.report.loop import CAMPAIGN_FIELDS, OWNER_FIELDS
 
     config = load(config_path, logging=False)
     with AuditLog.open(config.audit_db) as log:
-        result = build_report(log, since=utc(since), until=utc(until))
+        result = build_report(
+            log,
+            since=utc(since),
+            until=utc(until),
+            campaign_fields=campaign_fields or CAMPAIGN_FIELDS,
+            owner_fields=owner_fields or OWNER_FIELDS,
+        )
     if html_path is not None:
         from sync_agent.report.html import write_html
 

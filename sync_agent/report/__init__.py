@@ -1,5 +1,7 @@
 """The SAL report: MQL→SAL conversion against the benchmark bands, rejections by reason and
-by check, time from MQL date to SAL, and where accepted leads stand with each CRM.
+by check, time from MQL date to SAL, and where accepted leads stand with each CRM; once
+outcomes are read back, what sales did with the SALs (:mod:`.loop` reads them, :mod:`.funnel`
+and :mod:`.feedback` count SAL→SQL, velocity, SLA attainment and the feedback per rule).
 
 Library first: :func:`build_report` computes a :class:`Report` from the audit log (SQL,
 one row per lead); :func:`render_text` renders it as text, and

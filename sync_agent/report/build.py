@@ -8,13 +8,17 @@ decisions, is what keeps the figures consistent after ``backfill --reevaluate``.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync_agent.reasons import reason_label
+from sync_agent.report import loop
 from sync_agent.report.benchmarks import advise, assess
+from sync_agent.report.feedback import FeedbackCounter
 from sync_agent.report.figures import (
     TIME_BUCKETS,
     Period,
@@ -23,6 +27,7 @@ from sync_agent.report.figures import (
     SinkWrites,
     TimeToSal,
 )
+from sync_agent.report.funnel import FunnelCounter
 
 if TYPE_CHECKING:
     from sync_agent.audit.queries import QueriesMixin
@@ -41,22 +46,30 @@ def build_report(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
+    campaign_fields: Sequence[str] = loop.CAMPAIGN_FIELDS,
+    owner_fields: Sequence[str] = loop.OWNER_FIELDS,
 ) -> Report:
-    """The report for decisions made in ``[since, until)`` (both optional; naive = UTC)."""
+    """The report for decisions made in ``[since, until)`` (both optional; naive = UTC);
+    ``campaign_fields`` / ``owner_fields``: the snapshot fields the SLA's campaign and
+    (when no outcome event names one) owner are read from, the first with a value."""
     since, until = _utc(since), _utc(until)
     params = {"since": since.isoformat() if since else "", "until": _iso(until) or FOREVER}
     slices: Slices = defaultdict(Section)
+    rejections: dict[int, Rejection] = {}  # decision id -> what it counts for, all slices
     for dim, column in DIMENSIONS.items():
         key = f"d.{column}" if column else "'all'"
         cte = _leads_cte(key)
         _counts(log, slices, dim, cte, params)
-        _reasons(log, slices, dim, cte, params)
-        _criteria(log, slices, dim, cte, params)
+        _rejections(log, slices, dim, cte, params, rejections)
         _time_to_sal(log, slices, dim, cte, params)
         _writes(log, slices, dim, cte, key, params)
     for section in slices.values():
         _finish(section)
     step, periods = _periods(log, since, until, params)
+    funnel, feedback = FunnelCounter(since), FeedbackCounter()
+    for sal in loop.sals(log, params, campaign_fields, owner_fields):
+        funnel.add(sal)
+        feedback.add(sal)
     return Report(
         since=since.isoformat() if since else None,
         until=_iso(until),
@@ -66,6 +79,9 @@ def build_report(
         sources={k: v for (d, k), v in sorted(slices.items()) if d == "source"},
         period=step,
         periods=periods,
+        outcome_events=loop.outcome_events(log),
+        funnel=funnel.result(),
+        feedback=feedback.result(),
     )
 
 
@@ -78,19 +94,27 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _leads_cte(key: str) -> str:
-    """One row per (slice key, lead): latest decision in the window, first acceptance."""
+    """One row per (slice key, lead): latest decision in the window, first acceptance.
+
+    One grouping pass over the covering index ``decisions_window`` (schema v6), nothing
+    read from the table: per lead, its latest decision in the window as ``"<zero-padded id>
+    <outcome>"`` (the largest is the latest) and its first acceptance before ``until`` as
+    ``"<decided_at> <id>"`` (the smallest is the earliest).
+    """
     return f"""
-WITH win AS (
-  SELECT {key} AS k, d.lead_key, MAX(d.id) AS latest, COUNT(*) AS n FROM decisions d
-  WHERE d.dry_run = 0 AND d.decided_at >= :since AND d.decided_at < :until GROUP BY 1, 2),
-acc AS (
-  SELECT {key} AS k, d.lead_key, MIN(d.decided_at) AS first_sal, d.mql_date FROM decisions d
-  WHERE d.dry_run = 0 AND d.outcome = 'accepted' AND d.decided_at < :until GROUP BY 1, 2),
+WITH g AS (
+  SELECT {key} AS k, d.lead_key, SUM(d.decided_at >= :since) AS n,
+         MAX(CASE WHEN d.decided_at >= :since THEN printf('%015d ', d.id) || d.outcome END)
+           AS last,
+         MIN(CASE WHEN d.outcome = 'accepted' THEN d.decided_at || ' ' || d.id END) AS acc
+  FROM decisions d WHERE d.dry_run = 0 AND d.decided_at < :until GROUP BY 1, 2
+  HAVING last IS NOT NULL),
 leads AS (
-  SELECT win.k, win.lead_key, win.latest, win.n, acc.first_sal, acc.mql_date AS sal_mql_date,
-         CASE WHEN acc.first_sal IS NOT NULL THEN 'accepted' ELSE d.outcome END AS outcome
-  FROM win JOIN decisions d ON d.id = win.latest
-  LEFT JOIN acc ON acc.k = win.k AND acc.lead_key = win.lead_key)
+  SELECT g.k, g.lead_key, CAST(substr(g.last, 1, 15) AS INTEGER) AS latest, g.n,
+         substr(g.acc, 1, instr(g.acc, ' ') - 1) AS first_sal,
+         CAST(substr(g.acc, instr(g.acc, ' ') + 1) AS INTEGER) AS first_sal_id,
+         CASE WHEN g.acc IS NOT NULL THEN 'accepted' ELSE substr(g.last, 17) END AS outcome
+  FROM g)
 """
 
 
@@ -106,47 +130,63 @@ def _counts(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str
         s.decisions, s.redecided = r["decisions"], r["redecided"]
 
 
-def _reasons(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
+#: A rejected decision as the report counts it: its reasons (the score's made one),
+#: whether it has more than one, whether the score rejected it, the checks that did.
+Rejection = tuple[tuple[str, ...], bool, bool, tuple[str, ...]]
+
+
+def _rejections(
+    log: QueriesMixin,
+    out: Slices,
+    dim: str,
+    cte: str,
+    params: dict[str, Any],
+    known: dict[int, Rejection],
+) -> None:
+    """Rejected leads by the reasons of their latest decision, and the checks that rejected
+    them: failed gates and firing disqualifiers; when the verdict's reason was the score,
+    the threshold and the criteria that earned no points. Each decision is read once for
+    every slice (``known``), a page at a time, its explanation parsed once."""
+    latest = log.rows(cte + "SELECT k, latest FROM leads WHERE outcome = 'rejected'", params)
+    missing = sorted({int(r["latest"]) for r in latest} - known.keys())
+    seen: dict[str, tuple[loop.Check, ...]] = {}
+    for start in range(0, len(missing), loop.PAGE):
+        page = json.dumps(missing[start : start + loop.PAGE])
+        for r in log.rows(
+            f"SELECT d.id, d.reasons, {loop.CHECKS_SQL} FROM decisions d "
+            "WHERE d.id IN (SELECT value FROM json_each(:ids))",
+            {"ids": page},
+        ):
+            known[int(r["id"])] = _rejection(r, seen)
+    for r in latest:
+        reasons, several, on_score, checks = known[int(r["latest"])]
+        section = out[(dim, str(r["k"]))]
+        for reason in reasons:
+            section.rejections_by_reason[reason] = section.rejections_by_reason.get(reason, 0) + 1
+        section.several_reasons += several
+        section.below_threshold += on_score
+        for key in checks:
+            section.rejections_by_criterion[key] = section.rejections_by_criterion.get(key, 0) + 1
+
+
+def _rejection(row: dict[str, Any], seen: dict[str, tuple[loop.Check, ...]]) -> Rejection:
+    try:
+        raw = json.loads(row["reasons"] or "[]")
+    except ValueError:
+        raw = []
+    reasons = [v for v in raw if isinstance(v, str)] if isinstance(raw, list) else []
     # "score 42.5 < 70" and "score 51 < 70" are one reason: below the threshold.
-    sql = cte + (
-        "SELECT leads.k, CASE WHEN j.value GLOB 'score * < *' "
-        "THEN 'score < ' || substr(j.value, instr(j.value, ' < ') + 3) ELSE j.value END "
-        "AS reason, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest, "
-        "json_each(d.reasons) j WHERE leads.outcome = 'rejected' GROUP BY 1, 2"
+    named = tuple(
+        "score < " + r[r.index(" < ") + 3 :] if r.startswith("score ") and r.find(" < ", 6) >= 0
+        else r
+        for r in reasons
+    )  # fmt: skip
+    on_score = any(r.startswith("score ") for r in reasons)
+    kinds = ("criterion", "threshold") if on_score else ("gate", "disqualifier")
+    checks = tuple(
+        f"{c.kind}:{c.name}" for c in loop.checks_of(row, seen) if not c.passed and c.kind in kinds
     )
-    for r in log.rows(sql, params):
-        out[(dim, str(r["k"]))].rejections_by_reason[str(r["reason"])] = r["n"]
-    several = cte + (
-        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
-        "WHERE leads.outcome = 'rejected' AND json_array_length(d.reasons) > 1 GROUP BY 1"
-    )
-    for r in log.rows(several, params):
-        out[(dim, str(r["k"]))].several_reasons = r["n"]
-    on_score = cte + (
-        "SELECT leads.k, COUNT(*) AS n FROM leads JOIN decisions d ON d.id = leads.latest "
-        "WHERE leads.outcome = 'rejected' AND EXISTS (SELECT 1 FROM json_each(d.reasons) s "
-        "WHERE s.value GLOB 'score *') GROUP BY 1"
-    )
-    for r in log.rows(on_score, params):
-        out[(dim, str(r["k"]))].below_threshold = r["n"]
-
-
-def _criteria(log: QueriesMixin, out: Slices, dim: str, cte: str, params: dict[str, Any]) -> None:
-    """The checks that rejected each lead: failed gates and firing disqualifiers; when the
-    verdict's reason was the score, the threshold and the criteria that earned no points."""
-    sql = cte + (
-        ", rej AS MATERIALIZED (SELECT leads.k, d.explanation, EXISTS (SELECT 1 FROM "
-        "json_each(d.reasons) s WHERE s.value GLOB 'score *') AS on_score FROM leads "
-        "JOIN decisions d ON d.id = leads.latest WHERE leads.outcome = 'rejected'), "
-        "checks AS (SELECT rej.k, rej.on_score, j.value ->> '$.kind' AS kind, "
-        "j.value ->> '$.name' AS name, j.value ->> '$.passed' AS passed "
-        "FROM rej, json_each(rej.explanation) j) "
-        "SELECT k, kind, name, COUNT(*) AS n FROM checks WHERE NOT passed AND CASE WHEN on_score "
-        "THEN kind IN ('criterion', 'threshold') ELSE kind IN ('gate', 'disqualifier') END "
-        "GROUP BY 1, 2, 3"
-    )
-    for r in log.rows(sql, params):
-        out[(dim, str(r["k"]))].rejections_by_criterion[f"{r['kind']}:{r['name']}"] = r["n"]
+    return named, len(reasons) > 1, on_score, checks
 
 
 def _time_to_sal(
@@ -155,11 +195,12 @@ def _time_to_sal(
     """MQL date → first acceptance, for the leads that became SALs in the window."""
     hours: dict[str, list[float]] = defaultdict(list)
     sql = cte + (
-        "SELECT k, first_sal, sal_mql_date FROM leads "
-        "WHERE first_sal >= :since AND sal_mql_date IS NOT NULL"
+        "SELECT leads.k, leads.first_sal, a.mql_date FROM leads "
+        "JOIN decisions a ON a.id = leads.first_sal_id "
+        "WHERE leads.first_sal >= :since AND a.mql_date IS NOT NULL"
     )
     for r in log.rows(sql, params):
-        start, end = _parse(r["sal_mql_date"]), _parse(r["first_sal"])
+        start, end = _parse(r["mql_date"]), _parse(r["first_sal"])
         if start and end:
             hours[str(r["k"])].append(max(0.0, (end - start).total_seconds() / 3600))
     for k, values in hours.items():

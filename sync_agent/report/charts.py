@@ -13,6 +13,7 @@ import altair as alt
 
 from sync_agent.report.benchmarks import BANDS, MISALIGNMENT_BELOW
 from sync_agent.report.figures import TIME_BUCKETS, Period, Section
+from sync_agent.report.funnel import Attainment, Funnel
 
 WIDTH = 600  # the page is 860 px wide; bar charts leave room for their labels
 BAR_WIDTH = 440
@@ -117,3 +118,46 @@ def time_to_sal(buckets: dict[str, int]) -> dict[str, Any]:
     )
     text = base.mark_text(dy=-6).encode(text="leads:Q")
     return (base.mark_bar(color=SAL_GREEN) + text).properties(width=WIDTH, height=220).to_dict()
+
+
+BREACH_RED = "#c62828"
+SLA_STATES = (("met", SAL_GREEN), ("breached", BREACH_RED), ("pending", REJECT_GREY))
+
+
+def sales_funnel(f: Funnel) -> dict[str, Any]:
+    """SALs, and how far sales took them: first touch, SQL, opportunity; rejected, recycled."""
+    rows = [
+        {"stage": "SALs", "leads": f.sals, "colour": MQL_BLUE},
+        {"stage": "first touch", "leads": f.first_touched, "colour": MQL_BLUE},
+        {"stage": "SQL", "leads": f.sql, "colour": SAL_GREEN},
+        {"stage": "opportunity", "leads": f.opportunity, "colour": SAL_GREEN},
+        {"stage": "rejected by sales", "leads": f.rejected, "colour": REJECT_GREY},
+        {"stage": "recycled", "leads": f.recycled, "colour": REVIEW_AMBER},
+    ]
+    return _bars(rows, "stage", "leads", colour="colour")
+
+
+def sla_stacked(groups: dict[str, Attainment], title: str) -> dict[str, Any]:
+    """SLA met / breached / pending per group (owner, lead source), stacked, largest first."""
+    order = list(groups)
+    rows = [
+        {"group": name, "state": state, "leads": getattr(a, state), "rank": i,
+         "attainment": "n/a" if a.attainment_pct is None else f"{a.attainment_pct:g} %"}
+        for name, a in groups.items()
+        for i, (state, _) in enumerate(SLA_STATES)
+        if getattr(a, state)
+    ]  # fmt: skip
+    chart = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("group:N", sort=order, title=title, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("leads:Q", stack="zero", title="SALs", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("state:N", title="follow-up SLA", scale=alt.Scale(
+                domain=[s for s, _ in SLA_STATES], range=[c for _, c in SLA_STATES])),
+            order=alt.Order("rank:Q"),
+            tooltip=[alt.Tooltip("group:N", title=title), "state:N", "leads:Q",
+                     alt.Tooltip("attainment:N", title="attainment")],
+        )
+    )  # fmt: skip
+    return chart.properties(width=BAR_WIDTH, height=max(60, 28 * len(order))).to_dict()

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sync_agent.report.benchmarks import BANDS, MISALIGNMENT_BELOW, SOURCE
+from sync_agent.report.feedback import RuleFeedback
+from sync_agent.report.funnel import Funnel
 
 #: Time from MQL date to SAL, the buckets of its distribution: (label, upper bound in hours).
 TIME_BUCKETS: tuple[tuple[str, float], ...] = (
@@ -124,6 +126,11 @@ class Report:
     periods: list[Period] = field(default_factory=list)
     bands: list[dict[str, Any]] = field(default_factory=_bands)
     bands_source: str = SOURCE
+    # What sales did after the handoffs (``funnel.py``, ``feedback.py``): the overall SALs'
+    # funnel and SLA, and the feedback per rule. ``outcome_events`` = 0: no read-back yet.
+    outcome_events: int = 0
+    funnel: Funnel = field(default_factory=Funnel)
+    feedback: list[RuleFeedback] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -3,8 +3,8 @@
 Offline by construction: the Vega/Vega-Lite/vega-embed bundle that ``vl-convert-python``
 ships is inlined once, each chart is a Vega-Lite spec with its data inline, and nothing is
 fetched at view time. Each section of the page is one function registered with
-:func:`section`; a new section (SLA attainment by owner and source, SAL→SQL) is one more
-function returning a :class:`Block`.
+:func:`section` returning a :class:`Block` (SAL→SQL, SLA attainment by owner and source,
+the feedback per rule are such sections).
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ import jinja2
 from sync_agent.report import charts
 from sync_agent.report.benchmarks import describe_bands
 from sync_agent.report.figures import Report, Section
+from sync_agent.report.funnel import Attainment
+from sync_agent.report.loop_text import (
+    FLAG_TEST,
+    NOT_ENABLED,
+    SLA_STATES,
+    TOP_GROUPS,
+    attainment,
+    rate,
+    timing,
+)
 from sync_agent.report.page import PAGE
 from sync_agent.report.text import (
     COUNTING,
@@ -169,6 +179,75 @@ def slices(report: Report) -> Block | None:
     rows += [[name, str(v.mqls), str(v.sals), str(v.review), str(v.rejected), _rate(v),
               duration(v.time_to_sal.median_hours)] for name, v in named]  # fmt: skip
     return Block("slices", "Per pipeline and source", "Each lead counts once per row.", table=rows)
+
+
+@section
+def sales_follow_up(report: Report) -> Block:
+    """What sales did with the SALs; without read-back, how to turn it on."""
+    f = report.funnel
+    if not report.outcome_events:
+        return Block("sales", "Sales follow-up", empty=NOT_ENABLED)
+    return Block(
+        "sales",
+        "Sales follow-up: SAL → SQL → opportunity",
+        f"Outcomes read back for {f.with_outcomes} of {f.sals} SALs. SAL→SQL "
+        f"{rate(f.sal_to_sql_pct)}, SAL→opportunity {rate(f.sal_to_opportunity_pct)}. "
+        f"SAL → first touch: {timing(f.sal_to_first_touch)}; SAL → SQL: "
+        f"{timing(f.sal_to_sql)}; MQL date → SAL: {timing(f.mql_to_sal)}.",
+        charts.sales_funnel(f) if f.sals else None,
+        6,
+        empty="No SAL in this window.",
+    )
+
+
+def _sla_block(report: Report, key: str, title: str, groups: dict[str, Attainment]) -> Block:
+    shown = dict(list(groups.items())[:TOP_GROUPS])
+    more = f" The {TOP_GROUPS} largest of {len(groups)}." if len(groups) > TOP_GROUPS else ""
+    return Block(
+        key,
+        f"Follow-up SLA by {title}",
+        f"Overall: {attainment(report.funnel.sla)}. {SLA_STATES.capitalize()}; attainment = "
+        f"met / (met + breached).{more}",
+        charts.sla_stacked(shown, title) if shown else None,
+        sum(1 for a in shown.values() for n in (a.met, a.breached, a.pending) if n),
+        empty="No SAL in this window.",
+    )
+
+
+@section
+def sla_by_owner(report: Report) -> Block | None:
+    if not report.outcome_events:
+        return None
+    return _sla_block(report, "sla-owner", "owner", report.funnel.sla_by_owner)
+
+
+@section
+def sla_by_source(report: Report) -> Block | None:
+    if not report.outcome_events:
+        return None
+    return _sla_block(report, "sla-source", "lead source", report.funnel.sla_by_lead_source)
+
+
+@section
+def feedback_per_rule(report: Report) -> Block | None:
+    if not report.outcome_events or not report.feedback:
+        return None
+    rows = [["", "rule", "SALs", "SQL", "opportunity", "rejected by sales", "others rejected",
+             "top rejection reasons"]]  # fmt: skip
+    rows += [
+        ["!" if r.flagged else "", r.label, str(r.sals), rate(r.sql_pct),
+         rate(r.opportunity_pct), rate(r.rejected_pct),
+         rate(r.others_rejected_pct) if r.others_sals else "-",
+         ", ".join(f"{k} {n}" for k, n in r.top_rejection_reasons.items())]
+        for r in report.feedback
+    ]  # fmt: skip
+    return Block(
+        "feedback",
+        "Feedback per rule",
+        "The SALs each gate, disqualifier, fast lane, threshold and criterion band let "
+        f"through, and what sales did with them; {FLAG_TEST}.",
+        table=rows,
+    )
 
 
 def _redecided(s: Section) -> str:

@@ -8,6 +8,7 @@ from sync_agent.errors import ConfigError
 from sync_agent.registry import installed
 from sync_agent.report.benchmarks import describe_bands
 from sync_agent.report.figures import Report, Section, SinkWrites
+from sync_agent.report.loop_text import render_loop
 
 COUNTING = (
     "Each lead counts once, by its latest decision in the window; a lead accepted at any "
@@ -31,6 +32,7 @@ def render_text(report: Report) -> str:
         blocks += [(f"Source {k}", v) for k, v in report.sources.items()]
     for title, section in blocks:
         lines += ["", title, *render_section(section)]
+    lines += render_loop(report)
     return "\n".join(lines) + "\n"
 
 

@@ -82,3 +82,28 @@ def report_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportWor
         strict = _config(sb, workdir, ruleset=str(_strict_rules(workdir / "strict-rules")))
         backfill(strict, since="2000-01-01", reevaluate=True, clock=lambda: again)
         yield ReportWorld(config, sb.state(), [*starts, anchor], again)
+
+
+@dataclass
+class LoopWorld:
+    """A copy of the report world whose handoffs sales has worked (``outcomes_builder``)."""
+
+    config_path: Path  # a copy of the world's config, naming the copied audit log
+    db: Path
+    world: ReportWorld
+
+
+@pytest.fixture(scope="session")
+def loop_world(report_world: ReportWorld, tmp_path_factory: pytest.TempPathFactory) -> LoopWorld:
+    import sqlite3
+
+    from outcomes_builder import add_outcomes
+
+    folder = tmp_path_factory.mktemp("loop-world") / "work"
+    source = report_world.config.path.parent
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("*.db*"))
+    db = folder / report_world.config.audit_db.relative_to(source)
+    with sqlite3.connect(report_world.config.audit_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    add_outcomes(db)
+    return LoopWorld(folder / report_world.config.path.name, db, report_world)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from loop_expected import expected_loop
 from report_expected import expected, load
 
 from sync_agent.cli import main
@@ -98,12 +99,67 @@ def _midnight(day: str) -> datetime:
 
 
 def test_every_chart_renders_offline_in_chromium(page_file: Path, tmp_path: Path) -> None:
+    state, charts = _open_in_chromium(page_file, tmp_path, os.environ.get("REPORT_SCREENSHOT"))
+    assert state["failed"] == [] and len(state["rendered"]) == len(charts) == 5
+    for chart in charts:
+        assert chart["width"] > 300 and chart["height"] > 60, chart
+        assert chart["marks"] >= chart["expected"] > 0, chart
+
+
+@pytest.fixture(scope="module")
+def loop_page(loop_world, tmp_path_factory) -> Path:
+    """The page of a log whose handoffs sales has worked (outcomes read back)."""
+    path = tmp_path_factory.mktemp("html-loop") / "report.html"
+    args = ["report", "--config", str(loop_world.config_path), "--html", str(path)]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    return path
+
+
+def test_the_sales_follow_up_charts_plot_the_independent_figures(loop_world, loop_page) -> None:
+    html = loop_page.read_text()
+    specs = _specs(html)
+    assert set(specs) == {"funnel", "rate", "reasons", "checks", "time-to-sal", "sales",
+                          "sla-owner", "sla-source"}  # fmt: skip
+    want = expected_loop(loop_world.db)
+    f = want["funnel"]
+    [stages] = _values(specs["sales"])
+    assert [r["leads"] for r in stages] == [
+        f["sals"],
+        f["first_touched"],
+        f["sql"],
+        f["opportunity"],
+        f["rejected"],
+        f["recycled"],
+    ]
+    [owners] = _values(specs["sla-owner"])
+    plotted = {(r["group"], r["state"]): r["leads"] for r in owners}
+    for owner, a in list(f["sla_by_owner"].items()):
+        for state in ("met", "breached", "pending"):
+            assert plotted.get((owner, state), 0) == a[state]
+    assert 'id="feedback"' in html and "criterion readiness &lt; half" in html
+
+
+def test_the_sales_follow_up_renders_offline_in_chromium(loop_page: Path, tmp_path: Path) -> None:
+    state, charts = _open_in_chromium(loop_page, tmp_path, os.environ.get("LOOP_SCREENSHOT"))
+    assert state["failed"] == [] and len(state["rendered"]) == len(charts) == 8
+    for chart in charts:
+        assert chart["width"] > 300 and chart["height"] > 60, chart
+        assert chart["marks"] >= chart["expected"] > 0, chart
+
+
+def _open_in_chromium(
+    page_file: Path, tmp_path: Path, screenshot: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Open the page in headless Chromium with the network refused; what the charts drew.
+    The console must stay clean and nothing but the file itself may be requested."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: install Debian's package "
             "(apt-get install chromium; .ci/run does) or set CHROMIUM=/path/to/chromium"
         )
     from playwright import sync_api  # a dev dependency: missing it fails, never skips
+
     problems: list[str] = []
     requests: list[str] = []
     with sync_api.sync_playwright() as pw:
@@ -132,13 +188,10 @@ def test_every_chart_renders_offline_in_chromium(page_file: Path, tmp_path: Path
                             width: box.width, height: box.height};
                 })"""
             )
-            if os.environ.get("REPORT_SCREENSHOT"):
-                page.screenshot(path=os.environ["REPORT_SCREENSHOT"], full_page=True)
+            if screenshot:
+                page.screenshot(path=screenshot, full_page=True)
         finally:
             context.close()
-    assert state["failed"] == [] and len(state["rendered"]) == len(charts) == 5
-    for chart in charts:
-        assert chart["width"] > 300 and chart["height"] > 60, chart
-        assert chart["marks"] >= chart["expected"] > 0, chart
     assert problems == [], "the console shows no error"
     assert requests == [page_file.as_uri()], "the page fetched nothing but itself"
+    return state, charts
