@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from itertools import compress
 from operator import not_
 from typing import Any
@@ -130,7 +131,22 @@ def _node_json(node: dict[str, Any]) -> str:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """ISO text of ``moment``; the few moments of a page (its ``now``, a reconcile time)
+    are stamped on every row, so their text is kept by identity (each entry holds its
+    moment, so an ``id`` in the cache is never another object's)."""
+    if moment is None:
+        return None
+    found = _ISO.get(id(moment))
+    if found is not None and found[0] is moment:
+        return found[1]
+    if len(_ISO) >= 64:
+        _ISO.clear()
+    text = moment.isoformat()
+    _ISO[id(moment)] = (moment, text)
+    return text
+
+
+_ISO: dict[int, tuple[datetime, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -231,13 +247,21 @@ def slim_handoff(key: str, mql: MQL, decision: Decision, note: str) -> Handoff:
     explanation stay in the audit log. Keeping write batches small in memory is what lets a
     100,000-lead backfill run in constant memory with large batches in flight.
     """
-    fields = {k: v for k, v in mql.fields.items() if "." not in k}
+    values = mql.fields
+    fields = {k: values[k] for k in _canonical(tuple(values))}
     return Handoff(
         key,
         replace(mql, fields=fields),
         replace(decision, explanation=()),
         note,
     )
+
+
+@lru_cache(maxsize=64)
+def _canonical(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The canonical names among ``names`` (raw ones carry their source's prefix); leads of
+    one source carry the same names, so this runs once per set of names, not per lead."""
+    return tuple(name for name in names if "." not in name)
 
 
 def decision_from_row(row: Mapping[str, Any]) -> Decision:
