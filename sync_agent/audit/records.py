@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from sync_agent.model import MQL, Check, Decision, Handoff, HandoffStatus, WriteState, _jsonable
+from sync_agent.rules.checks import make_check
 
 #: orjson: keys sorted as ``json.dumps(sort_keys=True)`` does; dataclasses handed to
 #: ``_jsonable`` as the standard encoder does (orjson would make objects of them).
@@ -107,8 +108,8 @@ def _check_json(check: Check) -> str:
     if len(_NODE_JSON) >= _NODE_LIMIT:
         _NODE_JSON.clear()
     if check.children:
-        shell = Check(check.kind, check.name, check.passed, check.detail, check.value,
-                      check.points, check.max_points)  # fmt: skip
+        shell = make_check(check.kind, check.name, check.passed, check.detail, check.value,
+                           check.points, check.max_points)  # fmt: skip
         own = _node_json(shell.to_dict())
         text = '{"children":[' + ",".join(map(_check_json, check.children)) + "]," + own[1:]
     else:
