@@ -6,14 +6,21 @@ Pure (no I/O): :mod:`sync_agent.audit.db` writes these, the engine reads them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from itertools import compress
+from operator import not_
 from typing import Any
+
+import orjson
 
 from sync_agent.model import (
     MQL,
     SLA_ACTION_SEP,
+    Check,
     Decision,
     Handoff,
     HandoffStatus,
@@ -21,15 +28,141 @@ from sync_agent.model import (
     _jsonable,
     sla_action_key,
 )
+from sync_agent.rules.checks import make_check
+
+#: orjson: keys sorted as ``json.dumps(sort_keys=True)`` does; dataclasses handed to
+#: ``_jsonable`` as the standard encoder does (orjson would make objects of them).
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+#: Types orjson writes as ``json.dumps(default=_jsonable)`` does (a date as its ISO text).
+_NATIVE = frozenset({str, int, bool, type(None), date})
+_MINUTE = timedelta(minutes=1)
+#: Nesting checked at most (deeper values go to ``json.dumps``, as orjson would refuse them).
+_DEPTH = 32
 
 
 def dumps(value: Any) -> str:
-    """JSON for the audit columns: datetimes as ISO strings, unknown types as text."""
+    """JSON for the audit columns: datetimes as ISO strings, unknown types as text.
+
+    The snapshot and explanation columns are written for every decision, so this is on
+    the hot path of a backfill: ``orjson`` (C, several times the standard encoder's speed,
+    compact separators) encodes the values it writes as ``json.dumps`` would. Anything
+    else goes through ``json.dumps`` as before (a non-finite float, which orjson writes as
+    ``null`` where ``json`` writes ``NaN``; an enum, written by value rather than as text; a
+    UTC offset with seconds; a big integer, a lone surrogate or a non-text key, which
+    orjson refuses), so what reads a column back (``json.loads``, SQLite's JSON
+    functions) sees the same values either way.
+    """
+    if _plain(value):
+        try:
+            return orjson.dumps(value, default=_jsonable, option=_ORJSON).decode()
+        except orjson.JSONEncodeError:
+            pass
     return json.dumps(value, default=_jsonable, ensure_ascii=False, sort_keys=True)
 
 
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether orjson writes ``value`` as ``json.dumps`` does: checked by the set of types
+    at each level (a C-speed pass over a flat snapshot), then value by value for the few
+    that need a look (floats, datetimes, nested values). Keys need none: orjson refuses
+    what is not text, and the refusal falls back to ``json.dumps``."""
+    kind = value.__class__
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return _plain([value], depth)
+    if set(map(type, items)) <= _NATIVE:
+        return True
+    if depth >= _DEPTH:
+        return False
+    for item in compress(items, map(not_, map(_NATIVE.__contains__, map(type, items)))):
+        kind = item.__class__
+        if kind is datetime:  # orjson writes the offset to the minute, isoformat() to the second
+            if item.tzinfo is not None and item.tzinfo is not UTC:
+                offset = item.utcoffset()
+                if offset is None or offset % _MINUTE:
+                    return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plain(item, depth + 1):
+                return False
+        elif not hasattr(kind, "__dataclass_fields__"):
+            return False
+    return True
+
+
+#: Explanation nodes' JSON by node identity, bounded (emptied when full).
+_NODE_JSON: dict[int, tuple[Check, str]] = {}
+_NODE_LIMIT = 16384
+
+
+def explanation_json(checks: Sequence[Check]) -> str:
+    """The explanation column: ``dumps([c.to_dict() for c in checks])``, node by node."""
+    get = _NODE_JSON.get
+    parts = []
+    for check in checks:  # most top-level nodes were written before: no call for them
+        found = get(id(check))
+        parts.append(found[1] if found is not None else _check_json(check))
+    return "[" + ",".join(parts) + "]"
+
+
+def _check_json(check: Check) -> str:
+    """One node's JSON (``check.to_dict()``), kept by node identity at every level.
+
+    The rules engine shares one node between the leads that saw the same values
+    (:mod:`sync_agent.rules.memo`), so most of a page's nodes were written before; a new
+    node reuses its children's JSON ("children" sorts first among its keys). Each entry
+    keeps its node alive, so an ``id`` in the cache is never another object's.
+    """
+    found = _NODE_JSON.get(id(check))
+    if found is not None:
+        return found[1]
+    if len(_NODE_JSON) >= _NODE_LIMIT:
+        _NODE_JSON.clear()
+    if check.children:
+        shell = make_check(check.kind, check.name, check.passed, check.detail, check.value,
+                           check.points, check.max_points)  # fmt: skip
+        own = _node_json(shell.to_dict())
+        text = '{"children":[' + ",".join(map(_check_json, check.children)) + "]," + own[1:]
+    else:
+        text = _node_json(check.to_dict())
+    _NODE_JSON[id(check)] = (check, text)
+    return text
+
+
+def _node_json(node: dict[str, Any]) -> str:
+    """One node's JSON. ``Check.to_dict`` gives JSON's own types only (its values went
+    through ``_jsonable``), where orjson and ``json`` differ only on non-finite floats,
+    which orjson writes as ``null``: an answer without ``null`` is the same either way,
+    and the rare one with it (a ``None`` in a list value, or the text) takes :func:`dumps`.
+    """
+    try:
+        raw = orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # a big integer, a lone surrogate
+        return dumps(node)
+    return dumps(node) if b"null" in raw else raw.decode()
+
+
 def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """ISO text of ``moment``; the few moments of a page (its ``now``, a reconcile time)
+    are stamped on every row, so their text is kept by identity (each entry holds its
+    moment, so an ``id`` in the cache is never another object's)."""
+    if moment is None:
+        return None
+    found = _ISO.get(id(moment))
+    if found is not None and found[0] is moment:
+        return found[1]
+    if len(_ISO) >= 64:
+        _ISO.clear()
+    text = moment.isoformat()
+    _ISO[id(moment)] = (moment, text)
+    return text
+
+
+_ISO: dict[int, tuple[datetime, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -140,13 +273,21 @@ def slim_handoff(key: str, mql: MQL, decision: Decision, note: str) -> Handoff:
     explanation stay in the audit log. Keeping write batches small in memory is what lets a
     100,000-lead backfill run in constant memory with large batches in flight.
     """
-    fields = {k: v for k, v in mql.fields.items() if "." not in k}
+    values = mql.fields
+    fields = {k: values[k] for k in _canonical(tuple(values))}
     return Handoff(
         key,
         replace(mql, fields=fields),
         replace(decision, explanation=()),
         note,
     )
+
+
+@lru_cache(maxsize=64)
+def _canonical(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The canonical names among ``names`` (raw ones carry their source's prefix); leads of
+    one source carry the same names, so this runs once per set of names, not per lead."""
+    return tuple(name for name in names if "." not in name)
 
 
 def decision_from_row(row: Mapping[str, Any]) -> Decision:
