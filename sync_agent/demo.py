@@ -237,7 +237,7 @@ def step_example(demo: Demo) -> None:
         return
     demo.decision = decision_from_row(demo.example)
     demo.note, demo.task = _written_for(demo._sandbox(), demo.example)
-    demo.show(f"Lead {demo.example['lead_key']} (sync-agent audit show shows the same):")
+    demo.show(f"Lead {demo.example['lead_key']}, the accepted lead with the highest score:")
     demo.show(decision_table(demo.decision, demo.origins))
     if demo.note:
         body = demo.note["properties"].get("hs_note_body", "")
@@ -326,7 +326,7 @@ def next_steps(demo: Demo) -> list[tuple[str, str]]:
     return [
         *steps,
         ("sync-agent demo --workdir sal-demo", "keep the config and audit database"),
-        ("sync-agent sandbox serve --contacts 2000 --write-config sync-agent.toml",
+        ("sync-agent sandbox serve --contacts 800 --write-config sync-agent.toml",
          "a sandbox to try every command on (README: Try every command)"),
     ]  # fmt: skip
 

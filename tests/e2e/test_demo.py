@@ -97,6 +97,9 @@ def test_demo_removes_its_temporary_folder_unless_given_one(
     assert all("--config" not in cmd for cmd in commands)
     for cmd in commands:
         assert _command_exists(shlex.split(cmd)[1:]), cmd
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [sandbox] = [cmd for cmd in commands if cmd.startswith("sync-agent sandbox serve")]
+    assert sandbox in readme, "the sandbox it suggests is the README walkthrough's"
 
 
 def _command_exists(args: list[str]) -> bool:
