@@ -96,6 +96,26 @@ def test_the_readme_has_commands_of_each_kind() -> None:
     assert {"sandbox", "serve", "cli", "make", "bench", "sqlite3"} <= kinds
 
 
+def test_commands_are_read_from_sh_and_console_blocks_only() -> None:
+    text = "\n".join([
+        "```sh", "# a comment", "sync-agent run --once   # exits 4",
+        "curl -s localhost/healthz", "```",
+        "```console", "$ sync-agent rules test", "3 of 3 rule test case(s) passed", "```",
+        "```ini", "ExecStart=sync-agent run", "```",
+        "```toml", "sync-agent = 1", "```",
+    ])  # fmt: skip
+    commands = readme_commands(text)
+    assert [(c.line, c.text, c.exit_code) for c in commands] == [
+        (3, "sync-agent run --once   # exits 4", 4),
+        (4, "curl -s localhost/healthz", 0),
+        (7, "sync-agent rules test", 0),
+    ]
+    assert commands[2].shown == ["3 of 3 rule test case(s) passed"]
+    assert [_kind(c) for c in commands] == ["cli", None, "cli"], "curl: not known, so it fails"
+    assert _shown_in("… of … passed", "51 of 51 rule test case(s) passed")
+    assert not _shown_in("4 of 4", "3 of 3 rule test case(s) passed")
+
+
 def test_every_readme_command_runs_as_the_readme_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
