@@ -32,12 +32,14 @@ from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit.db import AuditLog, decision_from_row
 from sync_agent.config import DEFAULT_CONFIG_NAME, Config
 from sync_agent.engine import RunSummary, run_once
+from sync_agent.errors import ConfigError
 from sync_agent.model import FIELD_ORIGINS, Decision, Outcome, WriteState
 from sync_agent.reasons import reason_label
 from sync_agent.report import Report, build_report, render_text
 from sync_agent.shipped import rules_dir
 
 Progress = Callable[[int, int | None], None]
+AUDIT_DB = "sync-agent.db"  # the sandbox config's audit database, next to it
 #: ``progress(label)``: a context manager around one pass that yields its ``(done, total)``
 #: callback (the CLI's bar starts on entry and stops on exit).
 ProgressBar = Callable[[str], AbstractContextManager[Progress | None]]
@@ -80,12 +82,12 @@ class Demo:
     #: accepted leads per (sink, why not written); "written" when it was
     accepted_writes: dict[str, dict[str, int]] = field(default_factory=dict)
     next_steps: list[tuple[str, str]] = field(default_factory=list)  # (command, what it shows)
-    _current: str = ""
+    current: str = ""  # the title of the step running now
 
     def show(self, *blocks: Shown) -> None:
         """Show text or a ``rich`` renderable under the current step's heading."""
         for block in blocks:
-            self.shown.setdefault(self._current, []).append(block)
+            self.shown.setdefault(self.current, []).append(block)
             if self.show_cb:
                 self.show_cb(block)
 
@@ -136,7 +138,7 @@ def run_demo(
     with _folder(workdir) as folder, Sandbox(contacts=contacts, seed=seed) as sandbox:
         demo = Demo(contacts, folder, workdir is not None, sandbox, None, progress, show)
         for step in STEPS if steps is None else steps:
-            demo._current = step.title
+            demo.current = step.title
             if on_step:
                 on_step(step)
             step.run(demo)
@@ -144,9 +146,21 @@ def run_demo(
     return demo
 
 
+def check_workdir(workdir: str | Path) -> None:
+    """Refuse a folder an earlier demo used: its cursor and decisions would make this demo's
+    passes read nothing new from a fresh sandbox (a confusing demo)."""
+    folder = Path(workdir)
+    if (folder / DEFAULT_CONFIG_NAME).exists() or (folder / AUDIT_DB).exists():
+        raise ConfigError(
+            f"{folder} already holds a config or audit database (an earlier demo?): give "
+            "--workdir a new or empty folder, or delete sync-agent.toml and sync-agent.db there"
+        )
+
+
 @contextmanager
 def _folder(workdir: str | Path | None) -> Iterator[Path]:
     if workdir is not None:
+        check_workdir(workdir)
         folder = Path(workdir)
         folder.mkdir(parents=True, exist_ok=True)
         yield folder

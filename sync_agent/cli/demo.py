@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from sync_agent.demo import Step, run_demo
+from sync_agent.demo import Step, check_workdir, run_demo
+from sync_agent.errors import ConfigError
 from sync_agent.logs import configure_logging
 
 
@@ -45,6 +46,11 @@ def demo(contacts: int, seed: int, workdir: Path | None) -> None:
       sync-agent demo --contacts 5000 --workdir /tmp/sal-demo
       sqlite3 /tmp/sal-demo/sync-agent.db 'select outcome, count(*) from decisions group by 1'
     """
+    if workdir is not None:
+        try:
+            check_workdir(workdir)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--workdir") from None
     configure_logging(level="WARNING")  # the demo narrates itself; warnings still show
     console = Console()
     console.rule(f"sync-agent demo: a local HubSpot + Salesforce with {contacts:,} contacts")

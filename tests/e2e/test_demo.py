@@ -75,6 +75,11 @@ def test_demo_command_shows_each_heading_before_its_progress_bar(tmp_path: Path)
     assert "seed" not in text.lower(), "no jargon: the data is described as made-up contacts"
     assert "Next steps" in text and f"--config {tmp_path}" in text
 
+    # The same folder again would start from the first demo's cursor: refused, with the fix.
+    again = CliRunner().invoke(main, ["demo", "--contacts", "300", "--workdir", str(tmp_path)])
+    assert again.exit_code == 2
+    assert "new or empty folder" in again.output and "Traceback" not in again.output
+
 
 def test_demo_removes_its_temporary_folder_unless_given_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
