@@ -306,7 +306,7 @@ def step_next(demo: Demo) -> None:
 STEPS: tuple[Step, ...] = (
     Step("Set-up: a config and the HubSpot properties", step_setup),
     Step("First pass: every MQL decided and handed off", step_first_pass),
-    Step("Second pass: nothing is handed off twice", step_second_pass),
+    Step("Exactly once: a second pass hands off nothing", step_second_pass),
     Step("Report", step_report),
     Step("One accepted lead, as sales sees it", step_example),
     Step("Why fewer tasks than accepted leads", step_gap),
