@@ -127,9 +127,10 @@ def test_every_readme_command_runs_as_the_readme_says(
     for name in ("HUBSPOT_ACCESS_TOKEN", "SALESFORCE_SESSION_ID", "SALESFORCE_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     walk = time.monotonic()
-    benches = {c.where(): _start_bench(c) for c in commands if _kind(c) == "bench"}
     failures: list[str] = []
     with _background() as started:
+        benches = {c.where(): _start_bench(c) for c in commands if _kind(c) == "bench"}
+        started.extend(benches.values())
         for c in commands:
             kind = _kind(c)
             if kind == "bench":
@@ -145,14 +146,14 @@ def test_every_readme_command_runs_as_the_readme_says(
             missing = [s for s in c.shown if not _shown_in(s, output)]
             if missing:
                 failures.append(f"{c.where()}\n  output lacks {missing}\n{output}")
-    for where, proc in benches.items():
-        out, err = proc.communicate(timeout=300)
-        print(f"bench done at {time.monotonic() - walk:5.1f} s  {where}")
-        last = out.strip().splitlines()[-1] if out.strip() else ""
-        if proc.returncode != 0 or not last.startswith("{"):
-            failures.append(f"{where}\n  exit {proc.returncode}\n{out[-2000:]}{err[-2000:]}")
-        else:
-            json.loads(last)
+        for where, proc in benches.items():
+            out, err = proc.communicate(timeout=300)
+            print(f"bench done at {time.monotonic() - walk:5.1f} s  {where}")
+            last = out.strip().splitlines()[-1] if out.strip() else ""
+            if proc.returncode != 0 or not last.startswith("{"):
+                failures.append(f"{where}\n  exit {proc.returncode}\n{out[-2000:]}{err[-2000:]}")
+            else:
+                json.loads(last)
     assert failures == [], "\n\n".join(failures)
 
 
