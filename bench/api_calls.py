@@ -22,6 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import delta, emit, request_totals
+from _smoke import smoke
 
 from connectors.sandbox import Sandbox
 from sync_agent.demo import prepare_sandbox
@@ -33,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mqls", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
+    smoke(parser, mqls=300)  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
     args = parser.parse_args()
     configure_logging(level="WARNING")
     plain = measure(args.mqls, args.seed, company_context=False)

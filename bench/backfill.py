@@ -76,6 +76,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mqls", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=12)
+    from _smoke import smoke  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
+
+    smoke(parser, mqls=200)
     args = parser.parse_args()
     configure_logging(level="WARNING")
     sandbox, info = serve_sandbox(args.mqls, args.seed)

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import emit
+from _smoke import smoke
 
 CLI = [sys.executable, "-m", "sync_agent.cli"]
 
@@ -54,6 +55,7 @@ def peak_rss_mb(mqls: int, seed: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=[20_000, 100_000])
+    smoke(parser, sizes=[100, 200])  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
     args = parser.parse_args()
     small, large = args.sizes
     rss_small, rc_small = peak_rss_mb(small, seed=21)

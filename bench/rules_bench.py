@@ -24,6 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _smoke import smoke  # noqa: E402
+
 from sync_agent.rules import evaluate, load_ruleset  # noqa: E402
 from sync_agent.rules.lists import parse_list_text  # noqa: E402
 
@@ -208,6 +210,7 @@ def main() -> int:
         "--exact-times", action="store_true", help="unique millisecond dates (worst case for reuse)"
     )
     parser.add_argument("--ruleset", type=Path, default=ROOT / "rules" / "sal.toml")
+    smoke(parser, leads=2000)  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
     args = parser.parse_args()
     leads = synthetic_leads(args.leads, args.seed, args.exact_times)
     ruleset = load_ruleset(args.ruleset)
