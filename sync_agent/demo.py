@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from connectors.hubspot.setup import setup_properties
 from connectors.sandbox import Sandbox
 from connectors.sandbox.config import config_for_sandbox
 from sync_agent.audit.db import AuditLog, decision_from_row
-from sync_agent.config import DEFAULT_CONFIG_NAME, Config
+from sync_agent.config import DEFAULT_CONFIG_NAME, Config, load_config
 from sync_agent.engine import RunSummary, run_once
 from sync_agent.errors import ConfigError
 from sync_agent.model import FIELD_ORIGINS, Decision, Outcome, WriteState
@@ -81,6 +83,13 @@ class Demo:
     crm_after_second: dict[str, int] = field(default_factory=dict)
     #: accepted leads per (sink, why not written); "written" when it was
     accepted_writes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the run ten (sandbox) days later, which reads back what sales did and watches the SLA
+    later: list[RunSummary] = field(default_factory=list)
+    sla: dict[str, Any] | None = None  # ``sync-agent sla --json``'s data after that run
+    #: what the sandbox's sales team planned and did per handoff (``/_sandbox/state`` team)
+    team: list[dict[str, Any]] = field(default_factory=list)
+    loop_report: Report | None = None  # the report after that run
+    simulation: Any = None  # ``rules simulate`` of the stricter example ruleset
     next_steps: list[tuple[str, str]] = field(default_factory=list)  # (command, what it shows)
     current: str = ""  # the title of the step running now
 
@@ -203,7 +212,11 @@ def prepare_sandbox(
 
 def step_setup(demo: Demo) -> None:
     """A config pointing at the sandbox, and the one-time HubSpot set-up an admin runs."""
-    demo.config, demo.properties_created = prepare_sandbox(demo._sandbox(), demo.workdir)
+    _, demo.properties_created = prepare_sandbox(demo._sandbox(), demo.workdir)
+    # The follow-up SLA goes into the file, so the kept folder's commands see it too.
+    with demo.config_path.open("a", encoding="utf-8") as config_file:
+        config_file.write(DEMO_SLA)
+    demo.config = load_config(demo.config_path, environ={})
     totals = demo._sandbox().state(include_records=False)["totals"]
     demo.show(
         f"The sandbox holds {totals['contacts']:,} HubSpot contacts ({totals['mqls']:,} of them "
@@ -286,6 +299,62 @@ def step_gap(demo: Demo) -> None:
     )
 
 
+def step_loop(demo: Demo) -> None:
+    """Ten days on: the read-back of what sales did, the SLA watch, feedback per rule, and a
+    stricter ruleset replayed on the same leads (``rules simulate``, no API call)."""
+    from sync_agent.registry import installed
+    from sync_agent.report.loop_text import render_loop
+    from sync_agent.rules import load_ruleset
+    from sync_agent.simulate import render_text as render_simulation
+    from sync_agent.simulate import simulate
+    from sync_agent.sla.overview import overview
+    from sync_agent.sla.overview import render as render_sla
+
+    sandbox, config = demo._sandbox(), demo._config()
+    demo.show(
+        f"The sandbox's sales team works the handoffs: reps complete the Tasks (most within "
+        f"the day, a quarter late, a few never), qualify, convert, reject with a reason or "
+        f"recycle. Its clock now moves {LOOP_DAYS} days on, and the agent runs once more."
+    )
+    sandbox.advance(days=LOOP_DAYS)
+    demo.later = _pass(demo, f"{LOOP_DAYS} days later", clock=sandbox.now)
+    parked = sum(s.writes.dead for s in demo.later)
+    if parked:
+        demo.show(
+            f"{parked:,} writes gave up: they waited [writeback] wait_for_record_hours (24 h) "
+            "for a Salesforce lead that never came (the sandbox has no HubSpot-Salesforce "
+            "sync to create it). They are parked as dead letters, so the run says "
+            "'failures' (exit 1 for a script); `sync-agent replay` sends them again once "
+            "the leads exist, and `sync-agent status` counts them."
+        )
+    read = Counter[str]()
+    for s in demo.later:
+        read.update(s.outcomes)
+    demo.show(
+        "Read back from the CRMs: "
+        + (", ".join(f"{kind.replace('_', ' ')} {n:,}" for kind, n in _ranked(dict(read)))
+           or "nothing")
+        + " (sync-agent outcomes)."
+    )  # fmt: skip
+    demo.team = list(sandbox.state()["team"]["handoffs"])
+    with AuditLog.open(config.audit_db) as audit:
+        demo.sla = overview(config, audit, sandbox.now())
+        demo.loop_report = build_report(audit)
+    demo.show(
+        "sync-agent sla: a breached lead is marked in both CRMs and escalated (a Task for the "
+        "owner's manager in Salesforce, a note in HubSpot), once.",
+        render_sla(demo.sla).rstrip(),
+        "sync-agent report, past the handoff:" + "\n".join(render_loop(demo.loop_report)),
+    )
+    candidate = load_ruleset(_STRICTER, raw_prefixes=installed().raw_prefixes())
+    demo.simulation = simulate(config.audit_db, candidate, workers=1, limit=3)
+    demo.show(
+        "sync-agent rules simulate --ruleset rules/examples/sal_stricter.toml: the same "
+        "leads under a stricter candidate, with what sales did to the SALs it would drop.",
+        render_simulation(demo.simulation).rstrip(),
+    )
+
+
 #: What a sink writes for an accepted lead, in the demo's words.
 _WHAT_IS_WRITTEN = {
     "hubspot": "HubSpot notes (and SAL properties) on the contact",
@@ -303,6 +372,17 @@ def step_next(demo: Demo) -> None:
         demo.show("The demo's temporary folder is removed; add --workdir DIR to keep it.")
 
 
+#: How far the sandbox's clock moves before the loop step: past the sales team's late
+#: first touches (up to 96 h) and most of its outcomes (1-12 days).
+LOOP_DAYS = 10
+#: The demo's follow-up SLA (docs/sla.md): breaches are marked and escalated.
+DEMO_SLA = """
+[sla]
+hours = 24
+actions = ["mark", "escalate"]
+"""
+_STRICTER = rules_dir() / "examples" / "sal_stricter.toml"
+
 STEPS: tuple[Step, ...] = (
     Step("Set-up: a config and the HubSpot properties", step_setup),
     Step("First pass: every MQL decided and handed off", step_first_pass),
@@ -310,6 +390,7 @@ STEPS: tuple[Step, ...] = (
     Step("Report", step_report),
     Step("One accepted lead, as sales sees it", step_example),
     Step("Why fewer tasks than accepted leads", step_gap),
+    Step(f"{LOOP_DAYS} days later: what sales did, the SLA, feedback per rule", step_loop),
     Step("Next steps", step_next),
 )
 
@@ -328,7 +409,12 @@ def next_steps(demo: Demo) -> list[tuple[str, str]]:
         steps += [
             (f"sync-agent report {cfg}", "the report again (--json, --html FILE)"),
             (f"sync-agent audit list --outcome accepted --limit 10 {cfg}", "recent SALs"),
-            (f"sync-agent status {cfg}", "the agent's health: last run, lag, outbox"),
+            (f"sync-agent status {cfg}",
+             "the agent's health: last run, lag, outbox (exit 1 while dead letters wait)"),
+            (f"sync-agent audit dead-letters {cfg}", "parked writes, and how to replay them"),
+            (f"sync-agent sla {cfg}", "the follow-up SLA: met, pending, breached"),
+            (f"sync-agent report --html {demo.workdir / 'report.html'} {cfg}",
+             "the report as a page with charts"),
         ]
         if lead:
             steps.append((f"sync-agent audit show {lead} {cfg}", "that lead's decisions"))
@@ -356,11 +442,14 @@ def _rules_path() -> str:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _pass(demo: Demo, label: str) -> list[RunSummary]:
-    """One ``run --once`` with its bar; shows its summary and the HTTP calls behind it."""
+def _pass(
+    demo: Demo, label: str, clock: Callable[[], datetime] | None = None
+) -> list[RunSummary]:
+    """One ``run --once`` with its bar; shows its summary and the HTTP calls behind it.
+    ``clock``: the agent's time (the sandbox's, once the demo moved it)."""
     before = _requests(demo._sandbox())
     with demo.progress(label) if demo.progress else nullcontext() as bar:
-        runs = run_once(demo._config(), progress=bar)
+        runs = run_once(demo._config(), progress=bar, clock=clock)
     after = _requests(demo._sandbox())
     received = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     demo.requests[label] = {k: n for k, n in received.items() if n}

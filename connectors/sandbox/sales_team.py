@@ -9,7 +9,8 @@ plans, deterministically from the seed and the lead, what they will do and when:
   completes the agent's Task (or logs a call), moves the Lead to ``Working - Contacted``
   (a queue-owned lead is taken over), and on the HubSpot contact sets ``hs_lead_status``,
   ``hs_last_sales_activity_timestamp``, ``notes_last_contacted``,
-  ``hs_sa_first_engagement_date``, the owner, and lifecycle stage ``salesqualifiedlead``.
+  ``hs_sa_first_engagement_date``, the owner, and (when the rep qualifies it: a lead they
+  will convert or keep working) lifecycle stage ``salesqualifiedlead``.
 * **outcome**, days later: convert (Lead converted with account, contact and opportunity
   ids; contact to ``opportunity``), reject (the org's rejection status and reason picklist;
   ``UNQUALIFIED`` and the portal's rejection reason property), recycle (``Recycled``;
@@ -36,6 +37,9 @@ from connectors.sandbox.salesforce_records import is_closed, write_record
 from connectors.sandbox.store import SandboxStore, hs_time, sf_time
 
 OUTCOMES = ("converted", "rejected", "recycled", "working")
+#: Planned outcomes whose rep qualifies the lead at the first touch (HubSpot lifecycle stage
+#: ``salesqualifiedlead``); a lead the rep will reject or recycle is not moved to SQL.
+QUALIFIED = ("converted", "working")
 
 
 @dataclass
@@ -225,7 +229,9 @@ class SalesTeam:
         self._hs(handoff, owner, "first touch", {
             "hs_lead_status": rng.choice(["ATTEMPTED_TO_CONTACT", "CONNECTED"]),
             "hs_last_sales_activity_timestamp": stamp, "notes_last_contacted": stamp,
-            **self._stage(handoff, "salesqualifiedlead"), **self._first_engagement(handoff, stamp),
+            **(self._stage(handoff, "salesqualifiedlead") if handoff.outcome in QUALIFIED
+               else {}),
+            **self._first_engagement(handoff, stamp),
             **self._hubspot_owner(owner)}, when)
         handoff.first_touch_at = stamp
         if handoff.outcome_due:

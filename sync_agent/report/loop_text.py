@@ -11,8 +11,9 @@ from sync_agent.report.figures import Report
 from sync_agent.report.funnel import Attainment, Durations, Funnel
 
 NOT_ENABLED = (
-    "Sales follow-up: no outcome read back from the CRMs yet. Turn on the outcome read-back "
-    '(docs/report.md, "What sales did") to see SAL→SQL, SLA attainment and feedback per rule.'
+    "Sales follow-up: no outcome read back from the CRMs yet. Runs read what sales did "
+    "with each handoff every [outcomes] every_minutes (60); `sync-agent outcomes` reads it "
+    "now (docs/loop.md). Then this shows SAL→SQL, SLA attainment and feedback per rule."
 )
 FLAG_TEST = (
     f"flagged (!): sales rejects its SALs at least {RATIO:g}× as often as the window's other "

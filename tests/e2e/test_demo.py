@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from sync_agent.audit import AuditLog
 from sync_agent.cli import main
-from sync_agent.demo import STEPS, Step, run_demo
+from sync_agent.demo import LOOP_DAYS, STEPS, Step, run_demo
 
 
 def test_demo_syncs_once_and_the_second_pass_hands_off_nothing(tmp_path: Path) -> None:
@@ -26,8 +27,12 @@ def test_demo_syncs_once_and_the_second_pass_hands_off_nothing(tmp_path: Path) -
     assert "contacts.sal_status" in result.properties_created
     # The seeded org has leads owned by queues and inactive users: their tasks go to the
     # integration user (no fallback configured), never to a dead letter.
+    # (The loop step's run, ten days on, parks the tasks still waiting for their lead.)
     with AuditLog.open(tmp_path / "sync-agent.db") as audit:
-        assert audit.dead_letters() == []
+        parked = audit.dead_letters()
+    assert all(d["sink"] == "salesforce" and d["last_error"].startswith(
+        "waiting for the CRM record: no lead with this e-mail yet") for d in parked)
+    assert len(parked) == sum(s.writes.dead for s in result.later)
     assert first.outcome == "ok"
     assert first.accepted > 0 and first.decided == first.read
     assert second.decided == 0 and second.writes.written == 0
@@ -61,7 +66,52 @@ def test_demo_syncs_once_and_the_second_pass_hands_off_nothing(tmp_path: Path) -
         args = shlex.split(cmd)
         assert args[0] == "sync-agent"
         out = CliRunner().invoke(main, args[1:], catch_exceptions=False)
-        assert out.exit_code == 0, f"{cmd}\n{out.output}"
+        unhealthy = args[1] == "status" and parked and "dead letter" in out.output
+        assert out.exit_code == (1 if unhealthy else 0), f"{cmd}\n{out.output}"
+
+
+def test_the_demo_closes_the_loop_with_what_the_sales_team_did(tmp_path: Path) -> None:
+    """Ten sandbox days on: the read-back, the SLA watch, the report and the simulation
+    agree with what the sandbox's sales team planned and did (its own record of it)."""
+    result = run_demo(contacts=600, seed=3, workdir=tmp_path)
+    [later] = result.later
+    assert later.decided == 0, "contacts sales touched are read again, and not re-decided"
+    plans = {h["contact_id"]: h for h in result.team if h["contact_id"]}
+    with AuditLog.open(tmp_path / "sync-agent.db") as audit:
+        sals = audit.rows("SELECT source_id, decided_at FROM decisions WHERE outcome = "
+                          "'accepted' AND dry_run = 0")
+    assert sals and {s["source_id"] for s in sals} <= set(plans)
+
+    def late(sal: dict[str, object]) -> bool:
+        touched = plans[str(sal["source_id"])]["first_touch_at"]
+        due = datetime.fromisoformat(str(sal["decided_at"])) + timedelta(hours=24)
+        return touched is None or datetime.fromisoformat(touched.replace("Z", "+00:00")) > due
+
+    breached = sum(map(late, sals))
+    assert 0 < breached < len(sals)
+    [sla] = result.sla["pipelines"]
+    assert sla["breached"] == breached and sla["met"] == len(sals) - breached
+    funnel = result.loop_report.funnel
+    assert (funnel.sals, funnel.sla.breached, funnel.sla.met) == (
+        len(sals), breached, len(sals) - breached)
+    # each breach is marked in HubSpot (the demo's [sla] actions: mark, escalate)
+    assert sla["actions"].get("written", 0) >= breached
+    # what sales concluded: the plans that are due within the ten days
+    concluded = [plans[str(s["source_id"])] for s in sals
+                 if plans[str(s["source_id"])]["outcome_at"]]
+    assert funnel.opportunity == sum(p["outcome"] == "converted" for p in concluded)
+    assert funnel.rejected == sum(p["outcome"] == "rejected" for p in concluded)
+    assert funnel.recycled == sum(p["outcome"] == "recycled" for p in concluded)
+    assert funnel.first_touched == sum(bool(plans[str(s["source_id"])]["first_touch_at"])
+                                       for s in sals)
+    assert later.outcomes["first_touch"] >= funnel.first_touched  # per CRM that saw it
+    # the stricter ruleset, replayed on the same leads, says what it would have cost
+    sim = result.simulation
+    assert sim.flips and sim.outcomes is not None
+    shown = "\n".join(map(str, result.shown[STEPS[-2].title]))
+    for words in ("SAL→SQL", "Follow-up SLA", "Feedback per rule", "MQL→SAL rate",
+                  f"moves {LOOP_DAYS} days on"):
+        assert words in shown, words
 
 
 def test_demo_command_shows_each_heading_before_its_progress_bar(tmp_path: Path) -> None:
