@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sync_agent.audit import AuditLog
@@ -83,11 +83,22 @@ def render(data: dict[str, Any]) -> str:
             lines.append("  actions        " + ", ".join(
                 f"{state} {n}" for state, n in sorted(p["actions"].items())))
         for b in p["open"]:
-            lines.append(f"  open breach    {b['lead_key']} due {b['deadline']} "
+            lines.append(f"  open breach    {b['lead_key']} due {_minute(b['deadline'])} "
                          f"owner {b['owner'] or '-'}")
         if p["open_breaches"] > len(p["open"]):
             lines.append(f"  ... and {p['open_breaches'] - len(p['open'])} more (--json)")
     return "\n".join(lines)
+
+
+def _minute(stamp: str) -> str:
+    """An ISO deadline to the minute, in UTC, for people (``--json`` keeps it whole)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _owner(detail: str | None) -> str | None:
