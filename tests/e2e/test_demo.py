@@ -45,6 +45,8 @@ def test_demo_syncs_once_and_the_second_pass_hands_off_nothing(tmp_path: Path) -
     assert result.note["properties"]["sal_handoff_key"] == result.example["handoff_key"]
     assert result.task is None or result.task["SAL_Handoff_Key__c"] == result.example["handoff_key"]
     assert result.report.overall.sals == first.accepted
+    # ICP fit decided from company data: the example's fields say which came from its company
+    assert result.origins and all(v.startswith("company.") for v in result.origins.values())
     assert (tmp_path / "sync-agent.db").exists() and result.kept
 
     # The notes/tasks gap adds up: every accepted lead got a task or a reason why not.
@@ -124,6 +126,8 @@ def test_demo_command_shows_each_heading_before_its_progress_bar(tmp_path: Path)
     assert places[1] < first_bar < places[2] < second_bar < places[3]
     assert "seed" not in text.lower(), "no jargon: the data is described as made-up contacts"
     assert "Next steps" in text and f"--config {tmp_path}" in text
+    example = text[places[4]:places[5]]
+    assert "company." in example, "the example's table says which fields its company gave"
 
     # The same folder again would start from the first demo's cursor: refused, with the fix.
     again = CliRunner().invoke(main, ["demo", "--contacts", "300", "--workdir", str(tmp_path)])
