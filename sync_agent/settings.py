@@ -20,7 +20,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sync_agent.errors import ConfigError, Problem
 
@@ -36,6 +36,18 @@ class SettingsModel(BaseModel):
     def whole_problems(self) -> list[tuple[Loc, str, str]]:
         """Problems only the whole table shows, as ``(place, message, hint)``: override."""
         return []
+
+
+class TupleSettingsModel(SettingsModel):
+    """A settings table with ``tuple[...]`` fields: TOML arrays arrive as lists, which the
+    strict base refuses for a tuple, so each list value becomes a tuple before validation."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_as_tuples(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
 
 
 def hint(text: str) -> dict[str, Any]:

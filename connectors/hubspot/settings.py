@@ -19,7 +19,7 @@ from pydantic_core import core_schema
 
 from connectors.mapping import FieldMapping, mapping_schema
 from sync_agent.model import CANONICAL_FIELDS
-from sync_agent.settings import SettingsModel, hint, validate_or_raise
+from sync_agent.settings import SettingsModel, TupleSettingsModel, hint, validate_or_raise
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 
@@ -106,7 +106,7 @@ class SalProperties(SettingsModel):
     sla_status: str = Field("sal_sla_status", min_length=1)
 
 
-class HubSpotOutcomes(SettingsModel):
+class HubSpotOutcomes(TupleSettingsModel):
     """``[connectors.<name>.outcomes]``: what the read-back of sales' follow-up looks for
     (``docs/loop.md``). Contacts have no standard rejection reason (the Leads object's
     ``hs_lead_disqualification_reason`` needs Sales Hub Pro+), so its property is
@@ -122,13 +122,6 @@ class HubSpotOutcomes(SettingsModel):
     recycled_statuses: tuple[str, ...] = ("BAD_TIMING",)
     #: ``hs_lead_status`` values that mean nobody has worked it yet ("" = no value)
     new_statuses: tuple[str, ...] = ("", "NEW", "OPEN")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lists(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return data
 
     @model_validator(mode="after")
     def _apart(self) -> HubSpotOutcomes:

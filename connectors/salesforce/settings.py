@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from connectors.mapping import FieldMapping, mapping_schema
 from connectors.salesforce.ids import is_queue, is_user, looks_like_id, to18
 from sync_agent.model import CANONICAL_FIELDS
-from sync_agent.settings import SettingsModel, hint, validate_or_raise
+from sync_agent.settings import SettingsModel, TupleSettingsModel, hint, validate_or_raise
 
 #: Canonical field -> Lead field (standard fields only; custom ones via ``field_map``).
 DEFAULT_FIELD_MAP: dict[str, str] = {
@@ -56,7 +56,7 @@ _HTTPS = hint("simple-salesforce only speaks https; for the local sandbox use it
               "and ca_bundle")
 
 
-class SalesforceOutcomes(SettingsModel):
+class SalesforceOutcomes(TupleSettingsModel):
     """``[connectors.<name>.outcomes]``: what the read-back of sales' follow-up looks for
     (``docs/loop.md``). Salesforce has no standard rejection field: orgs use a Status plus a
     custom reason picklist, so both are configuration (``sales-loop.md``)."""
@@ -74,13 +74,6 @@ class SalesforceOutcomes(SettingsModel):
     #: read Status changes from LeadHistory (needs field history tracking on Lead Status);
     #: off, or for a lead without history rows, the current Status and SystemModstamp are used
     status_history: bool = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lists(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return data
 
     @model_validator(mode="after")
     def _apart(self) -> SalesforceOutcomes:

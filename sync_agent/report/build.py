@@ -200,7 +200,7 @@ def _time_to_sal(
         "WHERE leads.first_sal >= :since AND a.mql_date IS NOT NULL"
     )
     for r in log.rows(sql, params):
-        start, end = _parse(r["mql_date"]), _parse(r["first_sal"])
+        start, end = loop.parse_time(r["mql_date"]), loop.parse_time(r["first_sal"])
         if start and end:
             hours[str(r["k"])].append(max(0.0, (end - start).total_seconds() / 3600))
     for k, values in hours.items():
@@ -305,7 +305,7 @@ def _periods(
         "WHERE dry_run = 0 AND decided_at >= :since AND decided_at < :until",
         params,
     )
-    first, last = _parse(span["first"]), _parse(span["last"])
+    first, last = loop.parse_time(span["first"]), loop.parse_time(span["last"])
     if first is None or last is None:
         return "week", []
     start = (since or first).astimezone(UTC).date()
@@ -350,12 +350,3 @@ def _periods(
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -175,6 +175,8 @@ def test_values_of_any_python_type_never_raise(junk: Any) -> None:
     result = _mql({**GOOD, "numemployees": junk, "hs_junk": junk})
     if isinstance(result, MQL):
         _survives_downstream(result)
+    else:  # malformed: the reason says which value, and never raises
+        assert isinstance(result, tuple) and result[1], result
 
 
 def _nest(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
