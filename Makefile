@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/simulate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -37,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import emit
+from _smoke import smoke
 from hubspot import HubSpot
 
 from connectors.hubspot import build_client
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--search-lag-ms", type=int, default=0)
     parser.add_argument("--poll-real", action="store_true")
+    smoke(parser, leads=2)  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
     args = parser.parse_args()
     configure_logging(level="WARNING", json=True)
     cpu = time.process_time()

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sandbox import emit  # noqa: E402
+from _smoke import smoke  # noqa: E402
 
 from connectors.hubspot.settings import DEFAULT_FIELD_MAP  # noqa: E402
 from connectors.mapping import FieldMapping  # noqa: E402
@@ -230,6 +231,7 @@ def main() -> None:
     parser.add_argument("--candidate", type=Path,
                         default=ROOT / "rules" / "examples" / "sal_stricter.toml")  # fmt: skip
     parser.add_argument("--run-only", type=Path, default=None, help=argparse.SUPPRESS)
+    smoke(parser, decisions=2_000)  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
     args = parser.parse_args()
     if args.run_only:
         run_only(args)
