@@ -204,7 +204,9 @@ class AuditLog(QueriesMixin):
                 " WHERE d2.lead_key = d.lead_key AND w2.sink = w.sink "
                 f" AND w2.state IN {_SENT} ORDER BY d2.id DESC LIMIT 1) AS last "
                 "FROM writes w JOIN decisions d ON d.id = w.decision_id "
-                f"WHERE d.dry_run = 0 AND d.lead_key IN ({marks}) GROUP BY d.lead_key, w.sink"
+                # +d.dry_run: look the leads up by key (decisions_lead), never walk the
+                # report's (dry_run, decided_at, ...) index over every decision
+                f"WHERE +d.dry_run = 0 AND d.lead_key IN ({marks}) GROUP BY d.lead_key, w.sink"
             )
             for row in self.rows(sql, chunk):
                 sinks[row["lead_key"]][row["sink"]] = SinkPrior(
@@ -213,7 +215,7 @@ class AuditLog(QueriesMixin):
             sql = (
                 "SELECT lead_key, rules_hash, IFNULL(fingerprint, '') AS fingerprint "
                 "FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE pipeline = ? "
-                f"AND dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key)"
+                f"AND +dry_run = 0 AND lead_key IN ({marks}) GROUP BY lead_key)"
             )
             for row in self.rows(sql, [pipeline, *chunk]):
                 latest[row["lead_key"]] = (row["rules_hash"], row["fingerprint"])

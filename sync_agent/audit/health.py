@@ -72,8 +72,10 @@ def pipeline_facts(log: Rows, name: str) -> PipelineFacts:
         for r in log.rows("SELECT state, COUNT(*) AS n FROM writes WHERE pipeline = ? "
                           "GROUP BY state", (name,))
     }
+    # NOT INDEXED: walk back from the newest row and stop after the LIMIT (an index on
+    # dry_run would make SQLite read every decision and sort them, on each status call).
     newest = _one(log, "SELECT MAX(modified_at) AS at FROM (SELECT modified_at FROM decisions "
-                  "WHERE pipeline = ? AND dry_run = 0 ORDER BY id DESC LIMIT ?)",
+                  "NOT INDEXED WHERE pipeline = ? AND dry_run = 0 ORDER BY id DESC LIMIT ?)",
                   (name, RECENT_DECISIONS))
     facts.newest_lead_at = newest["at"] if newest else None
     cursor = _one(log, "SELECT position FROM cursors WHERE pipeline = ? AND kind = 'run'", (name,))
