@@ -171,7 +171,8 @@ class HubSpotHandlers:
             entries = hs.refresh_entries(cached.entries, changed, records, predicate, sort, types)
             # NaN stays flagged until a full rebuild: a slower, never a wrong, answer
             nan = cached.nan or (not sort[1] and hs.has_nan(
-                [e for e in entries if e[-1] in changed]))
+                [hs.sort_entry(rid, records[rid]["properties"], sort, types)
+                 for rid in changed if rid in records]))
         else:
             entries = hs.sorted_entries(records, predicate, sort, types)
             nan = not sort[1] and hs.has_nan(entries)
