@@ -63,6 +63,8 @@ class _Cached:
     version: int
     entries: list[hs.Entry]
     ids: list[str]
+    #: an ascending sort key is NaN somewhere: bisection is unsafe, scan instead
+    nan: bool = False
 
 
 class HubSpotHandlers:
@@ -137,23 +139,47 @@ class HubSpotHandlers:
     def _matching_ids(
         self, obj: str, groups: Any, sort: tuple[str, bool], types: dict[str, str]
     ) -> list[str]:
-        """Sorted matching ids, from the cache when only a few records changed since."""
+        """Sorted matching ids, from the cache when only a few records changed since.
+
+        Range filters on the (ascending) sort property are not part of the cache key: they
+        cut the cached list by bisection (:func:`hs.split_sort_range`), so every keyset
+        page of a backfill reuses one sorted list instead of scanning every contact.
+        """
+        hs.compile_groups(groups, types)  # validates the whole request, as before
+        rest, bounds = hs.split_sort_range(groups, sort, types)
+        cached = self._sorted(obj, rest, sort, types)
+        if not bounds:
+            return cached.ids
+        if cached.nan:
+            return self._sorted(obj, groups, sort, types).ids
+        start, stop = hs.range_slice(cached.entries, bounds)
+        return cached.ids[start:stop]
+
+    def _sorted(
+        self, obj: str, groups: Any, sort: tuple[str, bool], types: dict[str, str]
+    ) -> _Cached:
+        """The cached sorted result of ``groups``, brought up to the store's version."""
         records = self._records(obj)
         key = (obj, json.dumps([groups, sort], sort_keys=True))
-        predicate = hs.compile_groups(groups, types)
         version = self.store.changes.version
         cached = self._cache.get(key)
         if cached is not None and cached.version == version:
-            return cached.ids
+            return cached
+        predicate = hs.compile_groups(groups, types)
         changed = self.store.changes.changed_since(cached.version) if cached else None
         if cached is not None and changed is not None and len(changed) <= _INCREMENTAL_MAX:
             entries = hs.refresh_entries(cached.entries, changed, records, predicate, sort, types)
+            # NaN stays flagged until a full rebuild: a slower, never a wrong, answer
+            nan = cached.nan or (not sort[1] and hs.has_nan(
+                [hs.sort_entry(rid, records[rid]["properties"], sort, types)
+                 for rid in changed if rid in records]))
         else:
             entries = hs.sorted_entries(records, predicate, sort, types)
+            nan = not sort[1] and hs.has_nan(entries)
         if len(self._cache) >= _MAX_CACHE:
             self._cache.clear()
-        self._cache[key] = _Cached(version, entries, [e[-1] for e in entries])
-        return self._cache[key].ids
+        self._cache[key] = _Cached(version, entries, [e[-1] for e in entries], nan)
+        return self._cache[key]
 
     # -- reads ---------------------------------------------------------------------------
 

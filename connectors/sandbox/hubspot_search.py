@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from bisect import insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 MAX_LIMIT = 200
@@ -337,3 +338,76 @@ class _Reverse:
 
     def __hash__(self) -> int:
         return hash(self.value)
+
+
+#: Operators on the sort property that select one contiguous run of an ascending sort.
+RANGE_OPERATORS = frozenset({"EQ", "GT", "GTE", "LT", "LTE"})
+Bound = tuple[str, tuple[int, Any]]
+
+
+def split_sort_range(
+    groups: Any, sort: tuple[str, bool], types: Mapping[str, str]
+) -> tuple[Any, list[Bound]]:
+    """Split one AND group into (the other filters, range bounds on the sort property).
+
+    Why: the agent's keyset pages ask "MQL filter AND lastmodifieddate GTE x AND LTE y,
+    sorted by lastmodifieddate", with a new ``x`` on every page. Keyed on the whole body,
+    the result cache missed on every page and each page filtered and sorted every contact.
+    With the bounds taken out, every page shares one cached, sorted list (the MQL filter's)
+    and the bounds become two bisections (:func:`range_slice`).
+
+    Only an ascending sort, a single filter group, and EQ/GT/GTE/LT/LTE with a value that
+    keys as a number, date or text (not empty, not NaN) are split: for those the matching
+    records are exactly one contiguous run of the sort order, because the filter accepts a
+    record only when its key has the bound's rank and compares to it the same way the sort
+    does (see :func:`_comparison`). Anything else stays in the first element, unchanged.
+    ``groups`` must already have passed :func:`compile_groups` (validation stays there).
+    """
+    name, descending = sort
+    if descending or not isinstance(groups, list) or len(groups) != 1:
+        return groups, []
+    filters = groups[0]["filters"]
+    rest, bounds = [], []
+    for spec in filters:
+        key = None
+        if spec.get("propertyName") == name and spec.get("operator") in RANGE_OPERATORS:
+            key = comparable(spec["value"], types[name])
+        if key is None or key[0] == 2 or key[1] != key[1]:  # empty or NaN: keep as a filter
+            rest.append(spec)
+        else:
+            bounds.append((str(spec["operator"]), key))
+    if not bounds:
+        return groups, []
+    return [{**groups[0], "filters": rest}], bounds
+
+
+_KEY = itemgetter(0)
+
+
+def range_slice(entries: list[Entry], bounds: list[Bound]) -> tuple[int, int]:
+    """``entries[start:stop]`` are the ascending entries whose sort key meets every bound.
+
+    ``entries`` must be sorted with ascending keys (``sort_entry`` of a non-descending sort)
+    and hold no NaN key (NaN breaks the order bisection relies on; callers check).
+    """
+    start, stop = 0, len(entries)
+    for operator, key in bounds:
+        rank = key[0]
+        if operator == "EQ":
+            low = bisect_left(entries, key, key=_KEY)
+            high = bisect_right(entries, key, key=_KEY)
+        elif operator in ("GT", "GTE"):
+            find = bisect_right if operator == "GT" else bisect_left
+            low = find(entries, key, key=_KEY)
+            high = bisect_left(entries, (rank + 1,), key=_KEY)
+        else:
+            find = bisect_left if operator == "LT" else bisect_right
+            low = bisect_left(entries, (rank,), key=_KEY)
+            high = find(entries, key, key=_KEY)
+        start, stop = max(start, low), min(stop, high)
+    return start, max(start, stop)
+
+
+def has_nan(entries: list[Entry]) -> bool:
+    """Whether any ascending entry's key is NaN (a number property holding "nan")."""
+    return any(entry[0][1] != entry[0][1] for entry in entries)
