@@ -19,7 +19,7 @@ demo: $(STAMP)
 # One pytest worker per core (pytest-xdist). pytest exits 5 when it collects no test;
 # treat only that as success.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check sync_agent connectors tests bench
