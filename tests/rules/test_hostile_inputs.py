@@ -46,7 +46,7 @@ def _ruleset(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def _refused(path: Path, *expected: str) -> None:
+def assert_refused(path: Path, *expected: str) -> None:
     """Both the library and `rules check` refuse the ruleset with a located, hinted problem."""
     with pytest.raises(RulesError) as caught:
         load_ruleset(path)
@@ -73,14 +73,14 @@ def _refused(path: Path, *expected: str) -> None:
 )
 def test_numbers_beyond_a_float_are_problems(tmp_path: Path, snippet: str, expected: str, line: int) -> None:
     path = _ruleset(tmp_path, GOOD + "\n" + snippet)
-    _refused(path, expected, f"r.toml:{line}:")
+    assert_refused(path, expected, f"r.toml:{line}:")
 
 
 @pytest.mark.parametrize("depth", [400, 1000])
 def test_conditions_nested_hundreds_deep_are_a_problem(tmp_path: Path, depth: int) -> None:
     key = "when" + ".not" * depth
     path = _ruleset(tmp_path, GOOD + f'\n[[gates]]\nname = "deep"\n{key}.field = "email"\n{key}.op = "present"\n')
-    _refused(path, "nested", "r.toml:11:", "gates[0].when")
+    assert_refused(path, "nested", "r.toml:11:", "gates[0].when")
 
 
 def test_a_big_flat_ruleset_is_checked_with_every_line_in_linear_work(tmp_path: Path) -> None:
@@ -190,4 +190,4 @@ def test_a_lead_number_past_the_int_limit_is_a_clear_error() -> None:
 def test_a_toml_error_that_quotes_a_deep_key_path_is_clipped(tmp_path: Path) -> None:
     key = "when" + ".not" * 1000
     text = GOOD + f'\n[[gates]]\nname = "g"\nwhen = {{ field = "email", op = "present" }}\n{key}.op = "x"\n'
-    _refused(_ruleset(tmp_path, text), "broken TOML", "r.toml:12:")
+    assert_refused(_ruleset(tmp_path, text), "broken TOML", "r.toml:12:")
