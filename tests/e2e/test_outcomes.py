@@ -212,16 +212,22 @@ def test_reading_again_adds_nothing(world: World) -> None:
         assert len(outcomes_of(log)) == before
 
 
+def private_copy(world: World, tmp_path: Path) -> Config:
+    """The world's config on a copy of its audit log, for a test that changes the log."""
+    copy = tmp_path / "audit.db"
+    with AuditLog.open(world.config.audit_db) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copy(world.config.audit_db, copy)
+    return replace(world.config, audit_db=copy)
+
+
 def test_a_finished_story_is_not_read_again(world: World, tmp_path: Path) -> None:
     """Handoffs converted, rejected or recycled are left out; with every story over, the
     read-back makes no API call at all."""
     finished = {(r["system"], r["handoff_key"]) for r in world.rows
                 if r["kind"] in ("opportunity", "rejected", "recycled")}
-    copy = tmp_path / "audit.db"
-    with AuditLog.open(world.config.audit_db) as log:
-        log.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    shutil.copy(world.config.audit_db, copy)
-    config = replace(world.config, audit_db=copy)
+    config = private_copy(world, tmp_path)
+    copy = config.audit_db
     with AuditLog.open(copy) as log:
         for sink in ("salesforce", "hubspot"):
             since = world.sb.now().replace(year=2000)
@@ -241,11 +247,8 @@ def test_a_finished_story_is_not_read_again(world: World, tmp_path: Path) -> Non
 def test_archived_tasks_still_count_as_first_touches(world: World, tmp_path: Path) -> None:
     """Closed Tasks past the org's archive age are skipped by ``query``; the read-back uses
     ``queryAll``, so a first touch read late is still found, from its Task."""
-    copy = tmp_path / "audit.db"
-    with AuditLog.open(world.config.audit_db) as log:
-        log.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    shutil.copy(world.config.audit_db, copy)
-    config = replace(world.config, audit_db=copy)
+    config = private_copy(world, tmp_path)
+    copy = config.audit_db
     with AuditLog.open(copy) as log:
         log.conn.execute("DELETE FROM outcomes WHERE system = 'salesforce'")
     org = world.sb.store.org
