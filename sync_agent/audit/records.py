@@ -249,7 +249,8 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         modified_at=datetime.fromisoformat(modified) if modified else None,
         crm_ids=json.loads(row["crm_ids"]),
     )
-    handoff = slim_handoff(row["handoff_key"], mql, decision_from_row(row), row["note"])
+    decision = decision_from_row(row, explanation=False)  # slim: sinks never read the tree
+    handoff = slim_handoff(row["handoff_key"], mql, decision, row["note"])
     created = row.get("wcreated")
     write_key = row.get("write_key") or row["handoff_key"]
     action = write_key.rpartition(SLA_ACTION_SEP)[2] if write_key != row["handoff_key"] else ""
@@ -307,13 +308,15 @@ def _canonical(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in names if "." not in name)
 
 
-def decision_from_row(row: Mapping[str, Any]) -> Decision:
+def decision_from_row(row: Mapping[str, Any], *, explanation: bool = True) -> Decision:
+    """The decision a row records; ``explanation=False`` leaves the tree out without parsing
+    it (an outbox item drops it anyway, and it is most of a row's JSON)."""
     return Decision.from_dict(
         {
             "outcome": row["outcome"],
             "score": row["score"],
             "reasons": json.loads(row["reasons"]),
-            "explanation": json.loads(row["explanation"]),
+            "explanation": json.loads(row["explanation"]) if explanation else (),
             "ruleset_name": row["rules_name"],
             "ruleset_hash": row["rules_hash"],
             "decided_at": row["decided_at"],

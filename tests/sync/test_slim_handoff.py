@@ -36,3 +36,27 @@ def test_slim_handoff_equals_the_replace_built_one() -> None:
     # the originals are untouched
     assert mql.fields["hubspot.email"] == "a@b.c"
     assert decision.explanation
+
+
+def test_outbox_item_does_not_rebuild_the_explanation_it_drops() -> None:
+    """A write read back from the outbox (resume, a writer process) carries the slim
+    handoff: the explanation tree is never parsed, only to be dropped (on a 20,000-lead
+    backlog that parse was most of the reading)."""
+    from sync_agent.audit.records import outbox_item
+
+    row = {
+        "wid": 5, "id": 9, "sink": "hubspot", "attempts": 0, "sent": 0,
+        "wcreated": "2025-01-03T00:00:00+00:00", "write_key": "sal-1",
+        "handoff_key": "sal-1", "source": "hubspot", "source_id": "7",
+        "snapshot": '{"email":"a@b.c","hubspot.email":"a@b.c","score":3}',
+        "crm_ids": '{"hubspot":"7"}', "modified_at": "2025-01-02T00:00:00+00:00",
+        "outcome": "accepted", "score": 82.0, "reasons": '["score 82 >= 70"]',
+        "explanation": "not even JSON: never read", "rules_name": "default",
+        "rules_hash": "abc123", "decided_at": "2025-01-03T00:00:00+00:00",
+        "fast_lane": "trial", "note": "note",
+    }  # fmt: skip
+    item = outbox_item(row)
+    assert item.handoff.decision.explanation == ()
+    assert item.handoff.decision.reasons == ("score 82 >= 70",)
+    assert item.handoff.mql.fields == {"email": "a@b.c", "score": 3}
+    assert (item.write_id, item.decision_id, item.key) == (5, 9, "sal-1")
