@@ -11,7 +11,7 @@ from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
 from connectors.base import Budget, ConnectionCheck, Instance, SourceSchema, StateStore
 from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.limits import Clock, Sleep
+from connectors.hubspot.limits import Clock, RateLimiter, Sleep
 from connectors.hubspot.schema import load_schema
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.setup import existing_property_names, wanted_properties
@@ -45,8 +45,14 @@ def build_client(options: Options, secrets: Mapping[str, str], *,
     client = HubSpotClient(settings, token, clock=clock, sleep=sleep, rng=rng)
     if state is not None:
         client.limiter.restore(state.get(USAGE_KEY))
-        client.on_close.append(lambda: state.put(USAGE_KEY, client.limiter.snapshot()))
+        client.on_close.append(lambda: persist_usage(client.limiter, state))
     return client
+
+
+def persist_usage(limiter: RateLimiter, state: StateStore) -> None:
+    """Save the day's usage for later processes, adding this process's unsaved calls to
+    what others saved (:meth:`RateLimiter.merge_into`)."""
+    state.put(USAGE_KEY, limiter.merge_into(state.get(USAGE_KEY)))
 
 
 def build_source(options: Options, secrets: Mapping[str, str], *, name: str = "hubspot",

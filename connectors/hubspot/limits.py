@@ -58,6 +58,8 @@ class RateLimiter:
         self._searches: deque[float] = deque()
         self._day = -1
         self._used_today = 0
+        #: calls counted today and not saved yet (see :meth:`merge_into`)
+        self._unsaved = 0
         self._blocked_until = 0.0
         self._lock = threading.Lock()
 
@@ -87,6 +89,7 @@ class RateLimiter:
                     if search:
                         self._searches.append(now)
                     self._used_today += 1
+                    self._unsaved += 1
                     return
             self.sleep(wait)
 
@@ -147,6 +150,24 @@ class RateLimiter:
             self._roll_day(self.clock())
             return {"day": self._day, "used": self._used_today}
 
+    def merge_into(self, saved: object) -> dict[str, int]:
+        """The day's usage to save over ``saved`` (what is saved now): that count plus our
+        calls not saved yet, never below our own view (the server's headers may know more).
+
+        Adding, not replacing: a backfill's writer process paces with a limiter of its own,
+        and both processes save on close; the last one must not erase the other's calls.
+        Saving twice (a source and a sink share this limiter) adds nothing the second time.
+        """
+        with self._lock:
+            self._roll_day(self.clock())
+            base = 0
+            if isinstance(saved, Mapping) and saved.get("day") == self._day:
+                used = saved.get("used")
+                base = used if isinstance(used, int) else 0
+            total = max(base + self._unsaved, self._used_today)
+            self._unsaved = 0
+            return {"day": self._day, "used": total}
+
     def restore(self, saved: object) -> None:
         """Count what earlier processes used today (a :meth:`snapshot`; other days ignored)."""
         if not isinstance(saved, Mapping):
@@ -164,6 +185,7 @@ class RateLimiter:
         if day != self._day:
             self._day = day
             self._used_today = 0
+            self._unsaved = 0
 
 
 _REGISTRY: dict[tuple[str, str], RateLimiter] = {}

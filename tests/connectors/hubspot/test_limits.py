@@ -89,3 +89,30 @@ def test_one_limiter_per_portal_and_token():
     a = shared_limiter("http://x", "tok-1", config, clock=clock, sleep=clock.sleep)
     assert shared_limiter("http://x", "tok-1", config) is a
     assert shared_limiter("http://x", "tok-2", config) is not a
+
+
+def test_two_processes_of_one_run_both_count_in_the_saved_usage():
+    """A backfill's writer process paces with its own limiter: both processes start from
+    the saved usage and each saves on close. The calls of both must count (the last to
+    save must not erase the other's), and a second close of one limiter (its source and
+    its sink share it) must not count its calls twice."""
+    from connectors.base import MemoryState
+    from connectors.hubspot.build import USAGE_KEY, persist_usage
+
+    clock = FakeClock(86_400 * 100 + 10.0)
+    state = MemoryState()
+    state.put(USAGE_KEY, {"day": 100, "used": 40})
+    reader, writer = _limiter(clock, burst=1000), _limiter(clock, burst=1000)
+    for limiter in (reader, writer):
+        limiter.restore(state.get(USAGE_KEY))
+    for _ in range(7):
+        reader.acquire()
+    for _ in range(5):
+        writer.acquire()
+    persist_usage(writer, state)
+    persist_usage(reader, state)
+    persist_usage(reader, state)  # the source's close after the sink's: same limiter
+    assert state.get(USAGE_KEY) == {"day": 100, "used": 52}
+    fresh = _limiter(clock, burst=1000)
+    fresh.restore(state.get(USAGE_KEY))
+    assert fresh.used_today == 52
