@@ -15,6 +15,7 @@ only through its idempotent path.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,8 +24,15 @@ from typing import Any
 import urllib3
 from hubspot import HubSpot
 
-from connectors.hubspot.errors import decode_success, retry_after_of, translate
-from connectors.hubspot.limits import Clock, LimitConfig, RateLimiter, Sleep, shared_limiter
+from connectors.hubspot.errors import SearchWindowFull, decode_success, retry_after_of, translate
+from connectors.hubspot.limits import (
+    SEARCH_WINDOW_S,
+    Clock,
+    LimitConfig,
+    RateLimiter,
+    Sleep,
+    shared_limiter,
+)
 from connectors.hubspot.settings import HubSpotSettings
 from sync_agent.backoff import backoff_seconds
 from sync_agent.errors import RetriableError
@@ -81,6 +89,7 @@ class HubSpotClient:
         self.notes_search = sdk.crm.objects.notes.search_api
         self.properties = sdk.crm.properties.core_api
         self.calls = 0
+        self._calls_lock = threading.Lock()  # a source's searches run on their own thread
         #: run by close(): e.g. keeping the day's API usage for the next process
         self.on_close: list[Callable[[], None]] = []
         self.log = get_logger("connectors.hubspot", base_url=settings.base_url)
@@ -97,7 +106,8 @@ class HubSpotClient:
         while True:
             attempt += 1
             self.limiter.acquire(search=search)
-            self.calls += 1
+            with self._calls_lock:
+                self.calls += 1
             try:
                 return self._once(fn)
             except Exception as exc:  # every SDK/urllib3 failure is translated
@@ -112,6 +122,12 @@ class HubSpotClient:
                               correlation_id=error.correlation_id)
                 if search and error.status == 429:
                     self.limiter.widen_search_margin()
+                if isinstance(error, SearchWindowFull) and attempt == 1:
+                    # Only the one-second search window was full by the server's clock: send
+                    # again once it moved on (one search's share of it), holding back no
+                    # other call. A second refusal backs off as any 429 does.
+                    self.sleep(SEARCH_WINDOW_S / max(1, self.settings.search_per_s))
+                    continue
                 self.pause(error, attempt)
 
     def pause(self, error: RetriableError, attempt: int) -> float:

@@ -51,6 +51,11 @@ class UnexpectedResponse(PermanentApiError):
     """Parseable JSON without the fields the documented shape promises."""
 
 
+class SearchWindowFull(RetriableError):
+    """A 429 of the per-second search limit (``policyName`` ``SECONDLY``): only searches
+    must wait, and only until that one-second window moves on."""
+
+
 class DailyLimitReached(BudgetExhausted):
     """HubSpot answered 429 with the DAILY policy: nothing more until tomorrow."""
 
@@ -99,8 +104,9 @@ def from_response(
         if data is None and body and status >= 500:
             return MalformedResponse(message, retry_after=wait, status=status,
                                      correlation_id=correlation_id)
-        return RetriableError(message, retry_after=wait, status=status,
-                              correlation_id=correlation_id)
+        kind = (SearchWindowFull if status == 429 and isinstance(data, dict)
+                and data.get("policyName") == "SECONDLY" else RetriableError)  # fmt: skip
+        return kind(message, retry_after=wait, status=status, correlation_id=correlation_id)
     return PermanentApiError(message, status=status, correlation_id=correlation_id)
 
 

@@ -33,6 +33,7 @@ from connectors.mapping import Related, parse_datetime, to_mql
 from sync_agent.errors import SyncAgentError
 from sync_agent.logs import get_logger
 from sync_agent.model import MQL
+from sync_agent.prefetch import Prefetcher
 
 ID_PROPERTY = "hs_object_id"
 #: contacts per batch read (HubSpot's limit)
@@ -80,10 +81,18 @@ class HubSpotSource:
                               overlap_ms=s.overlap_ms, max_seen=s.max_seen, until_ms=until_ms)
         self.last_reader = reader
         count = 0
-        for hits, position in reader.pages(Position.from_dict(cursor.position)):
-            page = self._page(hits, position, reader.remaining)
-            count += len(page.mqls)
-            yield page
+        # The searches run one answer ahead of the mapping: the next keyset query needs only
+        # the last answer, so the search limit's pace (a backfill's floor) holds while a
+        # page is mapped and its companies read.
+        answers = Prefetcher(_answers(reader, Position.from_dict(cursor.position)), depth=1,
+                             name="sync-agent-hubspot-search")  # fmt: skip
+        try:
+            for hits, position, remaining in answers:
+                page = self._page(hits, position, remaining)
+                count += len(page.mqls)
+                yield page
+        finally:
+            answers.close()
         self.log.info("hubspot_read_done", mqls=count, queries=reader.queries,
                       ties=reader.ties)
 
@@ -169,6 +178,13 @@ class HubSpotSource:
         response = self.client.search_contacts(build_request(self.settings, query,
                                                              self.properties))
         return parse_result(response, self.settings.modified_property)
+
+
+def _answers(reader: KeysetReader,
+             start: Position) -> Iterator[tuple[list[Hit], Position, int | None]]:
+    """The reader's pages with the count of what remained when each was read."""
+    for hits, position in reader.pages(start):
+        yield hits, position, reader.remaining
 
 
 def build_request(settings: HubSpotSettings, query: Query,

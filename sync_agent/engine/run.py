@@ -29,7 +29,7 @@ from sync_agent.config import Config
 from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
 from sync_agent.engine.outcomes import read_back, summarize
 from sync_agent.engine.pipeline import Pipeline
-from sync_agent.engine.prefetch import Prefetcher
+from sync_agent.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
 from sync_agent.errors import (
     AuthError,

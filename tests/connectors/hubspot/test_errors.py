@@ -18,6 +18,7 @@ from hubspot.crm.properties.exceptions import NotFoundException as PropertiesNot
 from connectors.hubspot.errors import (
     DailyLimitReached,
     MalformedResponse,
+    SearchWindowFull,
     UnexpectedResponse,
     decode_success,
     translate,
@@ -48,7 +49,7 @@ HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 TABLE = [
     # (exception class, status, body, headers, expected class, retry_after, correlation)
     (ContactsApi, 429, _rate("TEN_SECONDLY_ROLLING"), {}, RetriableError, None, "c-429"),
-    (NotesApi, 429, _rate("SECONDLY"), {"Retry-After": "3"}, RetriableError, 3.0, "c-429"),
+    (NotesApi, 429, _rate("SECONDLY"), {"Retry-After": "3"}, SearchWindowFull, 3.0, "c-429"),
     (PropertiesApi, 429, _rate("DAILY"), {}, DailyLimitReached, None, None),
     (ContactsUnauthorized, 401, {"message": "bad token", "correlationId": "c1"}, {},
      AuthError, None, None),

@@ -78,3 +78,23 @@ def test_a_search_answered_429_widens_the_search_margin_up_to_its_cap(clock):
             limiter.widen_search_margin()
         assert limiter.search_margin == SEARCH_MARGIN_MAX_S
         assert limiter.margin == start  # the 10-second burst window keeps its margin
+
+
+def test_a_search_over_the_per_second_window_waits_for_that_window_only(clock):
+    """A ``SECONDLY`` 429 says only the per-second search window was full (the server's
+    clock saw one search too many): the search is sent again once that window moves on
+    (a fifth of a second at 5/s), not after a whole backoff, and the portal's other calls
+    (the writer's updates) are not held back for it."""
+    limits = HubSpotLimits(burst_per_10s=1000, search_per_s=4, daily=100_000)
+    with Sandbox(contacts=600, seed=12, clock=clock.dt, hubspot_limits=limits) as sb:
+        source, _ = connect(sb, clock, search_per_s=5, page_size=20, company_context=False,
+                            burst_per_10s=1000)  # fmt: skip
+        limiter = source.client.limiter
+        start = clock.now
+        pages = list(source.read(Cursor()))
+        refused = calls(sb, "contacts.search", 429)
+        searches = calls(sb, "contacts.search") - refused
+        assert pages and refused >= 1
+        assert limiter._blocked_until <= start  # nobody else was held back
+        # every refusal cost at most a fifth of a second over the server's own pace
+        assert clock.now - start <= searches / 4 + 1.0 + refused * 0.25

@@ -1,4 +1,8 @@
-"""Read pages ahead on a thread so that a paced source keeps its pace while pages are decided.
+"""Read ahead on a thread so that a paced source keeps its pace while pages are decided.
+
+Used twice: the engine reads a source's pages ahead of the page loop, and the HubSpot
+source runs its searches ahead of mapping their answers (the search limit's pace is the
+floor of a backfill, see docs/performance.md).
 
 A source behind a paced API (a search limited to 5 requests/s): if the page loop asked for page N+1
 only after deciding and recording page N, every page would cost its read pacing PLUS its
@@ -13,23 +17,23 @@ import contextvars
 import queue
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from connectors.base import Page
+T = TypeVar("T")
 
 _END = object()
 
 
-class Prefetcher:
+class Prefetcher(Generic[T]):
     """Iterate ``pages`` on a thread; iterate this object to get them in order."""
 
-    def __init__(self, pages: Iterator[Page], depth: int = 2) -> None:
+    def __init__(self, pages: Iterator[T], depth: int = 2, name: str = "sync-agent-reader") -> None:
         self._pages = pages
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._closed = threading.Event()
         context = contextvars.copy_context()
         self._thread = threading.Thread(
-            target=context.run, args=(self._produce,), name="sync-agent-reader", daemon=True
+            target=context.run, args=(self._produce,), name=name, daemon=True
         )
         self._thread.start()
 
@@ -56,7 +60,7 @@ class Prefetcher:
                 continue
         return False
 
-    def __iter__(self) -> Iterator[Page]:
+    def __iter__(self) -> Iterator[T]:
         while True:
             item = self._queue.get()
             if item is _END:
