@@ -28,6 +28,7 @@ import sqlite_utils
 from sync_agent.audit.migrations import migrate
 from sync_agent.audit.queries import QueriesMixin
 from sync_agent.audit.records import (
+    OUTBOX_COLUMNS,
     NewDecision,
     OutboxItem,
     Prior,
@@ -38,7 +39,7 @@ from sync_agent.audit.records import (
     dumps,
     explanation_json,
     iso,
-    outbox_item,
+    outbox_items,
     slim_handoff,
 )
 from sync_agent.model import OPEN_WRITES, HandoffStatus, WriteState, _jsonable, sql_in
@@ -398,7 +399,7 @@ class AuditLog(QueriesMixin):
         """Open writes whose backoff has passed, oldest first (``ids`` restricts to those rows)."""
         sql = (
             "SELECT w.id AS wid, w.sink, w.attempts, w.sent, w.created_at AS wcreated, "
-            "w.handoff_key AS write_key, d.* "
+            f"w.handoff_key AS write_key, {OUTBOX_COLUMNS} "
             "FROM writes w "
             "JOIN decisions d ON d.id = w.decision_id WHERE w.pipeline = ? AND w.id > ? "
             f"AND w.state IN {_OPEN} AND w.superseded = 0 "
@@ -409,7 +410,7 @@ class AuditLog(QueriesMixin):
             sql += f" AND w.id IN ({','.join('?' * len(ids))})"
             params += list(ids)
         sql += " ORDER BY w.id LIMIT ?"
-        return [outbox_item(r) for r in self.rows(sql, [*params, limit])]
+        return outbox_items(self.rows(sql, [*params, limit]))
 
     def requeue_dead(
         self, pipeline: str | None, ids: Sequence[int] | None, now: datetime

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -239,18 +239,32 @@ class WriteUpdate:
     refund: bool = False  # the attempt did not count (fatal error: operator must act)
 
 
-def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
-    """Rebuild the handoff a write carries from its decision row (resume after a crash)."""
-    modified = row["modified_at"]
-    mql = MQL(
-        source=row["source"],
-        source_id=row["source_id"],
-        fields=json.loads(row["snapshot"]),
-        modified_at=datetime.fromisoformat(modified) if modified else None,
-        crm_ids=json.loads(row["crm_ids"]),
-    )
-    decision = decision_from_row(row, explanation=False)  # slim: sinks never read the tree
-    handoff = slim_handoff(row["handoff_key"], mql, decision, row["note"])
+#: The decision columns an outbox item is rebuilt from (not the explanation: the largest
+#: column, which sinks never read).
+OUTBOX_COLUMNS = (
+    "d.id, d.source, d.source_id, d.snapshot, d.crm_ids, d.modified_at, d.handoff_key, "
+    "d.note, d.outcome, d.score, d.reasons, d.rules_name, d.rules_hash, d.decided_at, "
+    "d.fast_lane"
+)
+
+
+def outbox_items(rows: Iterable[Mapping[str, Any]]) -> list[OutboxItem]:
+    """:func:`outbox_item` for each row; the writes of one decision (one per sink) share
+    its handoff, parsed once."""
+    handoffs: dict[Any, Handoff] = {}
+    items = []
+    for row in rows:
+        handoff = handoffs.get(row["id"])
+        if handoff is None:
+            handoff = handoffs[row["id"]] = _handoff_of(row)
+        items.append(outbox_item(row, handoff))
+    return items
+
+
+def outbox_item(row: Mapping[str, Any], handoff: Handoff | None = None) -> OutboxItem:
+    """Rebuild the handoff a write carries from its decision row (resume after a crash, a
+    writer process); ``handoff``: already rebuilt from this row's decision."""
+    handoff = handoff or _handoff_of(row)
     created = row.get("wcreated")
     write_key = row.get("write_key") or row["handoff_key"]
     action = write_key.rpartition(SLA_ACTION_SEP)[2] if write_key != row["handoff_key"] else ""
@@ -264,6 +278,19 @@ def outbox_item(row: Mapping[str, Any]) -> OutboxItem:
         datetime.fromisoformat(created) if created else None,
         action,
     )
+
+
+def _handoff_of(row: Mapping[str, Any]) -> Handoff:
+    modified = row["modified_at"]
+    mql = MQL(
+        source=row["source"],
+        source_id=row["source_id"],
+        fields=json.loads(row["snapshot"]),
+        modified_at=datetime.fromisoformat(modified) if modified else None,
+        crm_ids=json.loads(row["crm_ids"]),
+    )
+    decision = decision_from_row(row, explanation=False)  # slim: sinks never read the tree
+    return slim_handoff(row["handoff_key"], mql, decision, row["note"])
 
 
 def slim_handoff(key: str, mql: MQL, decision: Decision, note: str) -> Handoff:
