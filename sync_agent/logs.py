@@ -91,6 +91,9 @@ def configure_logging(
     """
     out = stream or sys.stderr
     use_json = (not out.isatty()) if json is None else json
+    _settings.clear()
+    _settings.update(json=use_json, level=level, redact_pii=redact_pii, tty=out.isatty())
+    _stream[:] = [out]
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
@@ -111,6 +114,23 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+
+
+#: How ``configure_logging`` last set this process up (resolved): a helper process (the
+#: backfill's writer) logs the same way, through this process's stream.
+_settings: dict[str, Any] = {}
+_stream: list[TextIO] = []
+
+
+def logging_settings() -> dict[str, Any]:
+    """What a helper process needs to log as this one does (picklable; secrets included,
+    so that it masks every value this process knows to be one)."""
+    return {**_settings, "secrets": sorted(_registered_secrets)}
+
+
+def log_stream() -> TextIO:
+    """Where this process's log lines go (stderr unless ``configure_logging`` said else)."""
+    return _stream[0] if _stream else sys.stderr
 
 
 #: The type of every logger here (``configure_logging`` makes filtering bound loggers).

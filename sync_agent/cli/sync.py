@@ -160,6 +160,14 @@ def run(
 @click.option(
     "--reevaluate", is_flag=True, help="Re-decide leads already decided (a new rules version)."
 )
+@click.option(
+    "--writer",
+    type=click.Choice(["auto", "thread", "process"]),
+    default="auto",
+    show_default=True,
+    help="Where writes run: a process of their own beside the reads (auto: when the source "
+    "counts 2,000 leads or more), or a thread.",
+)
 @json_option
 @config_option
 def backfill(
@@ -168,6 +176,7 @@ def backfill(
     pipeline: str | None,
     dry_run: bool,
     reevaluate: bool,
+    writer: str,
     as_json: bool,
     config_path: Path | None,
 ) -> None:
@@ -204,6 +213,7 @@ def backfill(
                 reevaluate=reevaluate,
                 progress=progress,
                 stop=stop,
+                writer=writer,
             )
     except AgentLocked as exc:
         _locked(exc)

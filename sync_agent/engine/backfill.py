@@ -49,8 +49,14 @@ def backfill(
     progress: Progress | None = None,
     clock: Clock | None = None,
     stop: threading.Event | None = None,
+    writer: str = "auto",
 ) -> list[RunSummary]:
-    """Decide (and unless ``dry_run`` write back) every MQL modified in [since, until)."""
+    """Decide (and unless ``dry_run`` write back) every MQL modified in [since, until).
+
+    ``writer``: ``auto`` writes from a process of its own when the source counts at least
+    :data:`~sync_agent.engine.run.PROCESS_WRITER_MIN` leads to read (two cores then decide
+    and write at once), from a thread otherwise; ``thread`` or ``process`` choose.
+    """
     clock = clock or utc_now
     mode = "dry-run" if dry_run else "backfill"
     since_ms = to_ms(since)
@@ -73,6 +79,7 @@ def backfill(
             if isinstance(ctx, RunSummary):
                 out.append(ctx)
                 continue
+            ctx.writer = writer
             spec_of = ctx.pipeline.instance.spec
             if dry_run:
                 ctx.estimate = _estimator(since_ms, until_ms, spec_of.position_ms)

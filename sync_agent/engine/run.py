@@ -16,10 +16,10 @@ A dry run decides and records (mode ``dry-run``), writes nothing and never saves
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -29,7 +29,6 @@ from sync_agent.config import Config
 from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
 from sync_agent.engine.outcomes import read_back, summarize
 from sync_agent.engine.pipeline import Pipeline
-from sync_agent.prefetch import Prefetcher
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
 from sync_agent.errors import (
     AuthError,
@@ -42,10 +41,22 @@ from sync_agent.errors import (
 )
 from sync_agent.logs import Logger, get_logger
 from sync_agent.model import MQL, Outcome
+from sync_agent.prefetch import Prefetcher
 from sync_agent.sla.watch import watch
 from sync_agent.text import printable
 
 Clock = Callable[[], datetime]
+
+
+class Writer(Protocol):
+    """What the page loop hands writes to: :class:`AsyncWriter` or a writer process."""
+
+    error: BaseException | None
+
+    def submit(self, items: Sequence[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
 Progress = Callable[[int, int | None], None]
 
 #: Run outcomes and the exit code each maps to (see ``sync_agent.cli``).
@@ -158,6 +169,11 @@ class RunContext:
     estimate: Callable[[int, Mapping[str, Any]], int | None] | None = None
     #: read outcomes back from the sinks after the writes (incremental runs: ``run_once``)
     read_outcomes: bool = False
+    #: where writes run: ``thread`` (beside the page loop), ``process`` (a writer process,
+    #: :mod:`sync_agent.engine.writer_process`) or ``auto`` (a process for a long read)
+    writer: str = "thread"
+    #: HTTP requests a writer process made, by connector instance (added to the summary's)
+    offloaded_calls: dict[str, int] = field(default_factory=dict)
     log: Logger = field(default_factory=lambda: get_logger("sync_agent.engine"))
 
     def writeback(self) -> WriteBack:
@@ -235,6 +251,8 @@ def execute(
 def _finish(ctx: RunContext) -> None:
     s = ctx.summary
     s.api_calls = api_calls(ctx.pipeline)
+    for name, calls in ctx.offloaded_calls.items():
+        s.api_calls[name] = s.api_calls.get(name, 0) + calls
     close_parts(ctx)
     if s.outcome == "ok" and (s.writes.retryable or s.writes.dead):
         s.outcome = "failures"
@@ -317,15 +335,16 @@ def _read_loop(
     Pages are committed (with their cursor) one by one; their writes are grouped so each
     sink call carries up to ``batch_size`` handoffs (fewer API calls per lead).
     """
-    writer = None if ctx.dry_run else AsyncWriter(ctx.writeback())
+    writer: Writer | None = None
     pending: list[Any] = []
     pages = Prefetcher(ctx.pipeline.source.read(Cursor.from_dict(start), until_ms=until_ms))
     try:
         for page in pages:
             pending += record_page(ctx, page, cursor_kind)
-            if writer is not None and len(pending) >= ctx.pipeline.config.batch_size * len(
+            if not ctx.dry_run and len(pending) >= ctx.pipeline.config.batch_size * len(
                 ctx.pipeline.sinks or (1,)
             ):
+                writer = writer or start_writer(ctx, page)
                 writer.submit(pending)
                 pending = []
             if ctx.progress:
@@ -340,12 +359,50 @@ def _read_loop(
                 break
     finally:
         pages.close()
+        if not ctx.dry_run and pending and writer is None:
+            writer = start_writer(ctx, None)
         if writer is not None:
             # What was recorded still goes out, even when the source failed mid-read
             # (a writer that already failed fatally is not fed: close() raises its error).
-            if pending and writer.error is None:
-                writer.submit(pending)
-            writer.close()
+            try:
+                if pending and writer.error is None:
+                    writer.submit(pending)
+            finally:
+                writer.close()
+                ctx.offloaded_calls = dict(getattr(writer, "calls", {}))
+
+
+#: ``auto``: a writer process when the run looks this long (leads); its start costs about a
+#: second of CPU, which a short run would not win back.
+PROCESS_WRITER_MIN = 2000
+
+
+def expected_leads(ctx: RunContext, page: Page | None) -> int:
+    """How many leads this run will read, as far as can be told: read so far plus the
+    source's own count of what remains, or the backfill's extrapolation over its window
+    (0 when neither is known, or at the end of the read: ``page`` None)."""
+    if page is None:
+        return ctx.summary.read
+    known = ctx.summary.read + (page.remaining or 0)
+    guess = ctx.estimate(ctx.summary.read, page.cursor.to_dict()) if ctx.estimate else None
+    return max(known, guess or 0)
+
+
+def start_writer(ctx: RunContext, page: Page | None) -> Writer:
+    """The writer for this run, started with its first batch: a thread, or a process when
+    asked (``process``) or when ``auto`` expects a long run (:func:`expected_leads`). A
+    process that cannot serve these sinks (a connector type that is not the installed
+    one, say) falls back to the thread, saying why."""
+    expected = expected_leads(ctx, page)
+    if ctx.writer == "process" or (ctx.writer == "auto" and expected >= PROCESS_WRITER_MIN):
+        from sync_agent.engine import writer_process
+
+        why = writer_process.unavailable(ctx.config, tuple(ctx.pipeline.sinks))
+        if not why:
+            ctx.log.info("writer_process_started", expected_leads=expected)
+            return writer_process.ProcessWriter(ctx.writeback(), ctx.config, ctx.pipeline.name)
+        ctx.log.warning("writer_process_unavailable", reason=why)
+    return AsyncWriter(ctx.writeback())
 
 
 def record_page(ctx: RunContext, page: Page, cursor_kind: str | None) -> list[Any]:

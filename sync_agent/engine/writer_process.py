@@ -1,0 +1,341 @@
+"""The writer in a process of its own: a long backfill's writes beside the page loop.
+
+Why: in one process the page loop (decide, record) and the writer thread (the sinks' SDK
+calls, the outbox commits) share one interpreter lock, so on two cores they took turns
+and a backfill took the sum of both (docs/performance.md). In a process of its own the
+writer runs on the other core.
+
+It speaks the outbox protocol the writer thread speaks. The page loop commits each
+page's decisions and pending writes first, then sends only their write ids; the child
+reads those rows back, marks them in flight, calls its sinks and commits the results
+with the same :class:`~sync_agent.engine.writeback.WriteBack`. Exactly-once does not
+change: a crash of either process leaves the outbox as a crash of the thread would, and
+the child dies with its parent (``PR_SET_PDEATHSIG`` on Linux; the command pipe's end
+everywhere), so no write starts after the run is gone. A row superseded by a newer
+decision while its ids were on the way is not read back, so it is not sent.
+
+The child builds its own sinks from the configuration (connector types found again by
+name among the installed ones). It paces HubSpot with a limiter of its own: the rate
+headers count the other process's calls, as for two apps on one portal, and the day's
+usage is saved by adding (:meth:`connectors.hubspot.limits.RateLimiter.merge_into`). It
+logs with the run's context through the parent's log stream and reports its write counts
+and API calls with each batch's acknowledgement. SIGINT and SIGTERM are the parent's to
+handle: the child finishes what it was sent, as the thread does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+import structlog
+
+from connectors.base import Sink
+from sync_agent.audit.db import AuditLog, OutboxItem
+from sync_agent.config import Config
+from sync_agent.engine.writeback import WriteBack, WriteCounts, WritePolicy
+from sync_agent.errors import FatalError
+from sync_agent.logs import (
+    configure_logging,
+    get_logger,
+    log_stream,
+    logging_settings,
+    register_secret,
+)
+from sync_agent.registry import installed
+
+#: Write ids read back per query (SQLite's bound-parameter limit is 999 on old builds).
+_IDS_PER_QUERY = 500
+_COUNTED = ("written", "skipped", "waiting", "retryable", "dead", "calls")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the child needs to write like the parent's writer thread would."""
+
+    config: Config
+    pipeline: str
+    audit_path: str
+    policy: WritePolicy
+    logging: Mapping[str, Any]
+    context: Mapping[str, Any]
+    parent: int
+
+
+def unavailable(config: Config, sinks: Sequence[str]) -> str:
+    """Why a writer process cannot serve these sinks ('' when it can): each connector type
+    must be the installed one (the child finds it again by name) and the configuration
+    must travel to the child."""
+    registry = installed()
+    for name in sinks:
+        spec = config.connectors[name].spec
+        try:
+            if registry.get(spec.name) is not spec:
+                return f"connector type {spec.name!r} is not the installed one"
+        except FatalError as exc:
+            return f"connector type {spec.name!r}: {exc}"
+    try:
+        pickle.dumps(config)
+    except Exception as exc:  # a plugin's settings that do not pickle: use the thread
+        return f"the configuration cannot be sent to a process ({type(exc).__name__})"
+    return ""
+
+
+class ProcessWriter:
+    """The writer thread's interface (``submit``, ``close``, ``error``) over a child process.
+
+    ``depth`` batches may be in the child at once; ``submit`` blocks beyond that, as the
+    thread's bounded queue does, so reads never run far ahead of writes.
+    """
+
+    def __init__(
+        self, writeback: WriteBack, config: Config, pipeline: str, depth: int = 2
+    ) -> None:
+        self.writeback = writeback
+        self.error: BaseException | None = None
+        #: HTTP requests the child's sinks made, by connector instance
+        self.calls: dict[str, int] = {}
+        self._counts: dict[str, Any] = {}
+        self._merged = False
+        self._slots = threading.Semaphore(depth)
+        self._done = threading.Event()
+        context = multiprocessing.get_context("spawn")  # a clean interpreter: no fork of threads
+        commands_in, self._commands = context.Pipe(duplex=False)
+        self._events, events_out = context.Pipe(duplex=False)
+        job = _Job(
+            config, pipeline, str(Path(writeback.audit.path)), writeback.policy,
+            logging_settings(), structlog.contextvars.get_contextvars(), os.getpid(),
+        )  # fmt: skip
+        self.process = context.Process(
+            target=_child_main, args=(commands_in, events_out, job),
+            name="sync-agent-writer", daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        commands_in.close()
+        events_out.close()
+        self._listener = threading.Thread(
+            target=self._listen, name="sync-agent-writer-events", daemon=True
+        )
+        self._listener.start()
+
+    def submit(self, items: Sequence[OutboxItem]) -> None:
+        """Send a batch's write ids (blocks while ``depth`` batches are out); raise the
+        child's error, if it had one."""
+        self.raise_error()
+        while not self._slots.acquire(timeout=0.1):
+            self.raise_error()
+            if self._done.is_set():
+                raise self._gone()
+        self._commands.send(("write", [item.write_id for item in items]))
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Let the child finish what it was sent, then stop it; merge its counts into the
+        run's; raise its error if it had one."""
+        with contextlib.suppress(OSError):  # already gone: the listener says why
+            self._commands.send(("close", None))
+        self._done.wait()
+        self.process.join()
+        self._commands.close()
+        self._merge()
+        self.raise_error()
+
+    def _listen(self) -> None:
+        try:
+            while True:
+                kind, payload = self._events.recv()
+                if kind == "log":
+                    stream = log_stream()
+                    stream.write(payload)
+                    stream.flush()
+                elif kind == "ack":
+                    self._counts, self.calls = payload
+                    self._slots.release()
+                elif kind == "error":
+                    self.error = self.error or pickle.loads(payload)
+                elif kind == "done":
+                    self._counts, self.calls = payload
+                    return
+        except (EOFError, OSError):
+            if self.error is None:
+                self.error = self._gone()
+        finally:
+            self._done.set()
+            self._events.close()
+
+    def _gone(self) -> FatalError:
+        self.process.join(timeout=5)
+        return FatalError(
+            f"the writer process stopped unexpectedly (exit code {self.process.exitcode}); "
+            "the writes it was sent stay in the outbox and the next run resumes them"
+        )
+
+    def _merge(self) -> None:
+        """Add the child's counts to the run's (once), as if the thread had counted them."""
+        if self._merged or not self._counts:
+            return
+        self._merged = True
+        counts = self.writeback.counts
+        with counts.lock:
+            for name in _COUNTED:
+                setattr(counts, name, getattr(counts, name) + int(self._counts.get(name, 0)))
+            counts.reasons.update(self._counts.get("reasons", {}))
+
+
+class _Relay:
+    """A text stream that sends each complete line to the parent (structlog prints here)."""
+
+    def __init__(self, events: Connection, tty: bool) -> None:
+        self._events = events
+        self._tty = tty
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        if "\n" in self._buffer:
+            lines, _, self._buffer = self._buffer.rpartition("\n")
+            self._events.send(("log", lines + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
+    """The writer process: write what the parent sends until it says ``close``."""
+    _die_with_parent(job.parent)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)  # the parent stops the run; this finishes its part
+    settings = job.logging
+    for secret in settings.get("secrets", ()):
+        register_secret(secret)
+    configure_logging(
+        json=settings.get("json", False),
+        level=settings.get("level", "INFO"),
+        redact_pii=settings.get("redact_pii", True),
+        stream=cast(TextIO, _Relay(events, bool(settings.get("tty", False)))),
+    )
+    structlog.contextvars.bind_contextvars(**job.context)
+    log = get_logger("sync_agent.engine", writer="process")
+    audit = AuditLog.open(job.audit_path)
+    sinks: dict[str, Sink] = {}
+    writeback: WriteBack | None = None
+    try:
+        sinks = _build_sinks(job, audit)
+        writeback = WriteBack(audit, sinks, job.policy, _utc_now, log, WriteCounts())
+        failed = False
+        while True:
+            try:
+                kind, ids = commands.recv()
+            except EOFError:  # the parent is gone: start nothing more
+                return
+            if kind == "close":
+                break
+            if not failed:
+                try:
+                    writeback.write_items(_read_back(audit, job.pipeline, ids))
+                except BaseException as exc:  # the first error stops this writer, as the thread
+                    failed = True
+                    events.send(("error", _portable(exc)))
+            events.send(("ack", _report(writeback, sinks)))
+        _close(sinks, log)
+        events.send(("done", _report(writeback, sinks)))
+    except BaseException as exc:
+        log.exception("writer_process_failed")
+        events.send(("error", _portable(exc)))
+        events.send(("done", _report(writeback, sinks)))
+    finally:
+        audit.close()
+
+
+def _read_back(audit: AuditLog, pipeline: str, ids: Sequence[int]) -> list[OutboxItem]:
+    """The outbox rows the parent sent, as one batch (sinks batch them as the thread does)."""
+    items: list[OutboxItem] = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        part = ids[start : start + _IDS_PER_QUERY]
+        items += audit.due_writes(pipeline, _utc_now(), ids=part, limit=len(part))
+    return items
+
+
+def _build_sinks(job: _Job, audit: AuditLog) -> dict[str, Sink]:
+    config = job.config
+    states = audit.connector_states(config)
+    sinks: dict[str, Sink] = {}
+    for name in config.pipeline(job.pipeline).sinks:
+        instance = config.instance(name, states.get(name))
+        builder = instance.spec.build_sink
+        if builder is None:
+            raise FatalError(f"connector {name!r} cannot be written to")
+        sinks[name] = builder(instance)
+    return sinks
+
+
+def _close(sinks: Mapping[str, Sink], log: Any) -> None:
+    """What the sinks keep between runs (the day's API usage), saved before the parent's."""
+    for sink in sinks.values():
+        close = getattr(sink, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("connector_close_failed")
+
+
+def _report(writeback: WriteBack | None, sinks: Mapping[str, Sink]) -> tuple[dict[str, Any],
+                                                                             dict[str, int]]:
+    counts: dict[str, Any] = {}
+    if writeback is not None:
+        c = writeback.counts
+        with c.lock:
+            counts = {name: getattr(c, name) for name in _COUNTED}
+            counts["reasons"] = Counter(c.reasons)
+    calls = {name: int(getattr(sink, "api_calls", 0)) for name, sink in sinks.items()
+             if isinstance(getattr(sink, "api_calls", None), int)}  # fmt: skip
+    return counts, calls
+
+
+def _portable(exc: BaseException) -> bytes:
+    """The error, pickled for the parent; one that does not survive pickling is sent as a
+    FatalError with its type and text (the child logged its traceback)."""
+    try:
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+        return data
+    except Exception:
+        return pickle.dumps(FatalError(f"{type(exc).__name__}: {exc}"))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Never outlive the run: on Linux the kernel kills this process when its parent dies
+    (``kill -9`` included); elsewhere the command pipe's end stops it between batches."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
