@@ -96,6 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mqls", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--writer", choices=("auto", "thread", "process"), default="auto",
+                        help="where the backfill's writes run (default: as `sync-agent "
+                        "backfill` does)")
     from _smoke import smoke  # SYNC_AGENT_BENCH_SMOKE=1: a few seconds (README test)
 
     smoke(parser, mqls=200)
@@ -114,7 +117,8 @@ def main() -> None:
             children_started = _children_cpu()
             steal_started = _steal()
             server_started = _cpu(server)
-            summaries = backfill(config, since=datetime.now(UTC) - timedelta(days=3 * 365))
+            summaries = backfill(config, since=datetime.now(UTC) - timedelta(days=3 * 365),
+                                 writer=args.writer)
             wall = time.perf_counter() - started
             page_loop_cpu = time.process_time() - cpu_started
             writer_cpu = _children_cpu() - children_started  # the writer process, joined
@@ -146,6 +150,7 @@ def main() -> None:
         "writer_cpu_s": round(writer_cpu, 2),
         "sandbox_cpu_s": round(sandbox_cpu, 2),
         "steal_s": round(steal, 2),
+        "writer": args.writer,
     })  # fmt: skip
 
 

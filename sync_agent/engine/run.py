@@ -388,16 +388,23 @@ def expected_leads(ctx: RunContext, page: Page | None) -> int:
     return max(known, guess or 0)
 
 
+def wants_process(writer: str, expected: int) -> bool:
+    """Whether a run with this ``writer`` setting and ``expected`` leads writes from a process."""
+    return writer == "process" or (writer == "auto" and expected >= PROCESS_WRITER_MIN)
+
+
 def start_writer(ctx: RunContext, page: Page | None) -> Writer:
     """The writer for this run, started with its first batch: a thread, or a process when
     asked (``process``) or when ``auto`` expects a long run (:func:`expected_leads`). A
     process that cannot serve these sinks (a connector type that is not the installed
     one, say) falls back to the thread, saying why."""
     expected = expected_leads(ctx, page)
-    if ctx.writer == "process" or (ctx.writer == "auto" and expected >= PROCESS_WRITER_MIN):
+    if wants_process(ctx.writer, expected):
         from sync_agent.engine import writer_process
 
         why = writer_process.unavailable(ctx.config, tuple(ctx.pipeline.sinks))
+        if ctx.clock is not utc_now:  # a test's clock cannot be shared with another process
+            why = why or "the run has a clock of its own"
         if not why:
             ctx.log.info("writer_process_started", expected_leads=expected)
             return writer_process.ProcessWriter(ctx.writeback(), ctx.config, ctx.pipeline.name)
