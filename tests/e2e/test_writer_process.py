@@ -36,7 +36,7 @@ def _crm(sb: Sandbox) -> dict[str, Any]:
         "notes": Counter(n["properties"].get("sal_handoff_key") for n in state["notes"]),
         "leads": {lead["Id"]: lead.get("SAL_Status__c") for lead in state["leads"]},
         "tasks": Counter(t["SAL_Handoff_Key__c"] for t in state["tasks"]
-                         if t["SAL_Handoff_Key__c"]),  # fmt: skip
+                         if t["SAL_Handoff_Key__c"]),
     }
 
 
