@@ -318,12 +318,6 @@ def _no_position(_since_ms: int) -> dict[str, Any]:
     return {}
 
 
-def _installed_spec(name: str) -> ConnectorSpec:
-    from sync_agent.registry import installed
-
-    return installed().get(name)
-
-
 def _no_time(_position: Mapping[str, Any]) -> int | None:
     return None
 
@@ -380,11 +374,6 @@ class ConnectorSpec:
     budget: Callable[[Instance, datetime], Budget | None] | None = None
     #: outcome read-back of a sink (``docs/loop.md``), see :data:`OutcomeReader`
     read_outcomes: OutcomeReader | None = None
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        """Pickled by name: a connector type is code, found again among the installed ones
-        (a backfill's writer process rebuilds its sinks from the configuration so)."""
-        return (_installed_spec, (self.name,))
 
     @property
     def raw_prefixes(self) -> tuple[str, ...]:

@@ -1,8 +1,8 @@
 """Read ahead on a thread so that a paced source keeps its pace while pages are decided.
 
-Used twice: the engine reads a source's pages ahead of the page loop, and the HubSpot
-source runs its searches ahead of mapping their answers (the search limit's pace is the
-floor of a backfill, see docs/performance.md).
+Used twice: the engine reads a source's pages ahead of the page loop, and a CRM source may
+run its searches ahead of mapping their answers (a search limit's pace is the floor of a
+backfill, see docs/performance.md).
 
 A source behind a paced API (a search limited to 5 requests/s): if the page loop asked for page N+1
 only after deciding and recording page N, every page would cost its read pacing PLUS its

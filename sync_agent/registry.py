@@ -9,10 +9,12 @@ the entry point and the import failure.
 
 from __future__ import annotations
 
+import copyreg
 import difflib
 from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from connectors.base import ConnectorSpec
 from sync_agent.errors import ConfigError, Problem
@@ -95,3 +97,16 @@ def rescan() -> Registry:
     """Forget the scan (tests that install a connector on ``sys.path``) and scan again."""
     installed.cache_clear()
     return installed()
+
+
+def _installed_spec(name: str) -> ConnectorSpec:
+    return installed().get(name)
+
+
+def _pickled_by_name(spec: ConnectorSpec) -> tuple[Any, tuple[str]]:
+    """A connector type is code: it pickles by name and is found again among the installed
+    ones (a backfill's writer process rebuilds its sinks from the configuration so)."""
+    return (_installed_spec, (spec.name,))
+
+
+copyreg.pickle(ConnectorSpec, _pickled_by_name)

@@ -15,12 +15,13 @@ everywhere), so no write starts after the run is gone. A row superseded by a new
 decision while its ids were on the way is not read back, so it is not sent.
 
 The child builds its own sinks from the configuration (connector types found again by
-name among the installed ones). It paces HubSpot with a limiter of its own: the rate
-headers count the other process's calls, as for two apps on one portal, and the day's
-usage is saved by adding (:meth:`connectors.hubspot.limits.RateLimiter.merge_into`). It
-logs with the run's context through the parent's log stream and reports its write counts
-and API calls with each batch's acknowledgement. SIGINT and SIGTERM are the parent's to
-handle: the child finishes what it was sent, as the thread does.
+name among the installed ones), so each connector paces its calls from there as it would
+in a second agent sharing the account: a connector that keeps a daily usage must save it
+by adding to what the other process saved, not by replacing it (the bundled CRM
+connectors do). It logs with the run's context through the parent's log stream and
+reports its write counts and API calls with each batch's acknowledgement. SIGINT and
+SIGTERM are the parent's to handle: the child finishes what it was sent, as the thread
+does.
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
     )
     structlog.contextvars.bind_contextvars(**job.context)
     log = get_logger("sync_agent.engine", writer="process")
+    log.info("writer_process_ready", pid=os.getpid())
     audit = AuditLog.open(job.audit_path)
     sinks: dict[str, Sink] = {}
     writeback: WriteBack | None = None

@@ -60,7 +60,8 @@ def test_the_writer_process_writes_exactly_what_the_writer_thread_writes(tmp_pat
     assert sum(v == "accepted" for v in process_crm["sal"].values()) == process.accepted
     # the writes really ran elsewhere: the child's own log line, relayed with the run's context
     ready = [line for line in log.splitlines() if "writer_process_ready" in line]
-    assert len(ready) == 1 and f'"pid": {os.getpid()}' not in ready[0]
+    assert len(ready) == 1, log[-4000:]
+    assert f'"pid": {os.getpid()}' not in ready[0]
     assert f'"run_id": {process.run_id}' in ready[0]
 
 
