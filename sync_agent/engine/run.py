@@ -26,7 +26,13 @@ import structlog
 from connectors.base import Cursor, Page
 from sync_agent.audit.db import AuditLog, NewDecision
 from sync_agent.config import Config
-from sync_agent.engine.handoff import compose_note, fingerprinted, handoff_key, printable_id
+from sync_agent.engine.handoff import (
+    compose_note,
+    fingerprinted,
+    handoff_key,
+    printable_id,
+    same_content,
+)
 from sync_agent.engine.outcomes import read_back, summarize
 from sync_agent.engine.pipeline import Pipeline
 from sync_agent.engine.writeback import AsyncWriter, WriteBack, WriteCounts, WritePolicy
@@ -432,7 +438,7 @@ def record_page(ctx: RunContext, page: Page, cursor_kind: str | None) -> list[An
             prior is not None
             and not ctx.reevaluate
             and prior.rules_hash == ctx.pipeline.rules_hash
-            and prior.fingerprint == fingerprint
+            and same_content(prior.fingerprint, mql, fingerprint)
         ):
             s.skipped_unchanged += 1
             continue

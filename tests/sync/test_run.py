@@ -136,3 +136,23 @@ def test_a_source_failure_keeps_what_was_read_and_the_next_run_continues(
     assert failed.decided == 6 and len(crm.sal) == 6, "the pages read before the error are written"
     [rest] = run_once(config, clock=clock)
     assert rest.outcome == "ok" and rest.decided == 3 and len(crm.sal) == 9
+
+
+def test_leads_fingerprinted_by_an_older_release_are_not_decided_again(
+    make_config, worlds, clock, monkeypatch
+) -> None:
+    """Fingerprints stored before the formula changed (no ``v2:`` prefix) still match."""
+    from sync_agent.engine import handoff
+
+    src, _ = worlds
+    seed(src, 3, accept_every=10)  # all rejected: each is skipped only as unchanged
+    config = make_config()
+    with monkeypatch.context() as old_release:
+        old_release.setattr(handoff, "lead_fingerprint", handoff._first_fingerprint)
+        run_once(config, clock=clock)
+    with AuditLog.open(config.audit_db) as log:
+        stored = {r["fingerprint"] for r in log.rows("SELECT fingerprint FROM decisions")}
+        assert stored and not any(f.startswith("v2:") for f in stored)
+        log.conn.execute("DELETE FROM cursors")
+    [again] = run_once(config, clock=clock)
+    assert again.read == 3 and again.decided == 0 and again.skipped_unchanged == 3
