@@ -6,13 +6,12 @@ and a backfill took the sum of both (docs/performance.md). In a process of its o
 writer runs on the other core.
 
 It speaks the outbox protocol the writer thread speaks. The page loop commits each
-page's decisions and pending writes first, then sends only their write ids; the child
-reads those rows back, marks them in flight, calls its sinks and commits the results
-with the same :class:`~sync_agent.engine.writeback.WriteBack`. Exactly-once does not
-change: a crash of either process leaves the outbox as a crash of the thread would, and
-the child dies with its parent (``PR_SET_PDEATHSIG`` on Linux; the command pipe's end
-everywhere), so no write starts after the run is gone. A row superseded by a newer
-decision while its ids were on the way is not read back, so it is not sent.
+page's decisions and pending writes first, then sends the batch (pickled: cheaper than
+reading the rows back from SQLite there); the child marks it in flight, calls its sinks
+and commits the results with the same :class:`~sync_agent.engine.writeback.WriteBack`.
+Exactly-once does not change: a crash of either process leaves the outbox as a crash of
+the thread would, and the child dies with its parent (``PR_SET_PDEATHSIG`` on Linux; the
+command pipe's end everywhere), so no write starts after the run is gone.
 
 The child builds its own sinks from the configuration (connector types found again by
 name among the installed ones), so each connector paces its calls from there as it would
@@ -28,10 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import pickle
 import signal
+import subprocess
 import sys
 import threading
 from collections import Counter
@@ -58,8 +57,6 @@ from sync_agent.logs import (
 )
 from sync_agent.registry import installed
 
-#: Write ids read back per query (SQLite's bound-parameter limit is 999 on old builds).
-_IDS_PER_QUERY = 500
 _COUNTED = ("written", "skipped", "waiting", "retryable", "dead", "calls")
 
 
@@ -113,34 +110,38 @@ class ProcessWriter:
         self._merged = False
         self._slots = threading.Semaphore(depth)
         self._done = threading.Event()
-        context = multiprocessing.get_context("spawn")  # a clean interpreter: no fork of threads
-        commands_in, self._commands = context.Pipe(duplex=False)
-        self._events, events_out = context.Pipe(duplex=False)
-        job = _Job(
+        # A fresh interpreter (never a fork of this threaded process) that imports only what
+        # it needs: not multiprocessing's spawn, which would run this program's main module
+        # again in it (a second or more of CPU) and start a resource tracker.
+        commands_in, commands_out = os.pipe()
+        events_in, events_out = os.pipe()
+        self._commands = Connection(commands_out, readable=False)
+        self._events = Connection(events_in, writable=False)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _ENTRY, str(commands_in), str(events_out)],
+            pass_fds=(commands_in, events_out), stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(commands_in)
+        os.close(events_out)
+        self._commands.send_bytes(pickle.dumps(sys.path))  # to unpickle what comes next
+        self._commands.send(_Job(
             config, pipeline, str(Path(writeback.audit.path)), writeback.policy,
             logging_settings(), structlog.contextvars.get_contextvars(), os.getpid(),
-        )  # fmt: skip
-        self.process = context.Process(
-            target=_child_main, args=(commands_in, events_out, job),
-            name="sync-agent-writer", daemon=True,
-        )  # fmt: skip
-        self.process.start()
-        commands_in.close()
-        events_out.close()
+        ))  # fmt: skip
         self._listener = threading.Thread(
             target=self._listen, name="sync-agent-writer-events", daemon=True
         )
         self._listener.start()
 
     def submit(self, items: Sequence[OutboxItem]) -> None:
-        """Send a batch's write ids (blocks while ``depth`` batches are out); raise the
-        child's error, if it had one."""
+        """Send a batch (blocks while ``depth`` batches are out); raise the child's error,
+        if it had one."""
         self.raise_error()
         while not self._slots.acquire(timeout=0.1):
             self.raise_error()
             if self._done.is_set():
                 raise self._gone()
-        self._commands.send(("write", [item.write_id for item in items]))
+        self._commands.send(("write", list(items)))
 
     def raise_error(self) -> None:
         if self.error is not None:
@@ -152,7 +153,7 @@ class ProcessWriter:
         with contextlib.suppress(OSError):  # already gone: the listener says why
             self._commands.send(("close", None))
         self._done.wait()
-        self.process.join()
+        self.process.wait()
         self._commands.close()
         self._merge()
         self.raise_error()
@@ -181,9 +182,10 @@ class ProcessWriter:
             self._events.close()
 
     def _gone(self) -> FatalError:
-        self.process.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
         return FatalError(
-            f"the writer process stopped unexpectedly (exit code {self.process.exitcode}); "
+            f"the writer process stopped unexpectedly (exit code {self.process.returncode}); "
             "the writes it was sent stay in the outbox and the next run resumes them"
         )
 
@@ -221,6 +223,21 @@ class _Relay:
         return self._tty
 
 
+_ENTRY = "import sys; from sync_agent.engine.writer_process import main; main(*sys.argv[1:])"
+
+
+def main(commands_fd: str, events_fd: str) -> None:
+    """The writer process's entry: its two pipes, the parent's ``sys.path``, then its job."""
+    commands = Connection(int(commands_fd), writable=False)
+    events = Connection(int(events_fd), readable=False)
+    sys.path[:] = pickle.loads(commands.recv_bytes())
+    try:
+        job = commands.recv()
+    except EOFError:
+        return
+    _child_main(commands, events, job)
+
+
 def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
     """The writer process: write what the parent sends until it says ``close``."""
     _die_with_parent(job.parent)
@@ -247,14 +264,14 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
         failed = False
         while True:
             try:
-                kind, ids = commands.recv()
+                kind, batch = commands.recv()
             except EOFError:  # the parent is gone: start nothing more
                 return
             if kind == "close":
                 break
             if not failed:
                 try:
-                    writeback.write_items(_read_back(audit, job.pipeline, ids))
+                    writeback.write_items(batch)
                 except BaseException as exc:  # the first error stops this writer, as the thread
                     failed = True
                     events.send(("error", _portable(exc)))
@@ -267,15 +284,6 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
         events.send(("done", _report(writeback, sinks)))
     finally:
         audit.close()
-
-
-def _read_back(audit: AuditLog, pipeline: str, ids: Sequence[int]) -> list[OutboxItem]:
-    """The outbox rows the parent sent, as one batch (sinks batch them as the thread does)."""
-    items: list[OutboxItem] = []
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        part = ids[start : start + _IDS_PER_QUERY]
-        items += audit.due_writes(pipeline, _utc_now(), ids=part, limit=len(part))
-    return items
 
 
 def _build_sinks(job: _Job, audit: AuditLog) -> dict[str, Sink]:

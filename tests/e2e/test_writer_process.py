@@ -127,12 +127,12 @@ def _ended_within(process: psutil.Process, seconds: float) -> bool:
 
 
 def _writer_of(pid: int) -> psutil.Process:
-    """The agent's writer process (not multiprocessing's resource tracker)."""
+    """The agent's writer process."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for child in psutil.Process(pid).children():
             with contextlib.suppress(psutil.Error):
-                if "spawn_main" in " ".join(child.cmdline()):
+                if "writer_process" in " ".join(child.cmdline()):
                     return child
         time.sleep(0.05)
     raise AssertionError("the agent never started its writer process")
