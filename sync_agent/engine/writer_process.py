@@ -120,6 +120,7 @@ class ProcessWriter:
         self.process = subprocess.Popen(
             [sys.executable, "-c", _ENTRY, str(commands_in), str(events_out)],
             pass_fds=(commands_in, events_out), stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C is the agent's to handle, not its
         )  # fmt: skip
         os.close(commands_in)
         os.close(events_out)
@@ -162,10 +163,8 @@ class ProcessWriter:
         try:
             while True:
                 kind, payload = self._events.recv()
-                if kind == "log":
-                    stream = log_stream()
-                    stream.write(payload)
-                    stream.flush()
+                if kind == "log":  # through structlog's writer: its lock keeps lines whole
+                    structlog.PrintLogger(file=log_stream()).msg(payload.rstrip("\n"))
                 elif kind == "ack":
                     self._counts, self.calls = payload
                     self._slots.release()
