@@ -49,28 +49,33 @@ def peak_rss_mb(mqls: int, seed: int) -> tuple[float, int]:
                 [*CLI, "backfill", "--since", "2000-01-01", "--config", str(config), "--json"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
-            peak = _peak_rss(agent)
+            peak, own = _peak_rss(agent)
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
+    print(f"{mqls:,} MQLs: peak {peak / 2**20:.1f} MB in all, the page-loop process alone "
+          f"{own / 2**20:.1f} MB")  # fmt: skip
     return peak / 2**20, agent.returncode
 
 
-def _peak_rss(agent: subprocess.Popen[bytes]) -> int:
-    """The largest sum of the resident sets of ``agent`` and its children, until it ends."""
+def _peak_rss(agent: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """The largest sum of the resident sets of ``agent`` and its children until it ends,
+    and the agent's own largest (its writer process is the rest)."""
     root = psutil.Process(agent.pid)
-    peak = 0
+    peak = own = 0
     while agent.poll() is None:
         total = 0
         try:
             for proc in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
+                    rss = proc.memory_info().rss
+                    total += rss
+                    own = max(own, rss) if proc is root else own
         except psutil.Error:  # the agent ended between poll() and here
             break
         peak = max(peak, total)
         time.sleep(0.05)
-    return peak
+    return peak, own
 
 
 def main() -> None:
