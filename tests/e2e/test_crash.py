@@ -35,19 +35,25 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def agent(config: Path) -> subprocess.Popen[bytes]:
+RUN = ("run", "--once")
+#: a backfill whose writes go through a writer process (killed with the agent)
+BACKFILL = ("backfill", "--since", "2000-01-01", "--writer", "process")
+
+
+def agent(config: Path, command: tuple[str, ...] = RUN) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "sync_agent.cli", "run", "--once", "--config", str(config)],
+        [sys.executable, "-m", "sync_agent.cli", *command, "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-def kill_at_random(config: Path, rng: random.Random) -> int:
+def kill_at_random(config: Path, rng: random.Random, command: tuple[str, ...] = RUN,
+                   kills: int = KILLS) -> int:
     """Start the agent and SIGKILL it after a random delay; how many kills landed mid-run."""
     landed = 0
-    for _ in range(KILLS):
-        proc = agent(config)
+    for _ in range(kills):
+        proc = agent(config, command)
         try:
             proc.wait(timeout=rng.uniform(0.8, 4.0))
         except subprocess.TimeoutExpired:
@@ -75,13 +81,14 @@ def open_writes(audit_db: Path) -> int:
     return int(row[0])
 
 
-def crash_then_finish(sandbox: Sandbox, config_path: Path, audit_db: Path, seed: int) -> None:
+def crash_then_finish(sandbox: Sandbox, config_path: Path, audit_db: Path, seed: int,
+                      command: tuple[str, ...] = RUN, kills: int = KILLS) -> None:
     # HubSpot search sees new notes late; writes cut off by a kill are reconciled after 1 s,
     # longer than the sandbox's 300 ms index lag (production default: 600 s).
     sandbox.faults.search_lag_ms = 300
     with config_path.open("a", encoding="utf-8") as fh:
         fh.write("\n[writeback]\nreconcile_after_seconds = 1\n")
-    landed = kill_at_random(config_path, random.Random(seed))
+    landed = kill_at_random(config_path, random.Random(seed), command, kills)
     finish(config_path, audit_db)
     assert landed >= 3, "too few kills landed mid-run for this test to mean anything"
 
@@ -142,3 +149,17 @@ def test_sigkill_during_a_lead_file_run_loses_nothing_and_writes_nothing_twice(
         by_email[key.split(":", 1)[1]]["properties"].get("sal_status") == "accepted"
         for key in accepted
     ), "the CRM agrees with the audit log on every accepted lead"
+
+
+def test_sigkill_during_a_backfill_with_a_writer_process_loses_nothing_and_writes_nothing_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The same, for a backfill whose writes run in a process of its own: the writer dies
+    with the agent, and the next runs finish its batches exactly once."""
+    config, _ = prepare_sandbox(sandbox, tmp_path)
+    crash_then_finish(sandbox, config.path, config.audit_db, 20261203, BACKFILL, kills=6)
+    accepted = assert_once_each(sandbox, config.audit_db)
+    status = {f"hubspot:{c['id']}": c["properties"].get("sal_status")
+              for c in sandbox.state()["contacts"]}  # fmt: skip
+    assert all(status[key] == "accepted" for key in accepted)
+
