@@ -49,33 +49,36 @@ def peak_rss_mb(mqls: int, seed: int) -> tuple[float, int]:
                 [*CLI, "backfill", "--since", "2000-01-01", "--config", str(config), "--json"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
-            peak, own = _peak_rss(agent)
+            peak, pss, own = _peak_rss(agent)
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
-    print(f"{mqls:,} MQLs: peak {peak / 2**20:.1f} MB in all, the page-loop process alone "
-          f"{own / 2**20:.1f} MB")  # fmt: skip
+    print(f"{mqls:,} MQLs: peak {peak / 2**20:.1f} MB resident in all ({pss / 2**20:.1f} MB "
+          f"proportional), the page-loop process alone {own / 2**20:.1f} MB")  # fmt: skip
     return peak / 2**20, agent.returncode
 
 
-def _peak_rss(agent: subprocess.Popen[bytes]) -> tuple[int, int]:
-    """The largest sum of the resident sets of ``agent`` and its children until it ends,
-    and the agent's own largest (its writer process is the rest)."""
+def _peak_rss(agent: subprocess.Popen[bytes]) -> tuple[int, int, int]:
+    """Until ``agent`` ends, the largest sums over it and its children of their resident
+    sets and of their proportional sets (PSS: a page two processes share counts half in
+    each, as a container's memory accounting counts it once), and the agent's own
+    largest resident set (its writer process is the rest)."""
     root = psutil.Process(agent.pid)
-    peak = own = 0
+    peak = peak_pss = own = 0
     while agent.poll() is None:
-        total = 0
+        total = pss = 0
         try:
             for proc in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    rss = proc.memory_info().rss
-                    total += rss
-                    own = max(own, rss) if proc is root else own
+                    info = proc.memory_full_info()
+                    total += info.rss
+                    pss += getattr(info, "pss", info.rss)  # PSS is Linux's; RSS elsewhere
+                    own = max(own, info.rss) if proc is root else own
         except psutil.Error:  # the agent ended between poll() and here
             break
-        peak = max(peak, total)
+        peak, peak_pss = max(peak, total), max(peak_pss, pss)
         time.sleep(0.05)
-    return peak, own
+    return peak, peak_pss, own
 
 
 def main() -> None:
