@@ -77,6 +77,8 @@ def unavailable(config: Config, sinks: Sequence[str]) -> str:
     """Why a writer process cannot serve these sinks ('' when it can): each connector type
     must be the installed one (the child finds it again by name) and the configuration
     must travel to the child."""
+    if os.name != "posix":  # its pipes are handed over as file descriptors
+        return "a writer process needs a POSIX system"
     registry = installed()
     for name in sinks:
         spec = config.connectors[name].spec

@@ -161,3 +161,16 @@ def test_the_expected_length_counts_what_the_source_says_remains() -> None:
     ctx.estimate = lambda done, position: 5000
     assert expected_leads(ctx, Page()) == 5000  # type: ignore[arg-type]
     assert expected_leads(ctx, None) == 600  # the read is over: only what was read
+
+
+def test_a_writer_process_is_not_offered_where_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
+    """Without POSIX pipes to hand over, ``auto`` and ``process`` fall back to the thread."""
+    from sync_agent.engine import writer_process
+
+    with Sandbox(contacts=10, seed=9) as sb:
+        config, _ = prepare_sandbox(sb, tmp_path)
+    sinks = config.pipelines[0].sinks
+    assert writer_process.unavailable(config, sinks) == ""
+    monkeypatch.setattr(writer_process.os, "name", "nt")
+    assert "POSIX" in writer_process.unavailable(config, sinks)
+
