@@ -52,6 +52,7 @@ from sync_agent.sla.watch import watch
 from sync_agent.text import printable
 
 Clock = Callable[[], datetime]
+Progress = Callable[[int, int | None], None]
 
 
 class Writer(Protocol):
@@ -63,7 +64,6 @@ class Writer(Protocol):
 
     def close(self) -> None: ...
 
-Progress = Callable[[int, int | None], None]
 
 #: Run outcomes and the exit code each maps to (see ``sync_agent.cli``).
 EXIT_CODES = {
@@ -385,8 +385,9 @@ PROCESS_WRITER_MIN = 2000
 
 def expected_leads(ctx: RunContext, page: Page | None) -> int:
     """How many leads this run will read, as far as can be told: read so far plus the
-    source's own count of what remains, or the backfill's extrapolation over its window
-    (0 when neither is known, or at the end of the read: ``page`` None)."""
+    source's own count of what remains, or the backfill's extrapolation over its window,
+    whichever is larger (what was read, when neither is known or the read is over:
+    ``page`` None)."""
     if page is None:
         return ctx.summary.read
     known = ctx.summary.read + (page.remaining or 0)
