@@ -28,6 +28,12 @@ class FatalError(SyncAgentError):
     """Stop the run: continuing cannot succeed until an operator fixes something."""
 
 
+class StopSignalled(SyncAgentError):
+    """A process of the run was stopped by SIGTERM or SIGINT (a service manager signals
+    every process of the service at once): the run stops as on any such signal, with the
+    rest of its work left for the next run (exit code 5)."""
+
+
 class RetriableError(SyncAgentError):
     """A transient failure: back off (``retry_after`` seconds if known) and retry."""
 

@@ -43,6 +43,7 @@ from sync_agent.errors import (
     RetriableError,
     RulesError,
     SkippableError,
+    StopSignalled,
     SyncAgentError,
 )
 from sync_agent.logs import Logger, get_logger
@@ -201,6 +202,8 @@ class RunContext:
 
 def classify(exc: BaseException) -> str:
     """The run outcome for an error that stopped it."""
+    if isinstance(exc, StopSignalled):
+        return "interrupted"
     if isinstance(exc, BudgetExhausted):
         return "budget"
     if isinstance(exc, AuthError):
@@ -351,8 +354,10 @@ def _read_loop(
                 ctx.pipeline.sinks or (1,)
             ):
                 writer = writer or start_writer(ctx, page)
-                writer.submit(pending)
-                pending = []
+                # Taken off ``pending`` before it is handed over: a second Ctrl-C in between
+                # must not make the ``finally`` below send it again (it is in the outbox).
+                batch, pending = pending, []
+                writer.submit(batch)
             if ctx.progress:
                 if page.remaining is not None:  # the source's own count beats a guess
                     ctx.total_hint = ctx.summary.read + page.remaining
@@ -372,10 +377,13 @@ def _read_loop(
             # (a writer that already failed fatally is not fed: close() raises its error).
             try:
                 if pending and writer.error is None:
-                    writer.submit(pending)
+                    batch, pending = pending, []
+                    writer.submit(batch)
             finally:
-                writer.close()
-                ctx.offloaded_calls = dict(getattr(writer, "calls", {}))
+                try:
+                    writer.close()
+                finally:  # its calls count even when it stopped on an error
+                    ctx.offloaded_calls = dict(getattr(writer, "calls", {}))
 
 
 #: ``auto``: a writer process when the run looks this long (leads); its start costs about a
@@ -413,8 +421,15 @@ def start_writer(ctx: RunContext, page: Page | None) -> Writer:
         if ctx.clock is not utc_now:  # a test's clock cannot be shared with another process
             why = why or "the run has a clock of its own"
         if not why:
-            ctx.log.info("writer_process_started", expected_leads=expected)
-            return writer_process.ProcessWriter(ctx.writeback(), ctx.config, ctx.pipeline.name)
+            try:
+                started = writer_process.ProcessWriter(
+                    ctx.writeback(), ctx.config, ctx.pipeline.name
+                )
+            except Exception as exc:  # no process (a pids limit, a context that won't pickle)
+                why = f"it could not start: {type(exc).__name__}: {exc}"
+            else:
+                ctx.log.info("writer_process_started", expected_leads=expected)
+                return started
         ctx.log.warning("writer_process_unavailable", reason=why)
     return AsyncWriter(ctx.writeback())
 

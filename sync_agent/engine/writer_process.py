@@ -10,8 +10,8 @@ page's decisions and pending writes first, then sends the batch (pickled: cheape
 reading the rows back from SQLite there); the child marks it in flight, calls its sinks
 and commits the results with the same :class:`~sync_agent.engine.writeback.WriteBack`.
 Exactly-once does not change: a crash of either process leaves the outbox as a crash of
-the thread would, and the child dies with its parent (``PR_SET_PDEATHSIG`` on Linux; the
-command pipe's end everywhere), so no write starts after the run is gone.
+the thread would, and the child dies with its parent (``PR_SET_PDEATHSIG``, so Linux only;
+it also checks its parent before each batch), so no write starts after the run is gone.
 
 The child builds its own sinks from the configuration (connector types found again by
 name among the installed ones), so each connector paces its calls from there as it would
@@ -47,7 +47,7 @@ from connectors.base import Sink
 from sync_agent.audit.db import AuditLog, OutboxItem
 from sync_agent.config import Config
 from sync_agent.engine.writeback import WriteBack, WriteCounts, WritePolicy
-from sync_agent.errors import FatalError
+from sync_agent.errors import FatalError, StopSignalled, SyncAgentError
 from sync_agent.logs import (
     configure_logging,
     get_logger,
@@ -77,8 +77,8 @@ def unavailable(config: Config, sinks: Sequence[str]) -> str:
     """Why a writer process cannot serve these sinks ('' when it can): each connector type
     must be the installed one (the child finds it again by name) and the configuration
     must travel to the child."""
-    if os.name != "posix":  # its pipes are handed over as file descriptors
-        return "a writer process needs a POSIX system"
+    if not sys.platform.startswith("linux"):  # PR_SET_PDEATHSIG ties its life to the agent's
+        return "a writer process needs Linux (it must die with the agent)"
     registry = installed()
     for name in sinks:
         spec = config.connectors[name].spec
@@ -110,27 +110,42 @@ class ProcessWriter:
         self.calls: dict[str, int] = {}
         self._counts: dict[str, Any] = {}
         self._merged = False
+        self._finished = False  # the child said "done"
         self._slots = threading.Semaphore(depth)
         self._done = threading.Event()
         # A fresh interpreter (never a fork of this threaded process) that imports only what
         # it needs: not multiprocessing's spawn, which would run this program's main module
         # again in it (a second or more of CPU) and start a resource tracker.
+        job = pickle.dumps(_Job(
+            config, pipeline, str(Path(writeback.audit.path)), writeback.policy,
+            logging_settings(), structlog.contextvars.get_contextvars(), os.getpid(),
+        ))  # fmt: skip
         commands_in, commands_out = os.pipe()
         events_in, events_out = os.pipe()
         self._commands = Connection(commands_out, readable=False)
         self._events = Connection(events_in, writable=False)
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _ENTRY, str(commands_in), str(events_out)],
-            pass_fds=(commands_in, events_out), stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a terminal's Ctrl-C is the agent's to handle, not its
-        )  # fmt: skip
-        os.close(commands_in)
-        os.close(events_out)
-        self._commands.send_bytes(pickle.dumps(sys.path))  # to unpickle what comes next
-        self._commands.send(_Job(
-            config, pipeline, str(Path(writeback.audit.path)), writeback.policy,
-            logging_settings(), structlog.contextvars.get_contextvars(), os.getpid(),
-        ))  # fmt: skip
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _ENTRY, str(commands_in), str(events_out)],
+                pass_fds=(commands_in, events_out), stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a terminal's Ctrl-C is the agent's, not its
+            )  # fmt: skip
+        except BaseException:
+            self._commands.close()
+            self._events.close()
+            raise
+        finally:
+            os.close(commands_in)
+            os.close(events_out)
+        try:
+            self._commands.send_bytes(pickle.dumps(sys.path))  # before it imports the agent
+            self._commands.send_bytes(job)
+        except BaseException:  # it died at once: no batch was sent, the thread can take over
+            self.process.kill()
+            self.process.wait()
+            self._commands.close()
+            self._events.close()
+            raise
         self._listener = threading.Thread(
             target=self._listen, name="sync-agent-writer-events", daemon=True
         )
@@ -160,6 +175,8 @@ class ProcessWriter:
         self._commands.close()
         self._merge()
         self.raise_error()
+        if not self._finished:  # gone without a word after its last batch
+            raise self._gone()
 
     def _listen(self) -> None:
         try:
@@ -174,17 +191,29 @@ class ProcessWriter:
                     self.error = self.error or pickle.loads(payload)
                 elif kind == "done":
                     self._counts, self.calls = payload
+                    self._finished = True
                     return
         except (EOFError, OSError):
             if self.error is None:
                 self.error = self._gone()
+        except BaseException as exc:  # a garbled frame, an error that does not unpickle
+            self.error = self.error or FatalError(
+                f"the writer process's answer could not be read ({type(exc).__name__}: "
+                f"{exc}); what it did not write stays in the outbox for the next run"
+            )
         finally:
             self._done.set()
             self._events.close()
 
-    def _gone(self) -> FatalError:
+    def _gone(self) -> SyncAgentError:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
+        code = self.process.returncode
+        if code in (-signal.SIGTERM, -signal.SIGINT):  # signalled before it could ignore it
+            return StopSignalled(
+                f"the writer process was stopped by {signal.Signals(-code).name}; the writes "
+                "it was sent stay in the outbox and the next run resumes them"
+            )
         return FatalError(
             f"the writer process stopped unexpectedly (exit code {self.process.returncode}); "
             "the writes it was sent stay in the outbox and the next run resumes them"
@@ -202,36 +231,59 @@ class ProcessWriter:
             counts.reasons.update(self._counts.get("reasons", {}))
 
 
-class _Relay:
-    """A text stream that sends each complete line to the parent (structlog prints here)."""
+class _Events:
+    """The child's end of the events pipe: one frame at a time (a plugin sink may log from
+    threads of its own while the main thread acknowledges a batch)."""
 
-    def __init__(self, events: Connection, tty: bool) -> None:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    def send(self, event: tuple[str, Any]) -> None:
+        with self._lock:
+            self._connection.send(event)
+
+
+class _Relay:
+    """A text stream that sends what structlog printed to the parent, one message per
+    flush (``print(..., flush=True)``), so a multi-line message stays whole."""
+
+    def __init__(self, events: _Events, tty: bool) -> None:
         self._events = events
         self._tty = tty
         self._buffer = ""
 
     def write(self, text: str) -> int:
         self._buffer += text
-        if "\n" in self._buffer:
-            lines, _, self._buffer = self._buffer.rpartition("\n")
-            self._events.send(("log", lines + "\n"))
         return len(text)
 
     def flush(self) -> None:
-        pass
+        if self._buffer:
+            text, self._buffer = self._buffer, ""
+            self._events.send(("log", text))
 
     def isatty(self) -> bool:
         return self._tty
 
 
-_ENTRY = "import sys; from sync_agent.engine.writer_process import main; main(*sys.argv[1:])"
+#: The child's first lines: SIGINT and SIGTERM are the parent's to handle, from the first
+#: instant (a service manager signals the whole group, maybe while this still imports);
+#: then the parent's import path, before anything of the agent is imported.
+_ENTRY = (
+    "import signal, sys, os, pickle\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "from multiprocessing.connection import Connection\n"
+    "commands = Connection(int(sys.argv[1]), writable=False)\n"
+    "sys.path[:] = pickle.loads(commands.recv_bytes())\n"
+    "from sync_agent.engine.writer_process import main\n"
+    "main(commands, int(sys.argv[2]))\n"
+)
 
 
-def main(commands_fd: str, events_fd: str) -> None:
-    """The writer process's entry: its two pipes, the parent's ``sys.path``, then its job."""
-    commands = Connection(int(commands_fd), writable=False)
-    events = Connection(int(events_fd), readable=False)
-    sys.path[:] = pickle.loads(commands.recv_bytes())
+def main(commands: Connection, events_fd: int) -> None:
+    """The writer process, once its path is set: its job, then the batches."""
+    events = _Events(Connection(events_fd, readable=False))
     try:
         job = commands.recv()
     except EOFError:
@@ -239,11 +291,9 @@ def main(commands_fd: str, events_fd: str) -> None:
     _child_main(commands, events, job)
 
 
-def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
+def _child_main(commands: Connection, events: _Events, job: _Job) -> None:
     """The writer process: write what the parent sends until it says ``close``."""
     _die_with_parent(job.parent)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)  # the parent stops the run; this finishes its part
     settings = job.logging
     for secret in settings.get("secrets", ()):
         register_secret(secret)
@@ -256,10 +306,11 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
     structlog.contextvars.bind_contextvars(**job.context)
     log = get_logger("sync_agent.engine", writer="process")
     log.info("writer_process_ready", pid=os.getpid())
-    audit = AuditLog.open(job.audit_path)
+    audit: AuditLog | None = None
     sinks: dict[str, Sink] = {}
     writeback: WriteBack | None = None
     try:
+        audit = AuditLog.open(job.audit_path)
         sinks = _build_sinks(job, audit)
         writeback = WriteBack(audit, sinks, job.policy, _utc_now, log, WriteCounts())
         failed = False
@@ -270,6 +321,8 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
                 return
             if kind == "close":
                 break
+            if os.getppid() != job.parent:  # orphaned: what is left stays in the outbox
+                return
             if not failed:
                 try:
                     writeback.write_items(batch)
@@ -284,7 +337,8 @@ def _child_main(commands: Connection, events: Connection, job: _Job) -> None:
         events.send(("error", _portable(exc)))
         events.send(("done", _report(writeback, sinks)))
     finally:
-        audit.close()
+        if audit is not None:
+            audit.close()
 
 
 def _build_sinks(job: _Job, audit: AuditLog) -> dict[str, Sink]:
@@ -336,14 +390,16 @@ def _portable(exc: BaseException) -> bytes:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Never outlive the run: on Linux the kernel kills this process when its parent dies
-    (``kill -9`` included); elsewhere the command pipe's end stops it between batches."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+    """Never outlive the run: the kernel kills this process when its parent dies (``kill
+    -9`` included). Where that cannot be set, stop at once: batches already in the pipe
+    would still be read after the parent's death, and a new run would resume the same
+    writes (the parent sees the exit and says why)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
+            os._exit(3)
+    except (OSError, AttributeError):
+        os._exit(3)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(0)
 

@@ -78,6 +78,8 @@ def test_an_error_in_the_writer_process_stops_the_run_and_the_next_run_finishes(
         [failed] = backfill(config, since=SINCE, writer="process")
         assert failed.outcome == "auth", failed.error
         assert "HUBSPOT_ACCESS_TOKEN" in failed.error
+        # the child's calls count though it stopped on an error (the run's own: 1 login)
+        assert failed.api_calls["salesforce"] > 1
         [done] = backfill(config, since=SINCE, writer="process")
         assert done.outcome == "ok", done.error
         crm = _crm(sb)
@@ -164,13 +166,58 @@ def test_the_expected_length_counts_what_the_source_says_remains() -> None:
 
 
 def test_a_writer_process_is_not_offered_where_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
-    """Without POSIX pipes to hand over, ``auto`` and ``process`` fall back to the thread."""
+    """Only Linux can tie the child's life to the agent's (``PR_SET_PDEATHSIG``): elsewhere
+    ``auto`` and ``process`` fall back to the thread."""
     from sync_agent.engine import writer_process
 
     with Sandbox(contacts=10, seed=9) as sb:
         config, _ = prepare_sandbox(sb, tmp_path)
     sinks = config.pipelines[0].sinks
     assert writer_process.unavailable(config, sinks) == ""
-    monkeypatch.setattr(writer_process.os, "name", "nt")
-    assert "POSIX" in writer_process.unavailable(config, sinks)
+    monkeypatch.setattr(writer_process.sys, "platform", "darwin")
+    assert "Linux" in writer_process.unavailable(config, sinks)
 
+
+def test_a_writer_process_that_cannot_start_leaves_the_writes_to_the_thread(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """No process to be had (a container's pids limit): the backfill writes from the thread,
+    saying why, instead of ending in a traceback."""
+    from sync_agent.engine import writer_process
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(writer_process.subprocess, "Popen", refuse)
+    log = io.StringIO()
+    configure_logging(level="INFO", json=True, stream=log)
+    with Sandbox(contacts=400, seed=9, mql_share=1.0) as sb:
+        config, _ = prepare_sandbox(sb, tmp_path)
+        [summary] = backfill(config, since=SINCE, writer="process")
+        crm = _crm(sb)
+    assert summary.outcome == "ok", summary.error
+    assert sum(v == "accepted" for v in crm["sal"].values()) == summary.accepted
+    assert "writer_process_unavailable" in log.getvalue()
+    assert "could not start: BlockingIOError" in log.getvalue()
+
+
+def test_sigterm_while_the_writer_process_starts_is_a_clean_stop(tmp_path: Path) -> None:
+    """A service manager signals every process of the service at once, maybe while the
+    writer still imports: the backfill stops as on any SIGTERM (exit 5, run again), and
+    the writer, which leaves stopping to the agent, does not turn it into a failure."""
+    with Sandbox(contacts=3000, seed=5, mql_share=1.0) as sb:
+        config, _ = prepare_sandbox(sb, tmp_path)
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "sync_agent.cli", "backfill", "--since", "2000-01-01",
+             "--writer", "process", "--config", str(config.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            writer = _writer_of(agent.pid)
+            for pid in (agent.pid, writer.pid):
+                os.kill(pid, signal.SIGTERM)
+            _, err = agent.communicate(timeout=120)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+    assert agent.returncode == 5, err.decode()[-2000:]
