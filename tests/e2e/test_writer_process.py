@@ -94,11 +94,7 @@ def test_the_writer_process_dies_with_the_agent(tmp_path: Path) -> None:
     still be running well after the half second allowed."""
     with Sandbox(contacts=3000, seed=5, mql_share=1.0) as sb:
         config, _ = prepare_sandbox(sb, tmp_path)
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "sync_agent.cli", "backfill", "--since", "2020-01-01",
-             "--writer", "process", "--config", str(config.path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        agent = _cli_backfill(config.path, stderr=subprocess.DEVNULL)
         try:
             writer = _writer_of(agent.pid)
             while not sb.store.request_count("hubspot", "contacts.batch_update"):
@@ -126,6 +122,15 @@ def _ended_within(process: psutil.Process, seconds: float) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def _cli_backfill(config: Path, *, stderr: int) -> subprocess.Popen[bytes]:
+    """``sync-agent backfill --writer process`` over the whole sandbox, as a process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync_agent.cli", "backfill", "--since", "2000-01-01",
+         "--writer", "process", "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
 
 
 def _writer_of(pid: int) -> psutil.Process:
@@ -207,11 +212,7 @@ def test_sigterm_while_the_writer_process_starts_is_a_clean_stop(tmp_path: Path)
     the writer, which leaves stopping to the agent, does not turn it into a failure."""
     with Sandbox(contacts=3000, seed=5, mql_share=1.0) as sb:
         config, _ = prepare_sandbox(sb, tmp_path)
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "sync_agent.cli", "backfill", "--since", "2000-01-01",
-             "--writer", "process", "--config", str(config.path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        agent = _cli_backfill(config.path, stderr=subprocess.PIPE)
         try:
             writer = _writer_of(agent.pid)
             for pid in (agent.pid, writer.pid):
