@@ -67,3 +67,10 @@ def test_two_contents_share_a_fingerprint_only_when_they_encode_alike(a, b) -> N
 def _kept_json(mql: MQL) -> str:
     kept = {k: mql.fields[k] for k in _kept(tuple(mql.fields))}
     return json.dumps(kept, sort_keys=True, default=str)
+
+
+def test_the_v2_formula_is_pinned() -> None:
+    """Stored fingerprints outlive releases: a change to the audit's JSON encoder that
+    changed this value would decide every lead again, so it must come with a new prefix."""
+    lead = _lead(ratio=0.5, tags=["a", "b"], none=None)
+    assert lead_fingerprint(lead) == "v2:2ad11c0b4e653eb6eaa54ee2b4cdce8b"
