@@ -35,7 +35,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -57,7 +57,9 @@ from sync_agent.logs import (
 )
 from sync_agent.registry import installed
 
-_COUNTED = ("written", "skipped", "waiting", "retryable", "dead", "calls")
+#: The run's write counters (every ``int`` of :class:`WriteCounts`), sent back by the child:
+#: derived, so a counter added there is never dropped here.
+_COUNTED = tuple(f.name for f in fields(WriteCounts) if f.type in ("int", int))
 
 
 @dataclass(frozen=True)
